@@ -1,0 +1,113 @@
+"""A thread that owns the loaded model, so nothing else ever blocks on it.
+
+llama.cpp contexts are not thread-safe and loading takes seconds: every model call goes through
+this one worker thread. Callers get Futures, or an iterator that streams pieces from it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from lanterne.engine.runtime import LocalModel, SamplingParams
+
+T = TypeVar("T")
+
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    path: Path
+    n_ctx: int
+    n_threads: int
+
+
+class ModelHost:
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanterne-model")
+        self._model: LocalModel | None = None
+        self._loaded: LoadRequest | None = None
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        return self._executor.submit(fn)
+
+    def load(self, request: LoadRequest) -> Future[LocalModel]:
+        """Load (or keep, if already loaded with the same settings) the requested model."""
+
+        def job() -> LocalModel:
+            if self._model is not None and self._loaded == request:
+                return self._model
+            if self._model is not None:
+                self._model.close()
+                self._model = None
+                self._loaded = None
+            self._model = LocalModel.load(
+                request.path, n_ctx=request.n_ctx, n_threads=request.n_threads
+            )
+            self._loaded = request
+            return self._model
+
+        return self.submit(job)
+
+    @property
+    def model(self) -> LocalModel | None:
+        return self._model
+
+    def stream(
+        self,
+        model: LocalModel,
+        prompt: str,
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Generate on the model thread; the caller's thread receives pieces as they come.
+
+        A caller that stops iterating early (closes the generator) stops the generation too.
+        """
+        pieces: queue.Queue[object] = queue.Queue()
+        cancel = cancel or threading.Event()
+
+        def job() -> None:
+            try:
+                for piece in model.stream(prompt, params, cancel=cancel, stop=stop):
+                    pieces.put(piece)
+            except BaseException as exc:
+                pieces.put(exc)
+            finally:
+                pieces.put(_DONE)
+
+        self.submit(job)
+        finished = False
+        try:
+            while True:
+                item = pieces.get()
+                if item is _DONE:
+                    finished = True
+                    return
+                if isinstance(item, BaseException):
+                    finished = True
+                    raise item
+                assert isinstance(item, str)
+                yield item
+        finally:
+            if not finished:
+                cancel.set()
+
+    def shutdown(self) -> None:
+        """Free the model on its own thread, then stop the thread."""
+
+        def job() -> None:
+            if self._model is not None:
+                self._model.close()
+                self._model = None
+                self._loaded = None
+
+        self.submit(job).result()
+        self._executor.shutdown(wait=True)

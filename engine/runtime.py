@@ -1,0 +1,212 @@
+"""One GGUF model loaded in this process with llama-cpp-python.
+
+Not thread-safe, like llama.cpp's context: `ModelHost` gives it a thread of its own. Prompts are
+rendered with the model's own chat template, and timings come from llama.cpp's perf counters so
+they match what llama.cpp's tools report.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from lanterne.engine import llama_log
+from lanterne.engine.errors import GenerationCancelled, ModelLoadError
+from lanterne.engine.model_info import ModelInfo
+from lanterne.engine.offload import OffloadPlan, plan_offload
+from lanterne.translation import _
+
+GGUF_MAGIC = b"GGUF"
+
+Message = dict[str, str]
+# Markers that open a new turn in common chat templates: a model writing one has finished.
+TURN_MARKERS = ("<start_of_turn>", "<|im_start|>", "<|start_header_id|>", "[INST]", "<|user|>")
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int = 512
+    temperature: float = 0.2
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Timings:
+    prompt_tokens: int
+    prompt_ms: float
+    predicted_tokens: int
+    predicted_ms: float
+    ttft_ms: float
+
+    def to_json(self) -> dict[str, float | int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_ms": round(self.prompt_ms, 2),
+            "predicted_tokens": self.predicted_tokens,
+            "predicted_ms": round(self.predicted_ms, 2),
+            "ttft_ms": round(self.ttft_ms, 2),
+        }
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.predicted_tokens * 1000.0 / self.predicted_ms if self.predicted_ms else 0.0
+
+
+def check_gguf_file(path: Path) -> None:
+    """Fail early with a precise reason instead of llama.cpp's generic load failure."""
+    if not path.exists():
+        raise ModelLoadError(_("Model file not found: {path}").format(path=path))
+    if not path.is_file():
+        raise ModelLoadError(_("The model path is not a file: {path}").format(path=path))
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelLoadError(
+            _("The model file cannot be read: {error}").format(error=exc.strerror or exc)
+        ) from exc
+    if magic != GGUF_MAGIC:
+        raise ModelLoadError(
+            _("{name} is not a GGUF model file (it does not start with the GGUF signature).")
+            .format(name=path.name)
+        )
+
+
+class LocalModel:
+    def __init__(self, llm: llama_cpp.Llama, info: ModelInfo, plan: OffloadPlan) -> None:
+        self._llm = llm
+        self.info = info
+        self.plan = plan
+        self._formatter = self._make_formatter()
+
+    @classmethod
+    def load(cls, path: Path, *, n_ctx: int = 4096, n_threads: int = 0) -> LocalModel:
+        path = path.expanduser()
+        check_gguf_file(path)
+        plan = plan_offload(n_ctx=n_ctx, n_threads=n_threads)
+        llama_log.install()
+        try:
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=plan.n_threads,
+                n_threads_batch=plan.n_threads,
+                n_gpu_layers=plan.n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(
+                _("llama.cpp could not load {name}: {error}").format(name=path.name, error=exc)
+            ) from exc
+        info = ModelInfo.from_metadata(path.resolve(), dict(llm.metadata))
+        return cls(llm, info, plan)
+
+    def close(self) -> None:
+        """Free the weights now: a Llama left to the garbage collector can fail at exit."""
+        self._llm.close()
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llm.n_ctx())
+
+    def _token_text(self, token: int) -> str:
+        return self._llm._model.token_get_text(token) if token >= 0 else ""  # type: ignore[no-any-return]
+
+    def _make_formatter(self) -> Jinja2ChatFormatter | None:
+        if not self.info.chat_template:
+            return None
+        return Jinja2ChatFormatter(
+            template=self.info.chat_template,
+            eos_token=self._token_text(self._llm.token_eos()),
+            bos_token=self._token_text(self._llm.token_bos()),
+            stop_token_ids=[self._llm.token_eos()],
+        )
+
+    def render_chat(self, messages: list[Message]) -> str:
+        """The prompt text exactly as the model was trained to see a conversation."""
+        if self._formatter is None:
+            # A GGUF without a chat template: a plain, labelled layout any model can follow.
+            parts = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
+            return "\n\n".join(parts) + "\n\nAssistant:"
+        return self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+
+    def stop_markers(self) -> list[str]:
+        """Text that means the model has finished its turn and started another."""
+        if self._formatter is None:
+            return ["\nUser:", "\nAssistant:", "\nSystem:"]
+        template = self.info.chat_template or ""
+        return [m for m in TURN_MARKERS if m in template]
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens of a rendered prompt, without a BOS that llama-cpp-python adds itself."""
+        tokens: list[int] = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        bos = self._llm.token_bos()
+        while tokens and tokens[0] == bos:
+            tokens = tokens[1:]
+        return tokens
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model will actually evaluate for `text`, BOS included."""
+        return len(self.tokenize(text)) + int(self._adds_bos)
+
+    @property
+    def _adds_bos(self) -> bool:
+        return bool(self._llm._model.add_bos_token()) and self._llm.token_bos() >= 0
+
+    def stream(
+        self,
+        prompt: str,
+        params: SamplingParams,
+        *,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces as the model produces them; `last_timings` is set at the end."""
+        tokens = self.tokenize(prompt)
+        self.last_timings: Timings | None = None
+        llama_cpp.llama_perf_context_reset(self._llm.ctx)
+        start = time.perf_counter()
+        first: float | None = None
+        chunks: Iterator[Any] = self._llm.create_completion(  # type: ignore[assignment]
+            tokens,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=params.top_k,
+            repeat_penalty=params.repeat_penalty,
+            seed=params.seed,
+            stop=stop or [],
+            stream=True,
+        )
+        try:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    raise GenerationCancelled(_("The answer was stopped."))
+                text = chunk["choices"][0]["text"]
+                if first is None:
+                    first = time.perf_counter()
+                if text:
+                    yield text
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            perf = llama_cpp.llama_perf_context(self._llm.ctx)
+            end = time.perf_counter()
+            self.last_timings = Timings(
+                prompt_tokens=len(tokens) + int(self._adds_bos),
+                prompt_ms=float(perf.t_p_eval_ms),
+                predicted_tokens=int(perf.n_eval),
+                predicted_ms=float(perf.t_eval_ms),
+                ttft_ms=((first or end) - start) * 1000.0,
+            )

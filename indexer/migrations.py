@@ -1,0 +1,98 @@
+"""Named schema migrations for the index database, applied once each and recorded.
+
+Append new migrations at the end; never edit one that has shipped. `tests/test_index_schema.py`
+pins the resulting schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS_TABLE = "_lanterne_migrations"
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["folders"].create(  # type: ignore[union-attr]
+        {"id": int, "path": str, "added_at": str}, pk="id", not_null={"path", "added_at"}
+    )
+    db["folders"].create_index(["path"], unique=True)  # type: ignore[union-attr]
+    db["documents"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "folder_id": int,
+            "path": str,
+            "size": int,
+            "mtime_ns": int,
+            "sha256": str,
+            "title": str,
+            "lang": str,
+            "status": str,  # 'indexed' or 'error'
+            "error": str,
+            "indexed_at": str,
+        },
+        pk="id",
+        not_null={"folder_id", "path", "status"},
+        foreign_keys=[("folder_id", "folders", "id")],
+    )
+    db["documents"].create_index(["path"], unique=True)  # type: ignore[union-attr]
+    db["documents"].create_index(["folder_id"])  # type: ignore[union-attr]
+    db["chunks"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "document_id": int,
+            "ordinal": int,
+            "text": str,
+            "heading": str,
+            "page": int,
+            "line": int,
+            "lang": str,
+        },
+        pk="id",
+        not_null={"document_id", "ordinal", "text"},
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["chunks"].create_index(["document_id"])  # type: ignore[union-attr]
+    # Porter stemming over unicode61 with diacritics folded: "été" matches "ete", "indexing"
+    # matches "index". French stemming arrives with the indexer's own issue.
+    db["chunks"].enable_fts(  # type: ignore[union-attr]
+        ["text", "heading"],
+        fts_version="FTS5",
+        tokenize="porter unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+
+
+def applied(db: sqlite_utils.Database) -> set[str]:
+    if MIGRATIONS_TABLE not in db.table_names():
+        return set()
+    return {row["name"] for row in db[MIGRATIONS_TABLE].rows}
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations, each in its own transaction; returns the names applied."""
+    db[MIGRATIONS_TABLE].create(  # type: ignore[union-attr]
+        {"name": str, "applied_at": str}, pk="name", if_not_exists=True
+    )
+    done = applied(db)
+    newly: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            fn(db)
+            db[MIGRATIONS_TABLE].insert(  # type: ignore[union-attr]
+                {"name": name, "applied_at": datetime.now(UTC).isoformat()}
+            )
+        newly.append(name)
+    return newly

@@ -1,0 +1,233 @@
+"""The index database: folders, documents, chunks and their full-text index.
+
+One SQLite file in WAL mode so readers (search, the GUI) never wait on the single writer (the
+indexer). Each document is replaced in one transaction: a crash leaves either the old or the new
+version, and rows still marked 'pending' tell the next run where to resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from lanterne.indexer.chunker import Chunk
+from lanterne.indexer.migrations import migrate
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    id: int
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    sha256: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    path: str
+    documents: int
+    chunks: int
+    pending: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    folders: list[FolderStatus]
+    documents: int
+    chunks: int
+    pending: int
+    errors: list[FileError]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class IndexStore:
+    """One connection to the index; open one per thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Folders ------------------------------------------------------------------------------
+
+    def add_folder(self, folder: Path) -> int:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", [str(folder), _now()]
+            )
+        row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
+        return int(row[0])
+
+    def folders(self) -> list[tuple[int, Path]]:
+        rows = self.db.execute("SELECT id, path FROM folders ORDER BY path").fetchall()
+        return [(int(r[0]), Path(r[1])) for r in rows]
+
+    def remove_folder(self, folder: Path) -> bool:
+        row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
+        if row is None:
+            return False
+        with self.db.conn:
+            self.db.execute(
+                "DELETE FROM chunks WHERE document_id IN "
+                "(SELECT id FROM documents WHERE folder_id = ?)",
+                [row[0]],
+            )
+            self.db.execute("DELETE FROM documents WHERE folder_id = ?", [row[0]])
+            self.db.execute("DELETE FROM folders WHERE id = ?", [row[0]])
+        return True
+
+    # Documents ----------------------------------------------------------------------------
+
+    def documents_in(self, folder_id: int) -> dict[str, DocumentState]:
+        rows = self.db.execute(
+            "SELECT id, path, size, mtime_ns, sha256, status FROM documents WHERE folder_id = ?",
+            [folder_id],
+        ).fetchall()
+        return {r[1]: DocumentState(*r) for r in rows}
+
+    def document(self, path: Path) -> DocumentState | None:
+        row = self.db.execute(
+            "SELECT id, path, size, mtime_ns, sha256, status FROM documents WHERE path = ?",
+            [str(path)],
+        ).fetchone()
+        return DocumentState(*row) if row else None
+
+    def mark_pending(self, folder_id: int, paths: list[Path]) -> None:
+        """Record files found but not yet indexed, so a crash or restart resumes with them."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT INTO documents (folder_id, path, status) VALUES (?, ?, 'pending') "
+                "ON CONFLICT(path) DO UPDATE SET status = 'pending'",
+                [(folder_id, str(p)) for p in paths],
+            )
+
+    def write_document(
+        self,
+        folder_id: int,
+        path: Path,
+        *,
+        size: int,
+        mtime_ns: int,
+        sha256: str,
+        title: str | None,
+        lang: str,
+        chunks: list[Chunk],
+    ) -> None:
+        with self.db.conn:
+            doc_id = self._upsert(folder_id, path, size, mtime_ns, sha256, title, lang, "indexed",
+                                  None)
+            self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
+            self.db.conn.executemany(
+                "INSERT INTO chunks (document_id, ordinal, text, heading, page, line, lang) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang) for c in chunks],
+            )
+
+    def write_error(
+        self, folder_id: int, path: Path, *, size: int | None, mtime_ns: int | None, reason: str
+    ) -> None:
+        with self.db.conn:
+            doc_id = self._upsert(folder_id, path, size, mtime_ns, None, None, None, "error",
+                                  reason)
+            self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
+
+    def touch_document(self, path: Path, *, mtime_ns: int) -> None:
+        """The content hash is unchanged: remember the new mtime so the next scan skips it."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE documents SET mtime_ns = ?, status = 'indexed' WHERE path = ?",
+                [mtime_ns, str(path)],
+            )
+
+    def remove_documents(self, paths: list[str]) -> None:
+        with self.db.conn:
+            for path in paths:
+                self.db.execute(
+                    "DELETE FROM chunks WHERE document_id IN "
+                    "(SELECT id FROM documents WHERE path = ?)",
+                    [path],
+                )
+                self.db.execute("DELETE FROM documents WHERE path = ?", [path])
+
+    def _upsert(
+        self,
+        folder_id: int,
+        path: Path,
+        size: int | None,
+        mtime_ns: int | None,
+        sha256: str | None,
+        title: str | None,
+        lang: str | None,
+        status: str,
+        error: str | None,
+    ) -> int:
+        self.db.execute(
+            "INSERT INTO documents "
+            "(folder_id, path, size, mtime_ns, sha256, title, lang, status, error, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, title = excluded.title, "
+            "lang = excluded.lang, status = excluded.status, error = excluded.error, "
+            "indexed_at = excluded.indexed_at",
+            [folder_id, str(path), size, mtime_ns, sha256, title, lang, status, error, _now()],
+        )
+        row = self.db.execute("SELECT id FROM documents WHERE path = ?", [str(path)]).fetchone()
+        return int(row[0])
+
+    # Status -------------------------------------------------------------------------------
+
+    def status(self) -> IndexStatus:
+        folders = []
+        for folder_id, folder in self.folders():
+            counts = self.db.execute(
+                "SELECT "
+                " SUM(status = 'indexed'), SUM(status = 'pending'), SUM(status = 'error'),"
+                " (SELECT COUNT(*) FROM chunks c JOIN documents d ON c.document_id = d.id"
+                "  WHERE d.folder_id = ?) "
+                "FROM documents WHERE folder_id = ?",
+                [folder_id, folder_id],
+            ).fetchone()
+            folders.append(
+                FolderStatus(
+                    path=str(folder),
+                    documents=int(counts[0] or 0),
+                    pending=int(counts[1] or 0),
+                    errors=int(counts[2] or 0),
+                    chunks=int(counts[3] or 0),
+                )
+            )
+        errors = [
+            FileError(path=r[0], reason=r[1])
+            for r in self.db.execute(
+                "SELECT path, error FROM documents WHERE status = 'error' ORDER BY path"
+            ).fetchall()
+        ]
+        return IndexStatus(
+            folders=folders,
+            documents=sum(f.documents for f in folders),
+            chunks=sum(f.chunks for f in folders),
+            pending=sum(f.pending for f in folders),
+            errors=errors,
+        )

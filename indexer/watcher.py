@@ -1,0 +1,90 @@
+"""Keep the index live while folders change, with watchdog.
+
+Events are only collected on watchdog's thread; the caller's thread applies them in batches once
+the folder has been quiet for `debounce` seconds, so a burst (an unzip, a checkout) becomes one
+pass and the index keeps a single writer.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from lanterne.indexer.indexing import Indexer
+
+
+class _Collector(FileSystemEventHandler):
+    def __init__(self, sink: queue.Queue[Path]) -> None:
+        self.sink = sink
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                path = raw.decode() if isinstance(raw, bytes) else raw
+                self.sink.put(Path(path))
+
+
+def apply_changes(indexer: Indexer, changed: set[Path]) -> int:
+    """Re-index changed files, sync changed folders, forget what disappeared."""
+    applied = 0
+    for path in sorted(changed):
+        if path.is_dir():
+            for _folder_id, folder in indexer.store.folders():
+                if path.is_relative_to(folder):
+                    indexer.sync_folder(folder)
+                    applied += 1
+                    break
+        elif path.exists():
+            applied += indexer.index_path(path) is not None
+        else:
+            indexer.remove_path(path)
+            applied += 1
+    return applied
+
+
+def watch(
+    indexer: Indexer,
+    stop: threading.Event,
+    *,
+    debounce: float = 0.3,
+    max_wait: float = 1.5,
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Watch every folder of the index until `stop` is set."""
+    events: queue.Queue[Path] = queue.Queue()
+    observer = Observer()
+    handler = _Collector(events)
+    for _folder_id, folder in indexer.store.folders():
+        if folder.is_dir():
+            observer.schedule(handler, str(folder), recursive=True)
+    observer.start()
+    try:
+        pending: set[Path] = set()
+        first_event = last_event = 0.0
+        while not stop.is_set():
+            try:
+                path = events.get(timeout=0.05)
+                last_event = time.monotonic()
+                if not pending:
+                    first_event = last_event
+                pending.add(path)
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            # Quiet for `debounce`, or a storm that has gone on for `max_wait`: apply what we have.
+            if pending and (now - last_event >= debounce or now - first_event >= max_wait):
+                batch, pending = pending, set()
+                count = apply_changes(indexer, batch)
+                if on_batch:
+                    on_batch(count)
+    finally:
+        observer.stop()
+        observer.join(timeout=5)

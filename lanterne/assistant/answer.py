@@ -1,0 +1,74 @@
+"""An answer with its citations and timings, in the JSON shape scripts rely on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lanterne.engine.model_info import ModelInfo
+from lanterne.engine.offload import OffloadPlan
+from lanterne.engine.runtime import Timings
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    path: str
+    page: int | None
+    line: int | None
+    heading: str
+    snippet: str
+    text: str
+
+    def to_json(self, cited: bool) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "path": self.path,
+            "page": self.page,
+            "line": self.line,
+            "heading": self.heading,
+            "snippet": self.snippet,
+            "cited": cited,
+        }
+
+
+def cited_numbers(answer: str, available: int) -> list[int]:
+    """The source numbers the answer refers to, in order of first mention, valid ones only."""
+    seen: list[int] = []
+    for match in _MARKER.finditer(answer):
+        n = int(match.group(1))
+        if 1 <= n <= available and n not in seen:
+            seen.append(n)
+    return seen
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    language: str
+    citations: list[Citation]
+    timings: Timings
+    model: ModelInfo
+    plan: OffloadPlan
+    stopped: bool = False
+    cited: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "language": self.language,
+            "citations": [c.to_json(c.n in self.cited) for c in self.citations],
+            "timings": self.timings.to_json(),
+            "model": {
+                "path": str(self.model.path),
+                "name": self.model.name,
+                "architecture": self.model.architecture,
+                "n_expert": self.model.n_expert,
+                "n_expert_used": self.model.n_expert_used,
+                "offload": self.plan.to_json(),
+            },
+            "stopped": self.stopped,
+        }

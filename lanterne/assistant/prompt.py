@@ -1,0 +1,89 @@
+"""The prompt: instructions in the answer's language, then numbered sources, then the question.
+
+The numbers are the contract with the citations shown to the user: source [n] here is citation n
+in the answer, whatever the model writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SYSTEM_PROMPTS = {
+    "en": (
+        "You are Lanterne, an assistant that answers questions from the user's own documents. "
+        "Answer in English. Base your answer on the numbered sources when they are relevant and "
+        "cite them inline with their number in square brackets, like [1] or [2][3]. If the "
+        "sources do not contain the answer, say so briefly. Be concise."
+    ),
+    "fr": (
+        "Tu es Lanterne, un assistant qui répond aux questions à partir des documents de "
+        "l'utilisateur. Réponds en français, même si les sources sont dans une autre langue. "
+        "Appuie ta réponse sur les sources numérotées lorsqu'elles sont pertinentes et cite-les "
+        "dans le texte avec leur numéro entre crochets, comme [1] ou [2][3]. Si les sources ne "
+        "contiennent pas la réponse, dis-le brièvement. Sois concis."
+    ),
+}
+NO_SOURCES_PROMPTS = {
+    "en": (
+        "You are Lanterne, a helpful assistant. Answer in English. No document was consulted "
+        "for this question. Be concise."
+    ),
+    "fr": (
+        "Tu es Lanterne, un assistant serviable. Réponds en français. Aucun document n'a été "
+        "consulté pour cette question. Sois concis."
+    ),
+}
+LABELS = {
+    "en": {"sources": "Sources", "question": "Question", "page": "page"},
+    "fr": {"sources": "Sources", "question": "Question", "page": "page"},
+}
+_COLON = {"en": ":", "fr": "\u202f:"}  # French puts a narrow no-break space before a colon
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int
+    path: str
+    heading: str
+    page: int | None
+    text: str
+
+
+def format_source(source: Source, language: str) -> str:
+    labels = LABELS[language]
+    where = [Path(source.path).name]
+    if source.heading:
+        where.append(source.heading)
+    if source.page is not None:
+        where.append(f"{labels['page']} {source.page}")
+    return f"[{source.n}] {' — '.join(where)}\n{source.text.strip()}"
+
+
+def build_messages(question: str, sources: list[Source], language: str) -> list[dict[str, str]]:
+    language = language if language in SYSTEM_PROMPTS else "en"
+    labels, colon = LABELS[language], _COLON[language]
+    if not sources:
+        return [
+            {"role": "system", "content": NO_SOURCES_PROMPTS[language]},
+            {"role": "user", "content": question.strip()},
+        ]
+    body = "\n\n".join(format_source(s, language) for s in sources)
+    user = (
+        f"{labels['sources']}{colon}\n\n{body}\n\n"
+        f"{labels['question']}{colon} {question.strip()}"
+    )
+    return [
+        {"role": "system", "content": SYSTEM_PROMPTS[language]},
+        {"role": "user", "content": user},
+    ]
+
+
+def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """For chat templates that reject a system role: put the instructions in the first turn."""
+    if not messages or messages[0]["role"] != "system":
+        return messages
+    system, rest = messages[0]["content"], messages[1:]
+    if rest and rest[0]["role"] == "user":
+        return [{"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}, *rest[1:]]
+    return [{"role": "user", "content": system}, *rest]

@@ -1,0 +1,59 @@
+"""`lanterne ask QUESTION`: streams the answer, then lists its sources."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from lanterne.assistant.answer import Answer
+from lanterne.assistant.pipeline import Finished, Token
+from lanterne.cli.output import print_json
+from lanterne.context import AppContext
+from lanterne.translation import _
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ask = sub.add_parser("ask", help=_("answer a question from your documents"))
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--model", type=Path, metavar="PATH", help=_("GGUF model file to use"))
+    ask.add_argument("--no-docs", action="store_true", help=_("answer without the documents"))
+    ask.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    ask.set_defaults(func=cmd_ask)
+
+
+def _print_sources(answer: Answer) -> None:
+    if not answer.citations:
+        return
+    print("\n\n" + _("Sources:"))
+    for c in answer.citations:
+        where = c.path + (f" — {c.heading}" if c.heading else "")
+        if c.page is not None:
+            where += " " + _("(page {page})").format(page=c.page)
+        print(f"[{c.n}] {where}")
+
+
+def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_a: cancel.set())
+    answer: Answer | None = None
+    try:
+        for event in ctx.assistant.ask(
+            args.question, model_path=args.model, use_docs=not args.no_docs, cancel=cancel
+        ):
+            if isinstance(event, Token) and not args.json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Finished):
+                answer = event.answer
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert answer is not None
+    if args.json:
+        print_json(answer.to_json())
+    else:
+        _print_sources(answer)
+        sys.stdout.write("\n")
+    return 130 if answer.stopped else 0

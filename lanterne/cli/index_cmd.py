@@ -1,0 +1,155 @@
+"""`lanterne index add|remove|status|watch`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lanterne.cli.output import error, print_json
+from lanterne.context import AppContext
+from lanterne.indexer.indexing import FolderError, Progress
+from lanterne.indexer.store import IndexStatus
+from lanterne.indexer.watcher import watch
+from lanterne.translation import _
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    index = sub.add_parser("index", help=_("manage the watched folders and their index"))
+    isub = index.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
+    add = isub.add_parser("add", help=_("watch folders and index them now"))
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    add.set_defaults(func=cmd_add)
+    remove = isub.add_parser("remove", help=_("stop watching a folder and forget its index"))
+    remove.add_argument("path", type=Path, metavar="PATH")
+    remove.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    remove.set_defaults(func=cmd_remove)
+    status = isub.add_parser("status", help=_("folders, documents, passages and errors"))
+    status.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    status.set_defaults(func=cmd_status)
+    watch_p = isub.add_parser("watch", help=_("keep the index up to date until Ctrl-C"))
+    watch_p.add_argument("--json", action="store_true", help=_("print each update as JSON"))
+    watch_p.set_defaults(func=cmd_watch)
+
+
+class _ProgressPrinter:
+    """One updating line on a terminal; a line every few seconds when stderr is a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        final = p.current is None
+        if not final and not self.tty and now - self.last < 2.0:
+            return
+        self.last = now
+        name = p.current.name if p.current else ""
+        line = _("[{done}/{total}] {name}").format(done=p.done, total=p.total, name=name)
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K" + line[:120] + ("\n" if final else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def status_json(status: IndexStatus) -> dict[str, object]:
+    return {
+        "folders": [vars(f) for f in status.folders],
+        "documents": status.documents,
+        "chunks": status.chunks,
+        "pending": status.pending,
+        "errors": [vars(e) for e in status.errors],
+    }
+
+
+def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
+    indexer = ctx.indexer()
+    totals = {"indexed": 0, "unchanged": 0, "failed": 0}
+    try:
+        for path in args.paths:
+            result = indexer.add_folder(path, _ProgressPrinter())
+            totals["indexed"] += result.indexed
+            totals["unchanged"] += result.unchanged
+            totals["failed"] += result.failed
+    except FolderError as exc:
+        return error(str(exc))
+    status = indexer.store.status()
+    indexer.store.close()
+    if args.json:
+        print_json({**totals, **status_json(status)})
+    else:
+        print(
+            _("{indexed} indexed, {unchanged} unchanged, {failed} could not be read.").format(
+                **totals
+            )
+        )
+        for err in status.errors:
+            print(_("  skipped {path}: {reason}").format(path=err.path, reason=err.reason))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
+    indexer = ctx.indexer()
+    removed = indexer.remove_folder(args.path)
+    indexer.store.close()
+    folder = args.path.expanduser().resolve()
+    if args.json:
+        print_json({"removed": removed, "path": str(folder)})
+        return 0 if removed else 1
+    if not removed:
+        return error(_("This folder is not watched: {path}").format(path=folder))
+    print(_("No longer watching {path}; its files were left untouched.").format(path=folder))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
+    store = ctx.open_store()
+    status = store.status()
+    store.close()
+    if args.json:
+        print_json(status_json(status))
+        return 0
+    if not status.folders:
+        print(_("No folder is watched yet. Add one with: lanterne index add PATH"))
+        return 0
+    for f in status.folders:
+        print(
+            _("{path}: {documents} documents, {chunks} passages, {pending} pending, "
+              "{errors} errors").format(**vars(f))
+        )
+    for err in status.errors:
+        print(_("  error {path}: {reason}").format(path=err.path, reason=err.reason))
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
+    indexer = ctx.indexer()
+    if not indexer.store.folders():
+        return error(_("No folder is watched yet. Add one with: lanterne index add PATH"))
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_a: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+    progress = indexer.sync_all(_ProgressPrinter())
+    if not args.json:
+        print(_("Watching {n} folders; press Ctrl-C to stop.").format(
+            n=len(indexer.store.folders())), flush=True)
+    else:
+        print_json({"event": "ready", "indexed": progress.indexed})
+        sys.stdout.flush()
+
+    def on_batch(count: int) -> None:
+        if args.json:
+            print_json({"event": "updated", "changes": count})
+        else:
+            print(_("{n} changes applied.").format(n=count))
+        sys.stdout.flush()
+
+    watch(indexer, stop, on_batch=on_batch)
+    indexer.store.close()
+    return 0

@@ -1,0 +1,56 @@
+"""Entry point of `lanterne`: no argument opens the app, subcommands serve scripts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lanterne import __version__
+from lanterne.cli import ask_cmd, index_cmd, pending_cmd, search_cmd
+from lanterne.cli.output import error
+from lanterne.engine.errors import EngineError
+from lanterne.indexer.indexing import FolderError
+from lanterne.settings import Settings, SettingsError
+from lanterne.translation import _, set_language, system_language
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lanterne",
+        description=_("Lanterne: ask your documents, in French or English, on your own machine."),
+    )
+    parser.add_argument("--version", action="version", version=f"lanterne {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    index_cmd.register(sub)
+    search_cmd.register(sub)
+    ask_cmd.register(sub)
+    pending_cmd.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        return error(str(exc))
+    set_language(settings.get_str("ui.language") or system_language())
+    if not argv:
+        from lanterne.desktop.app import run_gui  # Qt is imported only when the GUI is wanted
+
+        return run_gui(settings)
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    from lanterne.context import AppContext
+
+    ctx = AppContext(settings)
+    try:
+        return int(args.func(args, ctx))
+    except (EngineError, FolderError, SettingsError) as exc:
+        return error(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ctx.close()

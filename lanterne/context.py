@@ -1,0 +1,45 @@
+"""The objects one running Lanterne shares, built from settings and the data directory."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from lanterne import paths
+from lanterne.assistant.pipeline import Assistant
+from lanterne.engine.host import ModelHost
+from lanterne.indexer.indexing import IndexOptions, Indexer
+from lanterne.indexer.store import IndexStore
+from lanterne.settings import Settings
+
+
+class AppContext:
+    def __init__(self, settings: Settings | None = None, index_path: Path | None = None) -> None:
+        self.settings = settings or Settings()
+        self.index_path = index_path or paths.index_db_path()
+
+    def index_options(self) -> IndexOptions:
+        return IndexOptions(
+            chunk_chars=self.settings.get_int("index.chunk_chars"),
+            chunk_overlap=self.settings.get_int("index.chunk_overlap_chars"),
+            max_file_bytes=self.settings.get_int("index.max_file_mb") * 1024 * 1024,
+        )
+
+    def open_store(self) -> IndexStore:
+        """A new connection: one per thread, as SQLite wants."""
+        return IndexStore(self.index_path)
+
+    def indexer(self) -> Indexer:
+        return Indexer(self.open_store(), self.index_options())
+
+    @cached_property
+    def host(self) -> ModelHost:
+        return ModelHost()
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        return Assistant(self.settings, self.host, self.index_path)
+
+    def close(self) -> None:
+        if "host" in self.__dict__:
+            self.host.shutdown()

@@ -1,0 +1,150 @@
+"""Settings, declared once with type, default and description.
+
+The declarations drive loading, validation and the generated reference `docs/settings.md`
+(`python -m lanterne.settings > docs/settings.md`); a test keeps that file in step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lanterne import paths
+from lanterne.translation import _
+
+Value = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type[str] | type[int] | type[float] | type[bool]
+    default: Value
+    description: str
+    env: str | None = None  # an environment variable that overrides the stored value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("model.path", str, "", "GGUF model file used for answers.", env="LANTERNE_MODEL"),
+    Setting("model.context_size", int, 4096, "Context window in tokens (prompt plus answer)."),
+    Setting("model.threads", int, 0, "CPU threads for the model; 0 picks the physical cores."),
+    Setting("model.max_answer_tokens", int, 512, "Longest answer, in tokens."),
+    Setting("model.temperature", float, 0.2, "Sampling temperature; low keeps answers factual."),
+    Setting("retrieval.top_k", int, 5, "How many passages are given to the model as sources."),
+    Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
+    Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),
+    Setting("index.max_file_mb", int, 50, "Files larger than this are skipped, with a reason."),
+    Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A settings file or value that cannot be used; says which and why."""
+
+
+def _coerce(setting: Setting, value: Any) -> Value:
+    if setting.type is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
+                                                        "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+    elif setting.type is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    elif setting.type is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif setting.type is str and isinstance(value, str):
+        return value
+    if isinstance(value, str) and setting.type in (int, float):
+        try:
+            return setting.type(value)
+        except ValueError:
+            pass
+    raise SettingsError(
+        _("Setting {key} expects a value of type {type}, not {value!r}.").format(
+            key=setting.key, type=setting.type.__name__, value=value
+        )
+    )
+
+
+class Settings:
+    """The user's settings, read from `settings.json` in the data directory."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.settings_path()
+        self._values: dict[str, Value] = {}
+        if self.path.exists():
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise SettingsError(
+                    _("Cannot read the settings file {path}: {error}").format(
+                        path=self.path, error=exc
+                    )
+                ) from exc
+            if not isinstance(raw, dict):
+                raise SettingsError(
+                    _("The settings file {path} must hold a JSON object.").format(path=self.path)
+                )
+            for key, value in raw.items():
+                if key in _BY_KEY:  # keys from newer or older versions are kept on disk, unused
+                    self._values[key] = _coerce(_BY_KEY[key], value)
+            self._raw = raw
+        else:
+            self._raw = {}
+
+    def get(self, key: str) -> Value:
+        setting = _BY_KEY[key]
+        if setting.env and os.environ.get(setting.env):
+            return _coerce(setting, os.environ[setting.env])
+        return self._values.get(key, setting.default)
+
+    def get_str(self, key: str) -> str:
+        return str(self.get(key))
+
+    def get_int(self, key: str) -> int:
+        return int(self.get(key))
+
+    def get_float(self, key: str) -> float:
+        return float(self.get(key))
+
+    def set(self, key: str, value: Value) -> None:
+        if key not in _BY_KEY:
+            raise SettingsError(_("Unknown setting: {key}").format(key=key))
+        self._values[key] = _coerce(_BY_KEY[key], value)
+
+    def save(self) -> None:
+        """Write atomically so a crash never leaves a half-written settings file."""
+        data = dict(self._raw)
+        data.update(self._values)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(self.path)
+
+
+def settings_markdown() -> str:
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `lanterne/settings.py` by `python -m lanterne.settings > docs/settings.md`;",
+        "do not edit by hand. Settings are stored in `settings.json` in the data directory",
+        "(`LANTERNE_HOME` overrides its location).",
+        "",
+        "| key | type | default | environment | description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in SETTINGS:
+        env = f"`{s.env}`" if s.env else ""
+        lines.append(
+            f"| `{s.key}` | {s.type.__name__} | `{s.default!r}` | {env} | {s.description} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(settings_markdown())
