@@ -5,7 +5,7 @@ class EngineError(Exception):
     """Base class: `str(error)` is a complete, user-facing sentence."""
 
 
-class NoModelConfigured(EngineError):
+class NoModelConfiguredError(EngineError):
     pass
 
 
@@ -13,5 +13,5 @@ class ModelLoadError(EngineError):
     pass
 
 
-class GenerationCancelled(EngineError):
+class GenerationCancelledError(EngineError):
     pass

@@ -13,10 +13,12 @@ import threading
 import llama_cpp
 
 logger = logging.getLogger("lanterne.engine.llama_cpp")
-_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR,
-           4: logging.DEBUG}
+# ggml.h's enum ggml_log_level (NONE, DEBUG, INFO, WARN, ERROR, CONT). llama-cpp-python 0.3.36's
+# own table predates DEBUG and is off by one, which is why its verbose=False still prints.
+_LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _CONT = 5
-_state = {"level": logging.DEBUG, "buffer": ""}
+_state: dict[str, int] = {"level": logging.DEBUG}
+_buffer: list[str] = []
 _lock = threading.Lock()
 
 
@@ -25,12 +27,12 @@ def _callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
     with _lock:
         if level != _CONT:
             _state["level"] = _LEVELS.get(level, logging.DEBUG)
-        _state["buffer"] = str(_state["buffer"]) + text.decode("utf-8", "replace")
-        if str(_state["buffer"]).endswith("\n"):
-            message = str(_state["buffer"]).rstrip()
-            _state["buffer"] = ""
+        _buffer.append(text.decode("utf-8", "replace"))
+        if _buffer[-1].endswith("\n"):  # llama.cpp writes a line in several calls
+            message = "".join(_buffer).rstrip()
+            _buffer.clear()
             if message:
-                logger.log(int(_state["level"]), "%s", message)
+                logger.log(_state["level"], "%s", message)
 
 
 _installed = False

@@ -48,7 +48,6 @@ def plan_offload(n_ctx: int, n_threads: int = 0) -> OffloadPlan:
         n_threads=threads,
         n_ctx=n_ctx,
         description=_(
-            "All layers on the CPU ({threads} threads): this build of llama.cpp has no GPU "
-            "backend."
+            "All layers on the CPU ({threads} threads): this build of llama.cpp has no GPU backend."
         ).format(threads=threads),
     )

@@ -18,7 +18,7 @@ import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from lanterne.engine import llama_log
-from lanterne.engine.errors import GenerationCancelled, ModelLoadError
+from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan, plan_offload
 from lanterne.translation import _
@@ -77,8 +77,9 @@ def check_gguf_file(path: Path) -> None:
         ) from exc
     if magic != GGUF_MAGIC:
         raise ModelLoadError(
-            _("{name} is not a GGUF model file (it does not start with the GGUF signature).")
-            .format(name=path.name)
+            _(
+                "{name} is not a GGUF model file (it does not start with the GGUF signature)."
+            ).format(name=path.name)
         )
 
 
@@ -120,7 +121,7 @@ class LocalModel:
         return int(self._llm.n_ctx())
 
     def _token_text(self, token: int) -> str:
-        return self._llm._model.token_get_text(token) if token >= 0 else ""  # type: ignore[no-any-return]
+        return str(self._llm._model.token_get_text(token)) if token >= 0 else ""
 
     def _make_formatter(self) -> Jinja2ChatFormatter | None:
         if not self.info.chat_template:
@@ -191,7 +192,7 @@ class LocalModel:
         try:
             for chunk in chunks:
                 if cancel is not None and cancel.is_set():
-                    raise GenerationCancelled(_("The answer was stopped."))
+                    raise GenerationCancelledError(_("The answer was stopped."))
                 text = chunk["choices"][0]["text"]
                 if first is None:
                     first = time.perf_counter()

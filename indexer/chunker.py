@@ -58,7 +58,9 @@ def _split_long(text: str, max_chars: int, overlap: int) -> list[str]:
     return out
 
 
-def chunk_document(doc: ExtractedDocument, max_chars: int = 1200, overlap: int = 150) -> list[Chunk]:
+def chunk_document(
+    doc: ExtractedDocument, max_chars: int = 1200, overlap: int = 150
+) -> list[Chunk]:
     chunks: list[Chunk] = []
     group: list[Block] = []
 

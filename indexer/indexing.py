@@ -83,8 +83,10 @@ class Indexer:
         todo = []
         for path, st in found:
             state = known.get(str(path))
-            if state is None or state.status != "indexed" or (
-                state.size != st.st_size or state.mtime_ns != st.st_mtime_ns
+            if (
+                state is None
+                or state.status != "indexed"
+                or (state.size != st.st_size or state.mtime_ns != st.st_mtime_ns)
             ):
                 todo.append((path, st))
         self.store.mark_pending(folder_id, [p for p, _st in todo])
@@ -157,8 +159,7 @@ class Indexer:
             doc = extract(path, data)
             chunks = chunk_document(doc, self.options.chunk_chars, self.options.chunk_overlap)
         except ExtractionError as exc:
-            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns,
-                                   reason=exc.reason)
+            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=exc.reason)
             return "error"
         except Exception as exc:  # a hostile or broken file must never stop the whole index
             reason = _("Unexpected error while reading this file: {error}").format(
@@ -168,7 +169,13 @@ class Indexer:
             return "error"
         lang = detect_language(" ".join(c.text for c in chunks[:20])) if chunks else "other"
         self.store.write_document(
-            folder_id, path, size=size, mtime_ns=mtime_ns, sha256=digest, title=doc.title,
-            lang=lang, chunks=chunks,
+            folder_id,
+            path,
+            size=size,
+            mtime_ns=mtime_ns,
+            sha256=digest,
+            title=doc.title,
+            lang=lang,
+            chunks=chunks,
         )
         return "indexed"

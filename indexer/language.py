@@ -7,16 +7,16 @@ so a short French question is not mistaken for, say, Catalan; anything but fr/en
 from __future__ import annotations
 
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["fr", "en", "other"]
 
 _CANDIDATES = ["fr", "en", "de", "es", "it", "nl", "pt"]
 _lock = threading.Lock()
-_identifier = None
+_identifier: Any = None
 
 
-def _get_identifier():  # type: ignore[no-untyped-def]
+def _get_identifier() -> Any:
     global _identifier
     with _lock:
         if _identifier is None:
@@ -33,4 +33,6 @@ def detect_language(text: str) -> Language:
     if not any(ch.isalpha() for ch in sample):
         return "other"
     code, _prob = _get_identifier().classify(sample)
-    return code if code in ("fr", "en") else "other"  # type: ignore[no-any-return]
+    if code == "fr":
+        return "fr"
+    return "en" if code == "en" else "other"

@@ -67,8 +67,15 @@ class Retriever:
         ).fetchall()
         return [
             SearchResult(
-                chunk_id=r[0], path=r[1], page=r[2], line=r[3], heading=r[4] or "",
-                snippet=r[5], text=r[6], score=-float(r[7]), lang=r[8] or "other",
+                chunk_id=r[0],
+                path=r[1],
+                page=r[2],
+                line=r[3],
+                heading=r[4] or "",
+                snippet=r[5],
+                text=r[6],
+                score=-float(r[7]),
+                lang=r[8] or "other",
             )
             for r in rows
         ]

@@ -13,15 +13,21 @@ from pathlib import Path
 from lanterne.indexer.extract import is_supported
 
 IGNORED_DIRS = {
-    "node_modules", "__pycache__", "venv", "build", "dist", "target", "site-packages",
-    "CVS", "_darcs",
+    "node_modules",
+    "__pycache__",
+    "venv",
+    "build",
+    "dist",
+    "target",
+    "site-packages",
+    "CVS",
+    "_darcs",
 }
 
 
 def is_ignored_name(name: str) -> bool:
-    return (
-        name.startswith((".", "~$", ".~lock"))
-        or name.endswith(("~", ".tmp", ".swp", ".part", ".crdownload"))
+    return name.startswith((".", "~$", ".~lock")) or name.endswith(
+        ("~", ".tmp", ".swp", ".part", ".crdownload")
     )
 
 
@@ -48,5 +54,5 @@ def scan(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
                 st = path.stat()
             except OSError:
                 continue  # vanished or a dangling link
-            if os.path.isfile(path):
+            if path.is_file():
                 yield path, st

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
+from filelock import FileLock
 
 from lanterne.indexer.chunker import Chunk
-from lanterne.indexer.migrations import migrate
+from lanterne.indexer.migrations import MIGRATIONS, applied, migrate
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ class IndexStore:
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.enable_wal()
-        migrate(self.db)
+        if {name for name, _fn in MIGRATIONS} - applied(self.db):
+            # Two connections opening a new index at once (the GUI's status and its indexer, or
+            # the GUI and `lanterne index watch`) must not both run a migration.
+            with FileLock(str(path) + ".migrate.lock", timeout=60):
+                migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -75,7 +80,8 @@ class IndexStore:
     def add_folder(self, folder: Path) -> int:
         with self.db.conn:
             self.db.execute(
-                "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", [str(folder), _now()]
+                "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
+                [str(folder), _now()],
             )
         row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
         return int(row[0])
@@ -136,8 +142,9 @@ class IndexStore:
         chunks: list[Chunk],
     ) -> None:
         with self.db.conn:
-            doc_id = self._upsert(folder_id, path, size, mtime_ns, sha256, title, lang, "indexed",
-                                  None)
+            doc_id = self._upsert(
+                folder_id, path, size, mtime_ns, sha256, title, lang, "indexed", None
+            )
             self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
             self.db.conn.executemany(
                 "INSERT INTO chunks (document_id, ordinal, text, heading, page, line, lang) "
@@ -149,8 +156,9 @@ class IndexStore:
         self, folder_id: int, path: Path, *, size: int | None, mtime_ns: int | None, reason: str
     ) -> None:
         with self.db.conn:
-            doc_id = self._upsert(folder_id, path, size, mtime_ns, None, None, None, "error",
-                                  reason)
+            doc_id = self._upsert(
+                folder_id, path, size, mtime_ns, None, None, None, "error", reason
+            )
             self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
 
     def touch_document(self, path: Path, *, mtime_ns: int) -> None:

@@ -13,6 +13,7 @@ from llama_cpp.llama_types import (
     CreateCompletionResponse,
     CreateCompletionStreamResponse,
 )
+
 from support.tiny_moe import EOS_TOKEN_ID, IM_START_TOKEN_ID, write_tiny_moe_gguf
 
 FRENCH = "Où est l'été ? Ça va. « Déjà vu », cœur, naïve… 42 €"

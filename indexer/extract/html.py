@@ -15,16 +15,66 @@ from lanterne.translation import _
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BLOCKS = {
-    "p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption", "caption", "address",
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "address",
 }
 _INLINE = {
-    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "i", "kbd",
-    "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
-    "img", "wbr", "font", "label", "tt", "acronym", "big",
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "br",
+    "cite",
+    "code",
+    "data",
+    "dfn",
+    "em",
+    "i",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "img",
+    "wbr",
+    "font",
+    "label",
+    "tt",
+    "acronym",
+    "big",
 }
 _SKIP = {
-    "script", "style", "noscript", "template", "svg", "head", "nav", "form", "button",
-    "select", "textarea", "iframe", "object",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "head",
+    "nav",
+    "form",
+    "button",
+    "select",
+    "textarea",
+    "iframe",
+    "object",
 }
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -43,6 +93,16 @@ def _decode(data: bytes) -> str:
         else:
             return data.decode(name, errors="replace")
     return decode_text(data)
+
+
+def _text_of(element: etree._Element) -> str:
+    """All text inside `element`, as lxml.html's text_content() (typed for any element)."""
+    return "".join(str(t) for t in element.itertext())
+
+
+def _line_of(element: etree._Element) -> int | None:
+    line = element.sourceline
+    return line if isinstance(line, int) else None
 
 
 def _clean(text: str) -> str:
@@ -75,11 +135,11 @@ class _Walker:
             if not tag or tag in _SKIP:
                 pass
             elif tag in _INLINE:
-                self._run.append(child.text_content())
+                self._run.append(_text_of(child))
             elif tag in _HEADINGS:
                 self._flush_run()
                 level = _HEADINGS[tag]
-                title = _clean(child.text_content())
+                title = _clean(_text_of(child))
                 if title:
                     while self.headings and self.headings[-1][0] >= level:
                         self.headings.pop()
@@ -88,9 +148,9 @@ class _Walker:
                         self.first_h1 = title
             elif tag in _BLOCKS:
                 self._flush_run()
-                raw = child.text_content()
+                raw = _text_of(child)
                 text = raw.strip("\n") if tag == "pre" else _clean(raw)
-                self._emit(text, child.sourceline)
+                self._emit(text, _line_of(child))
             else:
                 self._flush_run()
                 self.walk(child)
@@ -106,12 +166,15 @@ def extract_html(path: Path, data: bytes) -> ExtractedDocument:
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
-        raise ExtractionError(_("This HTML file could not be parsed: {error}").format(error=exc))
+        raise ExtractionError(
+            _("This HTML file could not be parsed: {error}").format(error=exc)
+        ) from exc
     title_el = root.find(".//title")
     body = root.find("body")
     walker = _Walker()
     walker.walk(body if body is not None else root)
     walker._flush_run()
-    title = _clean(title_el.text_content()) if title_el is not None else ""
-    return ExtractedDocument(path=path, title=title or walker.first_h1 or path.stem,
-                             blocks=walker.blocks)
+    title = _clean(_text_of(title_el)) if title_el is not None else ""
+    return ExtractedDocument(
+        path=path, title=title or walker.first_h1 or path.stem, blocks=walker.blocks
+    )

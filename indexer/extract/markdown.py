@@ -39,9 +39,7 @@ def extract_markdown(path: Path, data: bytes) -> ExtractedDocument:
                 title = heading
             i += 3
             continue
-        if tok.map is not None and (
-            tok.type in _BLOCK_OPENERS or tok.type in _LEAF_BLOCKS
-        ):
+        if tok.map is not None and (tok.type in _BLOCK_OPENERS or tok.type in _LEAF_BLOCKS):
             start, end = tok.map
             source = "\n".join(lines[start:end]).strip()
             if source:

@@ -51,14 +51,22 @@ def _coerce(setting: Setting, value: Any) -> Value:
     if setting.type is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
-                                                        "off"):
+        if isinstance(value, str) and value.lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        ):
             return value.lower() in ("1", "true", "yes", "on")
     elif setting.type is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    elif setting.type is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    elif setting.type is str and isinstance(value, str):
+    elif (setting.type is int and isinstance(value, int) and not isinstance(value, bool)) or (
+        setting.type is str and isinstance(value, str)
+    ):
         return value
     if isinstance(value, str) and setting.type in (int, float):
         try:
@@ -131,7 +139,7 @@ def settings_markdown() -> str:
     lines = [
         "# Settings",
         "",
-        "Generated from `lanterne/settings.py` by `python -m lanterne.settings > docs/settings.md`;",
+        "Generated from `core/settings.py` by `python -m lanterne.settings > docs/settings.md`;",
         "do not edit by hand. Settings are stored in `settings.json` in the data directory",
         "(`LANTERNE_HOME` overrides its location).",
         "",

@@ -69,10 +69,7 @@ def build_messages(question: str, sources: list[Source], language: str) -> list[
             {"role": "user", "content": question.strip()},
         ]
     body = "\n\n".join(format_source(s, language) for s in sources)
-    user = (
-        f"{labels['sources']}{colon}\n\n{body}\n\n"
-        f"{labels['question']}{colon} {question.strip()}"
-    )
+    user = f"{labels['sources']}{colon}\n\n{body}\n\n{labels['question']}{colon} {question.strip()}"
     return [
         {"role": "system", "content": SYSTEM_PROMPTS[language]},
         {"role": "user", "content": user},

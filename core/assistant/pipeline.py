@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.prompt import Source, build_messages, fold_system
-from lanterne.engine.errors import GenerationCancelled, NoModelConfigured
+from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan
@@ -69,7 +69,7 @@ class Assistant:
     def load_request(self, model_path: Path | None = None) -> LoadRequest:
         path = model_path or (Path(p) if (p := self.settings.get_str("model.path")) else None)
         if path is None:
-            raise NoModelConfigured(
+            raise NoModelConfiguredError(
                 _(
                     "No model is configured. Choose a GGUF file in the app, pass --model PATH, "
                     "or set LANTERNE_MODEL."
@@ -90,8 +90,15 @@ class Assistant:
         finally:
             store.close()
         return [
-            Citation(n=i, path=r.path, page=r.page, line=r.line, heading=r.heading,
-                     snippet=r.snippet, text=r.text)
+            Citation(
+                n=i,
+                path=r.path,
+                page=r.page,
+                line=r.line,
+                heading=r.heading,
+                snippet=r.snippet,
+                text=r.text,
+            )
             for i, r in enumerate(results, start=1)
         ]
 
@@ -126,15 +133,21 @@ class Assistant:
             for piece in self.host.stream(model, prompt, params, cancel=cancel, stop=stop):
                 pieces.append(piece)
                 yield Token(piece)
-        except GenerationCancelled:
+        except GenerationCancelledError:
             stopped = True
         text = "".join(pieces).strip()
         timings = model.last_timings
         assert timings is not None
         yield Finished(
             Answer(
-                question=question, text=text, language=language, citations=citations,
-                timings=timings, model=model.info, plan=model.plan, stopped=stopped,
+                question=question,
+                text=text,
+                language=language,
+                citations=citations,
+                timings=timings,
+                model=model.info,
+                plan=model.plan,
+                stopped=stopped,
                 cited=cited_numbers(text, len(citations)),
             )
         )
@@ -171,5 +184,14 @@ class Assistant:
             if keep_chars < 200:
                 kept = []
                 continue
-            kept = [Citation(last.n, last.path, last.page, last.line, last.heading,
-                             last.snippet, last.text[:keep_chars] + "…")]
+            kept = [
+                Citation(
+                    last.n,
+                    last.path,
+                    last.page,
+                    last.line,
+                    last.heading,
+                    last.snippet,
+                    last.text[:keep_chars] + "…",
+                )
+            ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from lanterne import paths
 from lanterne.assistant.pipeline import Assistant
 from lanterne.engine.host import ModelHost
-from lanterne.indexer.indexing import IndexOptions, Indexer
+from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.store import IndexStore
 from lanterne.settings import Settings
 

@@ -18,8 +18,10 @@ HOME_ENV = "LANTERNE_HOME"
 def data_dir() -> Path:
     """The data directory, created on first use."""
     override = os.environ.get(HOME_ENV)
-    path = Path(override).expanduser() if override else platformdirs.user_data_path(
-        APP_NAME, appauthor=False
+    path = (
+        Path(override).expanduser()
+        if override
+        else platformdirs.user_data_path(APP_NAME, appauthor=False)
     )
     path.mkdir(parents=True, exist_ok=True)
     return path

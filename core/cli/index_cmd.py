@@ -120,8 +120,10 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0
     for f in status.folders:
         print(
-            _("{path}: {documents} documents, {chunks} passages, {pending} pending, "
-              "{errors} errors").format(**vars(f))
+            _(
+                "{path}: {documents} documents, {chunks} passages, {pending} pending, "
+                "{errors} errors"
+            ).format(**vars(f))
         )
     for err in status.errors:
         print(_("  error {path}: {reason}").format(path=err.path, reason=err.reason))
@@ -137,8 +139,10 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     progress = indexer.sync_all(_ProgressPrinter())
     if not args.json:
-        print(_("Watching {n} folders; press Ctrl-C to stop.").format(
-            n=len(indexer.store.folders())), flush=True)
+        print(
+            _("Watching {n} folders; press Ctrl-C to stop.").format(n=len(indexer.store.folders())),
+            flush=True,
+        )
     else:
         print_json({"event": "ready", "indexed": progress.indexed})
         sys.stdout.flush()

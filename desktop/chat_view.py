@@ -1,0 +1,114 @@
+"""The conversation, rendered from Markdown to HTML as tokens stream in.
+
+Citation markers [n] become links to the source; the sources of each answer are listed under it
+and open the file itself when clicked.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from lanterne.assistant.answer import Citation
+from lanterne.translation import _
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    status: str = ""  # e.g. "Thinking…" or an error shown in place
+    error: bool = False
+
+
+def render_answer(text: str, citations: list[Citation], turn_index: int = 0) -> str:
+    """Markdown to HTML, with [n] turned into a link when source n exists."""
+    body = _markdown.render(text)
+    known = {c.n for c in citations}
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f'<a href="source:{turn_index}:{n}">[{n}]</a>' if n in known else match.group(0)
+
+    return _MARKER.sub(link, body)
+
+
+class ChatView(QTextBrowser):
+    citation_clicked = Signal(int, int)  # turn index, source number
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_anchor)
+        self.turns: list[Turn] = []
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(40)  # coalesce token bursts into one repaint
+        self._render_timer.timeout.connect(self.refresh)
+
+    def add_turn(self, question: str) -> Turn:
+        turn = Turn(question=question, status=_("Thinking…"))
+        self.turns.append(turn)
+        self.refresh()
+        return turn
+
+    def schedule_refresh(self) -> None:
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def refresh(self) -> None:
+        parts = []
+        for index, turn in enumerate(self.turns):
+            parts.append(
+                f'<p style="color:#555"><b>{html.escape(_("You"))}</b></p>'
+                f"<p>{html.escape(turn.question)}</p>"
+                f'<p style="color:#555"><b>Lanterne</b></p>'
+            )
+            if turn.answer:
+                parts.append(render_answer(turn.answer, turn.citations, index))
+            if turn.status:
+                color = "#b00020" if turn.error else "#777"
+                parts.append(f'<p style="color:{color}"><i>{html.escape(turn.status)}</i></p>')
+            if turn.citations and not turn.status:
+                items = "".join(
+                    f'<li><a href="source:{index}:{c.n}">[{c.n}] '
+                    f"{html.escape(Path(c.path).name)}</a>"
+                    f"{html.escape(' — ' + c.heading) if c.heading else ''}</li>"
+                    for c in turn.citations
+                )
+                parts.append(f"<p><b>{html.escape(_('Sources'))}</b></p><ul>{items}</ul>")
+            parts.append("<hr/>")
+        bar = self.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        self.setHtml("".join(parts))
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+    def citation_path(self, turn_index: int, n: int) -> Citation | None:
+        if 0 <= turn_index < len(self.turns):
+            for c in self.turns[turn_index].citations:
+                if c.n == n:
+                    return c
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        target = url.toString()
+        if target.startswith("source:"):
+            _scheme, turn, n = target.split(":")
+            self.citation_clicked.emit(int(turn), int(n))
+
+    def open_source(self, turn_index: int, n: int) -> None:
+        citation = self.citation_path(turn_index, n)
+        if citation is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(citation.path))

@@ -1,0 +1,92 @@
+"""Bridges from plain Python threads to Qt signals, so the GUI thread never waits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from lanterne.assistant.pipeline import Finished, ModelReady, Retrieved, Token
+from lanterne.context import AppContext
+from lanterne.indexer.indexing import Progress
+
+
+class AskWorker(QObject):
+    """Runs one question through the assistant on a thread of its own."""
+
+    model_ready = Signal(object)  # ModelReady
+    retrieved = Signal(object)  # list[Citation]
+    token = Signal(str)
+    finished = Signal(object)  # Answer
+    failed = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, question: str, use_docs: bool = True) -> None:
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(question, use_docs, self._cancel),
+            name="lanterne-ask",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._cancel.set()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, question: str, use_docs: bool, cancel: threading.Event) -> None:
+        try:
+            for event in self._ctx.assistant.ask(question, use_docs=use_docs, cancel=cancel):
+                if isinstance(event, Token):
+                    self.token.emit(event.text)
+                elif isinstance(event, ModelReady):
+                    self.model_ready.emit(event)
+                elif isinstance(event, Retrieved):
+                    self.retrieved.emit(event.citations)
+                elif isinstance(event, Finished):
+                    self.finished.emit(event.answer)
+        except Exception as exc:  # shown in place in the chat, never a crash
+            self.failed.emit(str(exc))
+
+
+class BackgroundTask(QObject):
+    """Any blocking call (model load, indexing) on a thread, its result delivered as a signal."""
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+    progress = Signal(object)
+
+    def run(self, fn: Callable[[Callable[[Any], None]], Any]) -> None:
+        def target() -> None:
+            try:
+                self.succeeded.emit(fn(self.progress.emit))
+            except Exception as exc:
+                self.failed.emit(str(exc))
+
+        threading.Thread(target=target, name="lanterne-task", daemon=True).start()
+
+
+def index_folder_job(ctx: AppContext, folder: Path) -> Callable[[Callable[[Any], None]], Progress]:
+    def job(report: Callable[[Any], None]) -> Progress:
+        indexer = ctx.indexer()  # its own connection, on the task's thread
+        try:
+            return indexer.add_folder(folder, report)
+        finally:
+            indexer.store.close()
+
+    return job

