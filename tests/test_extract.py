@@ -82,3 +82,11 @@ def test_non_western_legacy_text_still_decodes() -> None:
     text = "Привет, как дела? Это обычный текст в старой кодировке Windows. " * 5
     doc = extract(Path("ru.txt"), text.encode("cp1251"))
     assert doc.blocks[0].text.startswith("Привет, как дела?")
+
+
+def test_nested_blocks_are_not_glued_together() -> None:
+    html = b"""<html><body><h1>Table</h1><dl class="toc"><dt><a>14.1. Policy</a></dt>
+    <dd><dl><dt><a>14.2. Firewall</a></dt><dt><a>14.3. Logs</a></dt></dl></dd></dl>
+    <ul><li>Parent<ul><li>Child</li></ul></li></ul></body></html>"""
+    texts = [b.text for b in extract(Path("toc.html"), html).blocks]
+    assert texts == ["14.1. Policy", "14.2. Firewall", "14.3. Logs", "Parent", "Child"]

