@@ -67,8 +67,12 @@ def main() -> int:
             indexed += indexer.add_folder(folder).indexed
         cold = time.perf_counter() - start
         status = store.status()
-        size = sum(p.stat().st_size for f in docs for p in f.rglob("*") if p.is_file()
-                   and p.suffix.lower() in (".html", ".htm", ".md", ".txt"))
+        size = sum(
+            p.stat().st_size
+            for f in docs
+            for p in f.rglob("*")
+            if p.is_file() and p.suffix.lower() in (".html", ".htm", ".md", ".txt")
+        )
         start = time.perf_counter()
         for folder in docs:
             indexer.add_folder(folder)

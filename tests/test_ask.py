@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from lanterne.assistant.answer import cited_numbers
+from lanterne.assistant.answer import Answer, cited_numbers
 from lanterne.assistant.pipeline import (
+    AskEvent,
     Assistant,
     Finished,
     ModelReady,
@@ -26,7 +30,7 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def ctx(docs_folder: Path, tiny_moe_model: Path) -> AppContext:
+def ctx(docs_folder: Path, tiny_moe_model: Path) -> Iterator[AppContext]:
     settings = Settings()
     settings.set("model.path", str(tiny_moe_model))
     settings.set("model.context_size", 1024)
@@ -39,8 +43,14 @@ def ctx(docs_folder: Path, tiny_moe_model: Path) -> AppContext:
     context.close()
 
 
-def run(assistant: Assistant, question: str, **kw: object) -> list[object]:
-    return list(assistant.ask(question, **kw))  # type: ignore[arg-type]
+def run(assistant: Assistant, question: str, **kw: Any) -> list[AskEvent]:
+    return list(assistant.ask(question, **kw))
+
+
+def final_answer(events: list[AskEvent]) -> Answer:
+    last = events[-1]
+    assert isinstance(last, Finished)
+    return last.answer
 
 
 def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
@@ -49,7 +59,7 @@ def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
     kinds = [type(e) for e in events]
     assert kinds[:2] == [ModelReady, Retrieved] and kinds[-1] is Finished
     assert Token in kinds
-    answer = events[-1].answer  # type: ignore[attr-defined]
+    answer = final_answer(events)
     store = ctx.open_store()
     expected = Retriever(store).search(question, 5)
     store.close()
@@ -60,7 +70,7 @@ def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
     assert answer.citations[0].path.endswith("tarte.txt")
     assert answer.language == "fr"
     assert answer.text == "".join(e.text for e in events if isinstance(e, Token)).strip()
-    data = answer.to_json()
+    data: dict[str, Any] = json.loads(json.dumps(answer.to_json()))  # as scripts will see it
     assert set(data) >= {"answer", "language", "citations", "timings", "model"}
     assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
     assert data["model"]["offload"]["backend"] == "cpu"
@@ -68,7 +78,7 @@ def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
 
 
 def test_no_docs_means_no_sources(ctx: AppContext) -> None:
-    answer = run(ctx.assistant, "How long does the pie bake?", use_docs=False)[-1].answer  # type: ignore[attr-defined]
+    answer = final_answer(run(ctx.assistant, "How long does the pie bake?", use_docs=False))
     assert answer.citations == [] and answer.language == "en"
 
 
@@ -87,7 +97,7 @@ def test_sources_are_dropped_to_fit_a_small_context(ctx: AppContext, tmp_path: P
         events = run(small.assistant, "pommes tarte")
     finally:
         small.close()
-    answer = events[-1].answer  # type: ignore[attr-defined]
+    answer = final_answer(events)
     assert answer.timings.prompt_tokens <= 1024 - 64
     assert 1 <= len(answer.citations) < 5
 
@@ -100,7 +110,7 @@ def test_stop_keeps_the_partial_answer(ctx: AppContext) -> None:
         events.append(event)
         if isinstance(event, Token):
             cancel.set()
-    answer = events[-1].answer  # type: ignore[attr-defined]
+    answer = final_answer(events)
     assert answer.stopped and answer.timings.predicted_tokens < 400
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.indexer.indexing import FolderError, Indexer, IndexOptions
+from lanterne.indexer.indexing import FolderError, Indexer, IndexOptions, Progress
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
 
@@ -25,7 +25,7 @@ def test_add_folder_indexes_supported_files(indexer: Indexer, docs_folder: Path)
     (docs_folder / ".git").mkdir()
     (docs_folder / ".git" / "notes.txt").write_text("git internals")
     (docs_folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
-    progress = []
+    progress: list[Progress] = []
     result = indexer.add_folder(docs_folder, progress.append)
     assert (result.indexed, result.failed) == (3, 0)
     assert paths_in(indexer) == {"install.md", "tarte.txt", "sauvegardes.html"}

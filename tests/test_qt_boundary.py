@@ -21,7 +21,7 @@ def qt_imports(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module]
         found += [
-            f"{path.relative_to(ROOT)}:{node.lineno} imports {n}"
+            f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)} imports {n}"
             for n in names
             if n.split(".")[0] in QT_MODULES
         ]
