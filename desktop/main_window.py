@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self._show_model_setting()
         self._refresh_index_label()
+        self.question.setFocus()  # the window opens ready to type a question
 
     # Menu ---------------------------------------------------------------------------------
 
@@ -194,8 +195,9 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, ready: ModelReady) -> None:
         self.model_label.setText(
-            _("Model: {name} — {plan}").format(name=ready.info.name, plan=ready.plan.description)
+            _("Model: {name} — {plan}").format(name=ready.info.name, plan=ready.plan.summary)
         )
+        self.model_label.setToolTip(ready.plan.description)
 
     def _on_retrieved(self, citations: list[object]) -> None:
         if self._turn is not None:

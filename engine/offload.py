@@ -26,6 +26,13 @@ class OffloadPlan:
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def summary(self) -> str:
+        """A few words for a status bar; `description` says the rest."""
+        if self.backend == "cpu":
+            return _("CPU, {threads} threads").format(threads=self.n_threads)
+        return _("GPU, all layers")
+
 
 def default_threads() -> int:
     """Physical cores: hyper-threads slow llama.cpp's matrix kernels down rather than up."""

@@ -33,6 +33,7 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
 
 def test_window_opens_with_its_controls(window: MainWindow) -> None:
     assert window.windowTitle() == "Lanterne"
+    assert window.question.hasFocus()  # ready to type
     assert window.ask_button.isEnabled() and not window.stop_button.isEnabled()
     assert "No model chosen" in window.model_label.text()
 
@@ -71,7 +72,9 @@ def test_answer_streams_while_the_gui_stays_responsive(
     html = window.chat.toHtml()
     assert "tarte.txt" in html and "Combien de temps" in html
     assert window.ask_button.isEnabled()
-    assert "Gemma 3 270m" in window.model_label.text()
+    assert window.model_label.text().startswith("Model: Gemma 3 270m — CPU, ")
+    assert "no GPU backend" in window.model_label.toolTip()
+    assert window.model_label.sizeHint().width() <= window.model_label.width()  # not clipped
     assert "tokens/s" in window.speed_label.text()
     qtbot.waitUntil(lambda: "documents" in window.index_label.text(), timeout=5000)
 
