@@ -1,0 +1,314 @@
+"""Set up, run and test Lanterne from a fresh clone with one command.
+
+    python3 dev.py run [-- ARGS...]     install, then start the app (ARGS go to `lanterne`)
+    python3 dev.py test [-- ARGS...]    install, then ruff, mypy and pytest (ARGS go to pytest)
+    python3 dev.py lint                 install, then ruff and mypy
+    python3 dev.py install              install only
+
+On Windows, write `py dev.py ...` instead of `python3 dev.py ...`.
+
+Why a standard-library Python script rather than a Makefile or shell script: the only thing a
+newcomer is sure to have is the Python that Lanterne needs anyway. `make` is missing on Windows
+and differs between macOS and Linux; shell scripts do not run in `cmd.exe` or PowerShell. This
+file imports nothing outside the standard library, so it runs before any dependency is installed.
+
+Every command first makes sure `.venv` exists (created with the interpreter running this file),
+then installs the project in setuptools' *strict* editable mode: a tree of symlinks under
+`build/` that mypy can follow and that keeps the top-level folders (`engine`, `indexer`,
+`desktop`, `core`) unimportable. Strict mode needs a reinstall whenever a source file is added,
+so it reinstalls every time; a stamp in `.venv` records which `pyproject.toml` the dependencies
+were installed for, so a re-run only rebuilds the project itself (a few seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+MIN_PYTHON = (3, 11)
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "lanterne-deps.sha256"
+WINDOWS = os.name == "nt"
+BIN = VENV / ("Scripts" if WINDOWS else "bin")
+PY = BIN / ("python.exe" if WINDOWS else "python")
+EDITABLE = ["-e", ".[dev]", "--config-settings", "editable_mode=strict"]
+
+USAGE = __doc__.split("\n\n")[1] if __doc__ else ""
+
+FIRST_INSTALL_NOTE = """\
+First install: this downloads the dependencies, and llama-cpp-python (pinned in pyproject.toml)
+is only published as source, so pip compiles llama.cpp now with your C/C++ compiler. It takes
+about 7-10 minutes the first time; pip keeps the built wheel in its cache, so later installs
+(a new clone, a recreated .venv) take seconds.
+
+This is a CPU build (with Metal on Apple Silicon). For a GPU build, reinstall llama-cpp-python
+afterwards with CMAKE_ARGS, e.g. CUDA (needs the CUDA toolkit):
+    CMAKE_ARGS="-DGGML_CUDA=on" .venv/bin/pip install --force-reinstall --no-cache-dir \\
+        {llama}
+or -DGGML_VULKAN=on (needs the Vulkan SDK); see "GPU builds" in README.md.
+"""
+
+
+# The GUI tests that need a real X server use Xvfb and xdotool; Qt's xcb platform plugin needs
+# these runtime libraries (Debian/Ubuntu package names).
+X_PACKAGES = [
+    "xvfb",
+    "xdotool",
+    "libxkbcommon-x11-0",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-shape0",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-image0",
+    "libegl1",
+    "libgl1",
+    "libfontconfig1",
+    "libdbus-1-3",
+    "xauth",
+]
+X_PROGRAMS = ["Xvfb", "xdotool", "xauth"]
+X_LIBRARIES = [
+    "libxkbcommon-x11.so.0",
+    "libxcb-cursor.so.0",
+    "libxcb-icccm.so.4",
+    "libxcb-keysyms.so.1",
+    "libxcb-shape.so.0",
+    "libxcb-randr.so.0",
+    "libxcb-render-util.so.0",
+    "libxcb-image.so.0",
+    "libEGL.so.1",
+    "libGL.so.1",
+    "libfontconfig.so.1",
+    "libdbus-1.so.3",
+]
+
+
+def say(message: str) -> None:
+    print(f"dev.py: {message}", flush=True)
+
+
+def run(cmd: Sequence[str | Path], env: dict[str, str] | None = None) -> int:
+    """Run a command from the repository root and return its exit status."""
+    args = [str(c) for c in cmd]
+    shown = [
+        str(c.relative_to(ROOT)) if isinstance(c, Path) and c.is_relative_to(ROOT) else str(c)
+        for c in cmd
+    ]
+    print("$ " + " ".join(shown), flush=True)
+    try:
+        return subprocess.call(args, cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_quietly(cmd: Sequence[str | Path]) -> int:
+    """Run a command, showing its output only if it fails."""
+    out = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        print("$ " + " ".join(str(c) for c in cmd), flush=True)
+        sys.stdout.write(out.stdout)
+        sys.stderr.write(out.stderr)
+    return out.returncode
+
+
+def check_python() -> None:
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(
+            "dev.py: Lanterne needs Python {}.{} or newer; this is Python {} ({}).\n"
+            "Run dev.py with a newer interpreter, e.g. `python3.11 dev.py ...` "
+            "(Windows: `py -3.11 dev.py ...`).".format(
+                *MIN_PYTHON, platform.python_version(), sys.executable
+            )
+        )
+
+
+def venv_python_version() -> tuple[int, int] | None:
+    out = subprocess.run(
+        [str(PY), "-c", "import sys; print(*sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        return None
+    major, minor = out.stdout.split()
+    return int(major), int(minor)
+
+
+def ensure_venv() -> None:
+    if PY.exists():
+        version = venv_python_version()
+        if version is None:
+            sys.exit(f"dev.py: {PY} does not run; delete {VENV} and run dev.py again.")
+        if version < MIN_PYTHON:
+            sys.exit(
+                "dev.py: {} was made with Python {}.{}; Lanterne needs {}.{}+. "
+                "Delete it and run dev.py again with a newer Python.".format(
+                    VENV, *version, *MIN_PYTHON
+                )
+            )
+        return
+    say(f"creating {VENV} with Python {platform.python_version()} ({sys.executable})")
+    import venv
+
+    try:
+        import ensurepip  # noqa: F401  (Debian and Ubuntu ship it separately)
+
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except (ImportError, OSError, subprocess.CalledProcessError) as exc:
+        shutil.rmtree(VENV, ignore_errors=True)
+        sys.exit(
+            f"dev.py: could not create {VENV}: {exc}\n"
+            "On Debian/Ubuntu, install the venv module first: sudo apt-get install python3-venv "
+            f"(or python{sys.version_info.major}.{sys.version_info.minor}-venv)."
+        )
+    # The pip bundled with Python can be older than the one `--config-settings` needs.
+    if run([PY, "-m", "pip", "install", "--upgrade", "pip"]) != 0:
+        say("could not upgrade pip; going on with the bundled one")
+
+
+def pyproject() -> dict[str, Any]:
+    import tomllib  # Python 3.11+, so only after check_python()
+
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def llama_requirement(project: dict[str, Any]) -> str:
+    deps: list[str] = project["project"]["dependencies"]
+    return next((d for d in deps if d.startswith("llama-cpp-python")), "llama-cpp-python")
+
+
+def install() -> int:
+    """Install the project (strict editable) and, when pyproject.toml changed, its dependencies."""
+    ensure_venv()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    project = pyproject()
+    stamp = STAMP.read_text(encoding="utf-8").strip() if STAMP.exists() else ""
+    pip: list[str | Path] = [PY, "-m", "pip", "install"]
+    if stamp == digest:
+        # Dependencies are in place: rebuild only the editable tree. The build requirements were
+        # installed into the venv with them, so no isolated build environment is needed.
+        say("dependencies up to date; reinstalling the project (picks up new source files)")
+        return run_quietly([*pip, "--no-deps", "--no-build-isolation", *EDITABLE])
+    if stamp:
+        say("pyproject.toml changed since the last install: installing dependencies")
+    else:
+        print(FIRST_INSTALL_NOTE.format(llama=llama_requirement(project)), flush=True)
+    build_requires: list[str] = project["build-system"]["requires"]
+    status = run([*pip, *build_requires]) or run([*pip, *EDITABLE])
+    if status == 0:
+        STAMP.write_text(digest + "\n", encoding="utf-8")
+    return status
+
+
+def missing_x_tools() -> list[str]:
+    missing = [p for p in X_PROGRAMS if shutil.which(p) is None]
+    ldconfig = shutil.which("ldconfig") or next(
+        (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if Path(p).exists()), None
+    )
+    if ldconfig:
+        out = subprocess.run([ldconfig, "-p"], capture_output=True, text=True).stdout
+        missing += [lib for lib in X_LIBRARIES if f"{lib} " not in out]
+    return missing
+
+
+def ensure_x_server() -> None:
+    """On Linux, install Xvfb, xdotool and Qt's X11 libraries for the tests that need them."""
+    if not sys.platform.startswith("linux"):
+        return
+    missing = missing_x_tools()
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        say("installing Xvfb, xdotool and Qt's X11 libraries (missing: " + ", ".join(missing) + ")")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        status = run([apt, "update"], env=env) or run(
+            [apt, "install", "-y", "--no-install-recommends", *X_PACKAGES], env=env
+        )
+        if status == 0:
+            return
+        say(f"apt-get failed (exit {status}); tests that need an X server will be skipped")
+        return
+    say(
+        "missing for the GUI tests that need a real X server: "
+        + ", ".join(missing)
+        + "\nInstall them (Debian/Ubuntu package names; similar elsewhere) with:\n"
+        + "    sudo apt-get install -y --no-install-recommends "
+        + " ".join(X_PACKAGES)
+        + "\nGoing on: tests that need an X server will be skipped."
+    )
+
+
+def lint() -> int:
+    steps: list[list[str | Path]] = [
+        [PY, "-m", "ruff", "check", "."],
+        [PY, "-m", "mypy"],  # the package, per [tool.mypy] in pyproject.toml
+        [PY, "-m", "mypy", "bench", "tests"],
+    ]
+    for cmd in steps:
+        status = run(cmd)
+        if status != 0:
+            say(f"failed (exit {status}): {' '.join(str(c) for c in cmd[1:])}")
+            return status
+    return 0
+
+
+def test(pytest_args: Sequence[str]) -> int:
+    ensure_x_server()
+    status = lint()
+    if status != 0:
+        return status
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # Nothing is printed after pytest: its summary line stays the last line of the output.
+    return run([PY, "-m", "pytest", *pytest_args], env=env)
+
+
+def launch(args: Sequence[str]) -> int:
+    exe = BIN / ("lanterne.exe" if WINDOWS else "lanterne")
+    argv = [str(exe), *args]
+    sys.stdout.flush()
+    if WINDOWS:
+        return run(argv)
+    os.execv(argv[0], argv)  # the app gets the terminal (Ctrl-C) and its exit status is ours
+
+
+def main(argv: Sequence[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], list(argv[1:])
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if command not in ("run", "test", "lint", "install"):
+        print(f"dev.py: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    if command in ("lint", "install") and rest:
+        print(f"dev.py: {command} takes no arguments\n\n{USAGE}", file=sys.stderr)
+        return 2
+    check_python()
+    status = install()
+    if status != 0:
+        say(f"install failed (exit {status})")
+        return status
+    if command == "run":
+        return launch(rest)
+    if command == "test":
+        return test(rest)
+    if command == "lint":
+        return lint()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
