@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from lanterne import __version__
+from lanterne.assets import asset_path
 from lanterne.context import AppContext
 from lanterne.desktop.main_window import MainWindow
 from lanterne.settings import Settings
@@ -17,6 +19,7 @@ def run_gui(settings: Settings | None = None, argv: list[str] | None = None) -> 
     app.setApplicationName("Lanterne")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Lanterne")
+    app.setWindowIcon(QIcon(str(asset_path("lanterne.svg"))))
     ctx = AppContext(settings)
     window = MainWindow(ctx)
     window.show()

@@ -95,3 +95,15 @@ def test_citation_markers_become_links() -> None:
     assert '<a href="source:2:1">[1]</a>' in html
     assert "[7]" in html and "source:2:7" not in html
     assert "<li>item</li>" in html
+
+
+def test_app_icon_ships_and_loads(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QIcon
+
+    from lanterne.assets import asset_path
+
+    path = asset_path("lanterne.svg")
+    assert path.is_file()
+    icon = QIcon(str(path))
+    assert not icon.isNull()
+    assert icon.pixmap(64, 64).toImage().pixelColor(32, 40).alpha() == 255

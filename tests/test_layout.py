@@ -28,7 +28,7 @@ def test_code_folders_install_under_the_lanterne_namespace(tmp_path: Path) -> No
     assert result.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("name", ["engine", "indexer", "desktop", "core"])
+@pytest.mark.parametrize("name", ["engine", "indexer", "desktop", "core", "assets"])
 def test_no_generic_top_level_module(tmp_path: Path, name: str) -> None:
     result = _python(f"import {name}", tmp_path)
     assert result.returncode != 0
