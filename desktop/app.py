@@ -19,7 +19,7 @@ def run_gui(settings: Settings | None = None, argv: list[str] | None = None) -> 
     app.setApplicationName("Lanterne")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Lanterne")
-    app.setWindowIcon(QIcon(str(asset_path("lanterne.svg"))))
+    QApplication.setWindowIcon(QIcon(str(asset_path("lanterne.svg"))))
     ctx = AppContext(settings)
     window = MainWindow(ctx)
     window.show()

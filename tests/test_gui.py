@@ -89,8 +89,9 @@ def test_errors_show_in_place(window: MainWindow, qtbot: QtBot) -> None:
 
 def test_citation_markers_become_links() -> None:
     from lanterne.assistant.answer import Citation
+    from lanterne.indexer.retriever import SearchResult
 
-    c = Citation(1, "/d/a.txt", None, 1, "", "snip", "text")
+    c = Citation(1, SearchResult(7, "/d/a.txt", None, 1, "", "snip", "text", 1.0, "en"))
     html = render_answer("See [1] and [7].\n\n- item", [c], turn_index=2)
     assert '<a href="source:2:1">[1]</a>' in html
     assert "[7]" in html and "source:2:7" not in html

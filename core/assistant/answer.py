@@ -8,19 +8,41 @@ from dataclasses import dataclass, field
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan
 from lanterne.engine.runtime import Timings
+from lanterne.indexer.retriever import SearchResult
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
 class Citation:
+    """Source n of an answer: the n-th retrieved passage, exactly as the prompt numbered it."""
+
     n: int
-    path: str
-    page: int | None
-    line: int | None
-    heading: str
-    snippet: str
-    text: str
+    source: SearchResult
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def page(self) -> int | None:
+        return self.source.page
+
+    @property
+    def line(self) -> int | None:
+        return self.source.line
+
+    @property
+    def heading(self) -> str:
+        return self.source.heading
+
+    @property
+    def snippet(self) -> str:
+        return self.source.snippet
+
+    @property
+    def text(self) -> str:
+        return self.source.text
 
     def to_json(self, cited: bool) -> dict[str, object]:
         return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
@@ -89,18 +89,7 @@ class Assistant:
             )
         finally:
             store.close()
-        return [
-            Citation(
-                n=i,
-                path=r.path,
-                page=r.page,
-                line=r.line,
-                heading=r.heading,
-                snippet=r.snippet,
-                text=r.text,
-            )
-            for i, r in enumerate(results, start=1)
-        ]
+        return [Citation(n=i, source=r) for i, r in enumerate(results, start=1)]
 
     def sampling(self) -> SamplingParams:
         return SamplingParams(
@@ -184,14 +173,5 @@ class Assistant:
             if keep_chars < 200:
                 kept = []
                 continue
-            kept = [
-                Citation(
-                    last.n,
-                    last.path,
-                    last.page,
-                    last.line,
-                    last.heading,
-                    last.snippet,
-                    last.text[:keep_chars] + "…",
-                )
-            ]
+            shortened = replace(last.source, text=last.text[:keep_chars] + "…")
+            kept = [Citation(last.n, shortened)]
