@@ -16,7 +16,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from lanterne.indexer.indexing import Indexer
+from lanterne.indexer.indexing import Indexer, Progress, ProgressCallback
 
 
 class _Collector(FileSystemEventHandler):
@@ -57,8 +57,14 @@ def watch(
     debounce: float = 0.3,
     max_wait: float = 1.5,
     on_batch: Callable[[int], None] | None = None,
+    on_ready: Callable[[Progress], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> None:
-    """Watch every folder of the index until `stop` is set."""
+    """Watch every folder of the index until `stop` is set.
+
+    The observer starts first, then the folders are reconciled with the index (what changed while
+    nothing was watching), then `on_ready` is called: no change can fall between the two.
+    """
     events: queue.Queue[Path] = queue.Queue()
     observer = Observer()
     handler = _Collector(events)
@@ -67,6 +73,9 @@ def watch(
             observer.schedule(handler, str(folder), recursive=True)
     observer.start()
     try:
+        ready = indexer.sync_all(progress)
+        if on_ready:
+            on_ready(ready)
         pending: set[Path] = set()
         first_event = last_event = 0.0
         while not stop.is_set():

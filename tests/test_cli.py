@@ -127,3 +127,43 @@ def test_placeholders_say_not_yet_available(command: str) -> None:
 def test_watch_without_folders_explains() -> None:
     result = lanterne("index", "watch")
     assert result.returncode == 1 and "No folder is watched yet" in result.stderr
+
+
+def test_index_watch_follows_changes_until_ctrl_c(docs_folder: Path) -> None:
+    import signal
+
+    lanterne("index", "add", str(docs_folder))
+    proc = subprocess.Popen(
+        [str(LANTERNE), "index", "watch", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        decoder = json.JSONDecoder()
+        buffer = ""
+
+        def next_event() -> dict[str, object]:
+            nonlocal buffer
+            while True:
+                try:
+                    event, end = decoder.raw_decode(buffer.lstrip())
+                    buffer = buffer.lstrip()[end:]
+                    return dict(event)
+                except ValueError:
+                    line = proc.stdout.readline() if proc.stdout else ""
+                    assert line, "watch exited early"
+                    buffer += line
+
+        assert next_event()["event"] == "ready"
+        (docs_folder / "nouveau.txt").write_text("Le wiki interne a déménagé sur intranet.")
+        assert next_event()["event"] == "updated"
+        found = json.loads(lanterne("search", "intranet", "--json").stdout)["results"]
+        assert found and found[0]["path"].endswith("nouveau.txt")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

@@ -108,3 +108,19 @@ def test_app_icon_ships_and_loads(qtbot: QtBot) -> None:
     icon = QIcon(str(path))
     assert not icon.isNull()
     assert icon.pixmap(64, 64).toImage().pixelColor(32, 40).alpha() == 255
+
+
+@pytest.mark.model
+def test_stop_keeps_the_partial_answer(
+    window: MainWindow, qtbot: QtBot, tiny_moe_model: Path
+) -> None:
+    window.ctx.settings.set("model.max_answer_tokens", 2000)
+    window.set_model_path(tiny_moe_model)
+    window.question.setPlainText("Question longue ?")
+    window.worker.token.connect(lambda _t: window.stop_button.click())
+    with qtbot.waitSignal(window.worker.finished, timeout=60000) as finished:
+        window.ask()
+    answer = finished.args[0]
+    assert answer.stopped and answer.timings.predicted_tokens < 2000
+    qtbot.waitUntil(lambda: "Stopped." in window.chat.toPlainText())
+    assert window.ask_button.isEnabled() and not window.stop_button.isEnabled()

@@ -20,19 +20,22 @@ def watching(tmp_path: Path, docs_folder: Path) -> Iterator[Retriever]:
     db = tmp_path / "index.sqlite3"
     indexer = Indexer(IndexStore(db))
     indexer.add_folder(docs_folder)
+    # Changed while nothing was watching (the app was closed): the start-up pass finds it.
+    (docs_folder / "cuisine" / "tarte.txt").write_text("La galette des rois se partage en janvier.")
     stop = threading.Event()
+    ready = threading.Event()
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             # The watcher owns its writer connection on its own thread, as in `index watch`.
-            watch(Indexer(IndexStore(db)), stop, debounce=0.1)
+            watch(Indexer(IndexStore(db)), stop, debounce=0.1, on_ready=lambda _p: ready.set())
         except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=run)
     thread.start()
-    time.sleep(0.5)  # let inotify watches settle
+    assert ready.wait(30), "the watcher did not start"
     reader = IndexStore(db)  # a separate reader, like the GUI or `lanterne search`
     yield Retriever(reader)
     stop.set()
@@ -73,11 +76,16 @@ def test_create_modify_move_delete(watching: Retriever, docs_folder: Path) -> No
     eventually(lambda: watching.search("vendredi") == [])
 
 
+def test_changes_made_while_closed_are_found_at_start(watching: Retriever) -> None:
+    assert top_path(watching, "galette") == "tarte.txt"
+    assert watching.search("pommes") == []
+
+
 def test_deleting_a_folder_forgets_its_files(watching: Retriever, docs_folder: Path) -> None:
-    assert top_path(watching, "tarte pommes") == "tarte.txt"
+    assert top_path(watching, "galette rois") == "tarte.txt"
     (docs_folder / "cuisine" / "tarte.txt").unlink()
     (docs_folder / "cuisine").rmdir()
-    eventually(lambda: watching.search("tarte pommes") == [])
+    eventually(lambda: watching.search("galette rois") == [])
 
 
 def test_a_burst_of_files_is_not_lost(watching: Retriever, docs_folder: Path) -> None:

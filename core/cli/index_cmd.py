@@ -137,14 +137,16 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_a: stop.set())
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
-    progress = indexer.sync_all(_ProgressPrinter())
-    if not args.json:
-        print(
-            _("Watching {n} folders; press Ctrl-C to stop.").format(n=len(indexer.store.folders())),
-            flush=True,
-        )
-    else:
-        print_json({"event": "ready", "indexed": progress.indexed})
+
+    def on_ready(progress: Progress) -> None:
+        if args.json:
+            print_json({"event": "ready", "indexed": progress.indexed})
+        else:
+            print(
+                _("Watching {n} folders; press Ctrl-C to stop.").format(
+                    n=len(indexer.store.folders())
+                )
+            )
         sys.stdout.flush()
 
     def on_batch(count: int) -> None:
@@ -154,6 +156,6 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
             print(_("{n} changes applied.").format(n=count))
         sys.stdout.flush()
 
-    watch(indexer, stop, on_batch=on_batch)
+    watch(indexer, stop, on_batch=on_batch, on_ready=on_ready, progress=_ProgressPrinter())
     indexer.store.close()
     return 0
