@@ -19,6 +19,7 @@ _LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNIN
 _CONT = 5
 _state: dict[str, int] = {"level": logging.DEBUG}
 _buffer: list[str] = []
+_last_problem: list[str] = []
 _lock = threading.Lock()
 
 
@@ -33,9 +34,19 @@ def _callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
             _buffer.clear()
             if message:
                 logger.log(_state["level"], "%s", message)
+                if _state["level"] >= logging.WARNING:
+                    _last_problem[:] = [message]
 
 
 _installed = False
+
+
+def take_last_problem() -> str | None:
+    """llama.cpp's most recent warning or error, once: the reason behind a failed call."""
+    with _lock:
+        message = _last_problem[0] if _last_problem else None
+        _last_problem.clear()
+        return message
 
 
 def install() -> None:
