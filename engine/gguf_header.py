@@ -73,6 +73,8 @@ class GGUFSummary:
     groups: dict[str, int]
     layers: tuple[LayerBytes, ...]
     file_bytes: int
+    embedding_bytes: int = 0  # token_embd: llama.cpp keeps it in RAM
+    output_bytes: int = 0  # the output head (the embedding again when tied), offloaded last
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -216,6 +218,8 @@ def read_summary(path: Path) -> GGUFSummary:
     groups = dict.fromkeys(GROUPS, 0)
     per_layer: list[dict[str, int]] = [dict.fromkeys(GROUPS[1:], 0) for _i in range(n_layer)]
     n_params = 0
+    embedding_bytes = sum(t.n_bytes for t in tensors if t.name.startswith("token_embd."))
+    output_bytes = sum(t.n_bytes for t in tensors if t.name.startswith("output."))
     for tensor in tensors:
         layer, group = tensor_group(tensor.name)
         groups[group] += tensor.n_bytes
@@ -247,5 +251,7 @@ def read_summary(path: Path) -> GGUFSummary:
         groups=groups,
         layers=tuple(LayerBytes(**layer) for layer in per_layer),
         file_bytes=sum(f.stat().st_size for f in files),
+        embedding_bytes=embedding_bytes,
+        output_bytes=output_bytes or embedding_bytes,  # tied: llama.cpp duplicates it
         metadata=metadata,
     )

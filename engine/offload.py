@@ -1,37 +1,89 @@
-"""How a model is spread over GPU and CPU, as a plain object the user can read.
+"""How a model is spread over GPU and CPU, planned before anything is loaded.
 
-This first planner knows two cases: a llama.cpp build without any GPU backend (everything on the
-CPU), and one with a GPU backend (every layer offloaded). The full planner (free VRAM, expert
-tensors kept on the CPU, KV-cache placement) replaces `plan_offload` without changing the shape.
+Inputs are plain data (the GGUF header summary and the hardware probe), so the planner is tested
+on synthetic descriptions of real models and machines. Strategy, in llama.cpp's own terms:
+
+- Everything on the GPU if it fits (weights, KV cache, compute buffer, a safety margin).
+- Mixture of experts: attention, router, shared experts and KV stay on the GPU; the expert FFN
+  of the first layers moves to the CPU (`--n-cpu-moe N`), as few layers as make the rest fit.
+  Expert weights are large but each token uses few of them, so this costs far less speed than a
+  layer split.
+- Dense models, or MoE models whose non-expert part does not fit: a layer split
+  (`n_gpu_layers`), the last layers on the GPU as llama.cpp places them.
+- A q8_0 KV cache (half of f16) when it is what makes a fuller placement fit.
+- Nothing fits in VRAM and RAM together: PlanError says by how much, before loading.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
-import llama_cpp
 import psutil
 
+from lanterne.engine.errors import EngineError
+from lanterne.engine.gguf_header import GGUFSummary
+from lanterne.engine.hardware import Hardware
 from lanterne.translation import _
+
+GB = 1024**3
+KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32}  # q8_0: 32 values in 34 bytes
+_MIN_MARGIN = 512 * 1024**2
+_MARGIN_SHARE = 0.07
+_RAM_SHARE = 0.9  # leave the rest of the free RAM to the user's other programs
+
+
+class PlanError(EngineError):
+    """The model cannot fit this machine; the message says by how much."""
+
+
+@dataclass(frozen=True)
+class PlanOverrides:
+    """What a user forced in Settings; None leaves the choice to the planner."""
+
+    n_gpu_layers: int | None = None  # llama.cpp semantics; n_layer + 1 includes the output
+    cpu_expert_layers: int | None = None  # experts of the first N layers kept in RAM
+    kv_type: str | None = None  # "f16" or "q8_0"
+    flash_attn: bool | None = None
+    n_threads: int | None = None
 
 
 @dataclass(frozen=True)
 class OffloadPlan:
-    backend: str  # "cpu", or the GPU backend's name
+    backend: str  # "cpu", or the GPU backend's name ("CUDA", "Metal", "Vulkan"…)
     n_gpu_layers: int
     n_threads: int
     n_ctx: int
-    description: str
+    description: str = ""
+    device: str | None = None
+    cpu_expert_layers: tuple[int, ...] = ()
+    kv_type: str = "f16"
+    kv_on_gpu: bool = False
+    flash_attn: bool = False
+    n_batch: int = 512
+    n_ubatch: int = 512
+    vram_needed: int = 0
+    vram_available: int = 0
+    ram_needed: int = 0
+    overridden: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        data["cpu_expert_layers"] = list(self.cpu_expert_layers)
+        data["overridden"] = list(self.overridden)
+        return data
 
     @property
     def summary(self) -> str:
         """A few words for a status bar; `description` says the rest."""
         if self.backend == "cpu":
             return _("CPU, {threads} threads").format(threads=self.n_threads)
-        return _("GPU, all layers")
+        if self.cpu_expert_layers:
+            return _("{backend}, {n} layers' experts on CPU").format(
+                backend=self.backend, n=len(self.cpu_expert_layers)
+            )
+        return _("{backend}, {vram:.1f} GB VRAM").format(
+            backend=self.backend, vram=self.vram_needed / GB
+        )
 
 
 def default_threads() -> int:
@@ -39,22 +91,196 @@ def default_threads() -> int:
     return max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 1)
 
 
-def plan_offload(n_ctx: int, n_threads: int = 0) -> OffloadPlan:
-    threads = n_threads if n_threads > 0 else default_threads()
-    if llama_cpp.llama_supports_gpu_offload():
+def _ranges(layers: tuple[int, ...]) -> str:
+    """(0, 1, 2, 5) -> "0-2, 5"."""
+    parts: list[str] = []
+    start = prev = None
+    for n in (*layers, None):
+        if n is not None and prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
+        start = prev = n
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Placement:
+    gpu_layers: int  # how many of the last layers are on the GPU (output included at n_layer)
+    cpu_experts: int  # experts of the first N layers stay in RAM
+    kv_type: str
+
+
+def _compute_bytes(model: GGUFSummary, n_ubatch: int) -> int:
+    """The GPU's scratch buffer, with flash attention: logits plus activations of one ubatch."""
+    return n_ubatch * 4 * (model.n_vocab + 16 * model.n_embd) + 256 * 1024**2
+
+
+def _vram_needed(model: GGUFSummary, p: _Placement, n_ctx: int, n_ubatch: int) -> int:
+    n = model.n_layer
+    first_gpu = n - min(p.gpu_layers, n)
+    weights = 0
+    for index, layer in enumerate(model.layers):
+        if index >= first_gpu:
+            weights += layer.total - (layer.expert_ffn if index < p.cpu_experts else 0)
+    if p.gpu_layers > n:
+        weights += model.output_bytes
+    kv = model.kv_bytes(n_ctx, KV_BYTES[p.kv_type]) * (n - first_gpu) // max(n, 1)
+    return weights + kv + (_compute_bytes(model, n_ubatch) if p.gpu_layers else 0)
+
+
+def _ram_needed(model: GGUFSummary, p: _Placement, n_ctx: int, n_ubatch: int) -> int:
+    n = model.n_layer
+    first_gpu = n - min(p.gpu_layers, n)
+    weights = model.embedding_bytes + (0 if p.gpu_layers > n else model.output_bytes)
+    for index, layer in enumerate(model.layers):
+        if index < first_gpu:
+            weights += layer.total
+        elif index < p.cpu_experts:
+            weights += layer.expert_ffn
+    kv = model.kv_bytes(n_ctx, KV_BYTES[p.kv_type]) * first_gpu // max(n, 1)
+    cpu_compute = n_ubatch * 4 * model.n_vocab if not p.gpu_layers else 0
+    return weights + kv + cpu_compute
+
+
+def _candidates(model: GGUFSummary, kv_type: str) -> list[_Placement]:
+    """From the fullest GPU placement to the emptiest, in order of expected speed."""
+    n = model.n_layer
+    out = [_Placement(n + 1, 0, kv_type)]
+    if model.is_moe:
+        out += [_Placement(n + 1, m, kv_type) for m in range(1, n + 1)]
+        out += [_Placement(k, n, kv_type) for k in range(n, -1, -1)]
+    else:
+        out += [_Placement(k, 0, kv_type) for k in range(n, -1, -1)]
+    return out
+
+
+def _rank(p: _Placement, model: GGUFSummary) -> tuple[int, int]:
+    """Higher is faster: layers on the GPU first, then experts on the GPU."""
+    return (min(p.gpu_layers, model.n_layer + 1), -p.cpu_experts)
+
+
+def plan_offload(
+    model: GGUFSummary,
+    hardware: Hardware,
+    n_ctx: int,
+    overrides: PlanOverrides | None = None,
+) -> OffloadPlan:
+    o = overrides or PlanOverrides()
+    threads = o.n_threads if o.n_threads and o.n_threads > 0 else hardware.cpu_physical
+    gpu = hardware.best_gpu
+    n_ubatch = 512
+    ram_budget = int(hardware.ram_available * _RAM_SHARE)
+    overridden = tuple(k for k, v in asdict(o).items() if v is not None)
+
+    if gpu is None or o.n_gpu_layers == 0:
+        kv_type = o.kv_type or "f16"
+        cpu = _Placement(0, 0, kv_type)
+        ram = _ram_needed(model, cpu, n_ctx, n_ubatch)
+        if ram > ram_budget:
+            raise PlanError(
+                _(
+                    "{name} needs about {need:.1f} GB of memory with a {ctx}-token context, but "
+                    "only {have:.1f} GB is free: {short:.1f} GB short. Close other programs, "
+                    "lower the context size, or choose a smaller model or quantization."
+                ).format(
+                    name=model.name,
+                    need=ram / GB,
+                    ctx=n_ctx,
+                    have=ram_budget / GB,
+                    short=(ram - ram_budget) / GB,
+                )
+            )
+        reason = (
+            _("this build of llama.cpp has no GPU backend")
+            if gpu is None
+            else _("GPU offload turned off in Settings")
+        )
         return OffloadPlan(
-            backend="gpu",
-            n_gpu_layers=-1,
+            backend="cpu",
+            n_gpu_layers=0,
             n_threads=threads,
             n_ctx=n_ctx,
-            description=_("All layers on the GPU ({threads} CPU threads).").format(threads=threads),
+            kv_type=kv_type,
+            flash_attn=bool(o.flash_attn),
+            ram_needed=ram,
+            overridden=overridden,
+            description=_(
+                "All layers on the CPU ({threads} threads): {reason}. About {ram:.1f} GB of RAM."
+            ).format(threads=threads, reason=reason, ram=ram / GB),
         )
+
+    margin = max(_MIN_MARGIN, int(gpu.total_bytes * _MARGIN_SHARE))
+    vram_budget = max(0, gpu.free_bytes - margin)
+    if gpu.unified_memory:  # the GPU's memory is the system's: one budget for both
+        vram_budget = min(vram_budget, ram_budget)
+    kv_types = [o.kv_type] if o.kv_type else ["f16", "q8_0"]
+    feasible: list[tuple[_Placement, int, int]] = []
+    for kv_type in kv_types:
+        for p in _candidates(model, kv_type):
+            if o.n_gpu_layers is not None and o.n_gpu_layers >= 0:
+                p = replace(p, gpu_layers=o.n_gpu_layers)
+            if o.cpu_expert_layers is not None and model.is_moe:
+                p = replace(p, cpu_experts=min(o.cpu_expert_layers, model.n_layer))
+            vram = _vram_needed(model, p, n_ctx, n_ubatch)
+            ram = _ram_needed(model, p, n_ctx, n_ubatch)
+            forced = o.n_gpu_layers is not None or o.cpu_expert_layers is not None
+            if forced or (vram <= vram_budget and (gpu.unified_memory or ram <= ram_budget)):
+                feasible.append((p, vram, ram))
+                break
+    if not feasible:
+        least = _Placement(0, model.n_layer, kv_types[-1])
+        need = _ram_needed(model, least, n_ctx, n_ubatch)
+        raise PlanError(
+            _(
+                "{name} does not fit this machine with a {ctx}-token context: it needs about "
+                "{need:.1f} GB and {have:.1f} GB of RAM is free ({short:.1f} GB short), even "
+                "with every layer on the CPU. Lower the context size, or choose a smaller model "
+                "or quantization."
+            ).format(
+                name=model.name,
+                ctx=n_ctx,
+                need=need / GB,
+                have=ram_budget / GB,
+                short=(need - ram_budget) / GB,
+            )
+        )
+    # Prefer f16 unless q8_0 puts more of the model on the GPU.
+    best, vram, ram = max(feasible, key=lambda item: _rank(item[0], model))
+    n = model.n_layer
+    cpu_layers = tuple(range(min(best.cpu_experts, n))) if model.is_moe else ()
+    gpu_layers = min(best.gpu_layers, n)
+    if gpu_layers == n and not cpu_layers:
+        where = _("all {n} layers on the GPU").format(n=n)
+    elif gpu_layers == n:
+        where = _("attention and shared weights on the GPU, experts of layers {layers} on the CPU")
+        where = where.format(layers=_ranges(cpu_layers))
+    else:
+        where = _("{gpu} of {n} layers on the GPU, the rest on the CPU").format(gpu=gpu_layers, n=n)
+    description = _("{where} ({backend}, {device}); {used:.1f} of {total:.1f} GB VRAM.").format(
+        where=where[:1].upper() + where[1:],
+        backend=gpu.backend,
+        device=gpu.description or gpu.name,
+        used=vram / GB,
+        total=gpu.total_bytes / GB,
+    )
+    if best.kv_type != "f16":
+        description += " " + _("KV cache in {kv} to fit.").format(kv=best.kv_type)
     return OffloadPlan(
-        backend="cpu",
-        n_gpu_layers=0,
+        backend=gpu.backend,
+        device=gpu.description or gpu.name,
+        n_gpu_layers=best.gpu_layers,
         n_threads=threads,
         n_ctx=n_ctx,
-        description=_(
-            "All layers on the CPU ({threads} threads): this build of llama.cpp has no GPU backend."
-        ).format(threads=threads),
+        cpu_expert_layers=cpu_layers,
+        kv_type=best.kv_type,
+        kv_on_gpu=best.gpu_layers > 0,
+        flash_attn=o.flash_attn if o.flash_attn is not None else True,
+        n_ubatch=n_ubatch,
+        vram_needed=vram,
+        vram_available=vram_budget,
+        ram_needed=ram,
+        overridden=overridden,
+        description=description,
     )

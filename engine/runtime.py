@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,11 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from lanterne.engine import llama_log
 from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
+from lanterne.engine.gguf_header import read_summary
+from lanterne.engine.hardware import Hardware, probe
 from lanterne.engine.model_info import ModelInfo
-from lanterne.engine.offload import OffloadPlan, plan_offload
+from lanterne.engine.offload import OffloadPlan, PlanOverrides, plan_offload
+from lanterne.engine.tensor_overrides import expert_patterns, overriding_tensors
 from lanterne.translation import _
 
 GGUF_MAGIC = b"GGUF"
@@ -62,6 +65,34 @@ class Timings:
         return self.predicted_tokens * 1000.0 / self.predicted_ms if self.predicted_ms else 0.0
 
 
+def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]:
+    """Create the Llama the plan describes; the second value must live as long as the model."""
+    kv_type = llama_cpp.GGML_TYPE_Q8_0 if plan.kv_type == "q8_0" else None
+    try:
+        with overriding_tensors(expert_patterns(plan.cpu_expert_layers)) as keep:
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=plan.n_ctx,
+                n_threads=plan.n_threads,
+                n_threads_batch=plan.n_threads,
+                n_gpu_layers=plan.n_gpu_layers,
+                n_batch=plan.n_batch,
+                n_ubatch=plan.n_ubatch,
+                flash_attn=plan.flash_attn,
+                offload_kqv=plan.kv_on_gpu or plan.n_gpu_layers == 0,
+                type_k=kv_type,
+                type_v=kv_type,
+                verbose=False,
+            )
+    except (ValueError, RuntimeError) as exc:
+        reason = llama_log.take_last_problem()
+        detail = f"{exc} ({reason})" if reason else str(exc)
+        raise ModelLoadError(
+            _("llama.cpp could not load {name}: {error}").format(name=path.name, error=detail)
+        ) from exc
+    return llm, keep
+
+
 def check_gguf_file(path: Path) -> None:
     """Fail early with a precise reason instead of llama.cpp's generic load failure."""
     if not path.exists():
@@ -89,28 +120,45 @@ class LocalModel:
         self.info = info
         self.plan = plan
         self._formatter = self._make_formatter()
+        self._keep_alive: object = None  # tensor override array: llama.cpp holds its pointers
 
     @classmethod
-    def load(cls, path: Path, *, n_ctx: int = 4096, n_threads: int = 0) -> LocalModel:
+    def load(
+        cls,
+        path: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 0,
+        overrides: PlanOverrides | None = None,
+        hardware: Hardware | None = None,
+    ) -> LocalModel:
+        """Read the header, plan the offload, then load: a model that cannot fit fails first."""
         path = path.expanduser()
-        check_gguf_file(path)
-        plan = plan_offload(n_ctx=n_ctx, n_threads=n_threads)
         llama_log.install()
+        summary = read_summary(path)
+        hardware = hardware or probe()
+        if n_threads > 0:
+            overrides = replace(overrides or PlanOverrides(), n_threads=n_threads)
+        plan = plan_offload(summary, hardware, n_ctx, overrides)
         try:
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=plan.n_threads,
-                n_threads_batch=plan.n_threads,
-                n_gpu_layers=plan.n_gpu_layers,
-                verbose=False,
+            llm, keep = _load_llama(path, plan)
+        except ModelLoadError as exc:
+            if plan.backend == "cpu":
+                raise
+            # A GPU backend that fails to initialise (driver, out of memory): run on the CPU
+            # rather than not at all, and say why.
+            cpu = plan_offload(summary, replace(hardware, gpus=()), n_ctx, overrides)
+            plan = replace(
+                cpu,
+                description=cpu.description
+                + " "
+                + _("The GPU could not be used: {error}").format(error=exc),
             )
-        except (ValueError, RuntimeError) as exc:
-            raise ModelLoadError(
-                _("llama.cpp could not load {name}: {error}").format(name=path.name, error=exc)
-            ) from exc
+            llm, keep = _load_llama(path, plan)
         info = ModelInfo.from_metadata(path.resolve(), dict(llm.metadata))
-        return cls(llm, info, plan)
+        model = cls(llm, info, plan)
+        model._keep_alive = keep
+        return model
 
     def close(self) -> None:
         """Free the weights now: a Llama left to the garbage collector can fail at exit."""

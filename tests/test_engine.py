@@ -96,7 +96,9 @@ def test_bad_model_files_are_explained(tmp_path: Path, content: bytes | None, me
 def test_truncated_gguf_is_a_load_error_not_a_crash(tmp_path: Path, tiny_moe_model: Path) -> None:
     path = tmp_path / "truncated.gguf"
     path.write_bytes(tiny_moe_model.read_bytes()[:5000])
-    with pytest.raises(ModelLoadError, match=r"could not load truncated\.gguf"):
+    with pytest.raises(
+        ModelLoadError, match=r"truncated\.gguf is damaged or not a complete GGUF file"
+    ):
         LocalModel.load(path)
 
 
