@@ -26,6 +26,7 @@ class Setting:
     default: Value
     description: str
     env: str | None = None  # an environment variable that overrides the stored value
+    choices: tuple[str, ...] = ()  # the only values a str setting accepts, when not empty
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -34,6 +35,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.threads", int, 0, "CPU threads for the model; 0 picks the physical cores."),
     Setting("model.max_answer_tokens", int, 512, "Longest answer, in tokens."),
     Setting("model.temperature", float, 0.2, "Sampling temperature; low keeps answers factual."),
+    Setting(
+        "offload.gpu_layers",
+        int,
+        -1,
+        "Layers on the GPU; -1 lets the planner choose, 0 runs on the CPU only.",
+    ),
+    Setting(
+        "offload.cpu_expert_layers",
+        int,
+        -1,
+        "MoE models: keep the experts of the first N layers in RAM; -1 lets the planner choose.",
+    ),
+    Setting(
+        "offload.kv_cache_type", str, "auto", "KV cache precision.", choices=("auto", "f16", "q8_0")
+    ),
+    Setting(
+        "offload.flash_attention", str, "auto", "Flash attention.", choices=("auto", "on", "off")
+    ),
     Setting("retrieval.top_k", int, 5, "How many passages are given to the model as sources."),
     Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),
@@ -47,37 +66,43 @@ class SettingsError(ValueError):
     """A settings file or value that cannot be used; says which and why."""
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _coerce(setting: Setting, value: Any) -> Value:
-    if setting.type is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-            "0",
-            "false",
-            "no",
-            "off",
-        ):
-            return value.lower() in ("1", "true", "yes", "on")
-    elif setting.type is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    elif (setting.type is int and isinstance(value, int) and not isinstance(value, bool)) or (
-        setting.type is str and isinstance(value, str)
-    ):
-        return value
-    if isinstance(value, str) and setting.type in (int, float):
-        try:
-            return setting.type(value)
-        except ValueError:
-            pass
-    raise SettingsError(
-        _("Setting {key} expects a value of type {type}, not {value!r}.").format(
-            key=setting.key, type=setting.type.__name__, value=value
+    """`value` as the setting's type (strings from the environment are converted), or an error."""
+    result: Value | None = None
+    if isinstance(value, str) and setting.type is not str:
+        text = value.strip().lower()
+        if setting.type is bool and text in _TRUE + _FALSE:
+            result = text in _TRUE
+        elif setting.type in (int, float):
+            try:
+                result = setting.type(text)
+            except ValueError:
+                result = None
+    elif isinstance(value, bool):
+        result = value if setting.type is bool else None
+    elif isinstance(value, int | float) and setting.type in (int, float):
+        result = (
+            float(value) if setting.type is float else value if isinstance(value, int) else None
         )
-    )
+    elif isinstance(value, str):
+        result = value
+    if result is None:
+        raise SettingsError(
+            _("Setting {key} expects a value of type {type}, not {value!r}.").format(
+                key=setting.key, type=setting.type.__name__, value=value
+            )
+        )
+    if setting.choices and result not in setting.choices:
+        raise SettingsError(
+            _("Setting {key} accepts {choices}, not {value!r}.").format(
+                key=setting.key, choices=", ".join(setting.choices), value=value
+            )
+        )
+    return result
 
 
 class Settings:
@@ -148,8 +173,10 @@ def settings_markdown() -> str:
     ]
     for s in SETTINGS:
         env = f"`{s.env}`" if s.env else ""
+        choices = " One of: " + ", ".join(f"`{c}`" for c in s.choices) + "." if s.choices else ""
         lines.append(
-            f"| `{s.key}` | {s.type.__name__} | `{s.default!r}` | {env} | {s.description} |"
+            f"| `{s.key}` | {s.type.__name__} | `{s.default!r}` | {env} | "
+            f"{s.description}{choices} |"
         )
     return "\n".join(lines) + "\n"
 

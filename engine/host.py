@@ -10,10 +10,11 @@ import queue
 import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
 T = TypeVar("T")
@@ -26,6 +27,7 @@ class LoadRequest:
     path: Path
     n_ctx: int
     n_threads: int
+    overrides: PlanOverrides = field(default_factory=PlanOverrides)
 
 
 class ModelHost:
@@ -48,7 +50,10 @@ class ModelHost:
                 self._model = None
                 self._loaded = None
             self._model = LocalModel.load(
-                request.path, n_ctx=request.n_ctx, n_threads=request.n_threads
+                request.path,
+                n_ctx=request.n_ctx,
+                n_threads=request.n_threads,
+                overrides=request.overrides,
             )
             self._loaded = request
             return self._model

@@ -23,10 +23,11 @@ import psutil
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary
 from lanterne.engine.hardware import Hardware
-from lanterne.translation import _
+from lanterne.translation import _, ngettext
 
 GB = 1024**3
 KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32}  # q8_0: 32 values in 34 bytes
+KV_BLOCK = {"f16": 1, "q8_0": 32}  # llama.cpp needs the head size to be a multiple of it
 _MIN_MARGIN = 512 * 1024**2
 _MARGIN_SHARE = 0.07
 _RAM_SHARE = 0.9  # leave the rest of the free RAM to the user's other programs
@@ -84,6 +85,13 @@ class OffloadPlan:
         return _("{backend}, {vram:.1f} GB VRAM").format(
             backend=self.backend, vram=self.vram_needed / GB
         )
+
+
+def format_size(n: int) -> str:
+    """Bytes as a person reads them: "18.6 GB", "420 MB"."""
+    if n >= GB:
+        return _("{n:.1f} GB").format(n=n / GB)
+    return _("{n} MB").format(n=max(1, round(n / 1024**2)))
 
 
 def default_threads() -> int:
@@ -156,6 +164,11 @@ def _candidates(model: GGUFSummary, kv_type: str) -> list[_Placement]:
     return out
 
 
+def _kv_fits_heads(model: GGUFSummary, kv_type: str) -> bool:
+    block = KV_BLOCK[kv_type]
+    return model.head_dim_k % block == 0 and model.head_dim_v % block == 0
+
+
 def _rank(p: _Placement, model: GGUFSummary) -> tuple[int, int]:
     """Higher is faster: layers on the GPU first, then experts on the GPU."""
     return (min(p.gpu_layers, model.n_layer + 1), -p.cpu_experts)
@@ -173,6 +186,22 @@ def plan_offload(
     n_ubatch = 512
     ram_budget = int(hardware.ram_available * _RAM_SHARE)
     overridden = tuple(k for k, v in asdict(o).items() if v is not None)
+    if o.kv_type is not None and not _kv_fits_heads(model, o.kv_type):
+        raise PlanError(
+            _(
+                "{name} cannot use a {kv} KV cache: its attention heads ({size} values) are not "
+                "a multiple of {block}. Set the KV cache to auto or f16."
+            ).format(
+                name=model.name, kv=o.kv_type, size=model.head_dim_k, block=KV_BLOCK[o.kv_type]
+            )
+        )
+    if o.kv_type not in (None, "f16") and o.flash_attn is False:
+        raise PlanError(
+            _(
+                "A {kv} KV cache needs flash attention (llama.cpp cannot quantize the V cache "
+                "without it): set flash attention to auto or on, or the KV cache to f16."
+            ).format(kv=o.kv_type)
+        )
 
     if gpu is None or o.n_gpu_layers == 0:
         kv_type = o.kv_type or "f16"
@@ -203,19 +232,23 @@ def plan_offload(
             n_threads=threads,
             n_ctx=n_ctx,
             kv_type=kv_type,
-            flash_attn=bool(o.flash_attn),
+            flash_attn=bool(o.flash_attn) or kv_type != "f16",  # a quantized V cache needs it
             ram_needed=ram,
             overridden=overridden,
             description=_(
-                "All layers on the CPU ({threads} threads): {reason}. About {ram:.1f} GB of RAM."
-            ).format(threads=threads, reason=reason, ram=ram / GB),
+                "All layers on the CPU ({threads}): {reason}. About {ram} of RAM."
+            ).format(
+                threads=ngettext("{n} thread", "{n} threads", threads).format(n=threads),
+                reason=reason,
+                ram=format_size(ram),
+            ),
         )
 
     margin = max(_MIN_MARGIN, int(gpu.total_bytes * _MARGIN_SHARE))
     vram_budget = max(0, gpu.free_bytes - margin)
     if gpu.unified_memory:  # the GPU's memory is the system's: one budget for both
         vram_budget = min(vram_budget, ram_budget)
-    kv_types = [o.kv_type] if o.kv_type else ["f16", "q8_0"]
+    kv_types = [o.kv_type] if o.kv_type else [k for k in KV_BYTES if _kv_fits_heads(model, k)]
     feasible: list[tuple[_Placement, int, int]] = []
     for kv_type in kv_types:
         for p in _candidates(model, kv_type):
@@ -276,7 +309,7 @@ def plan_offload(
         cpu_expert_layers=cpu_layers,
         kv_type=best.kv_type,
         kv_on_gpu=best.gpu_layers > 0,
-        flash_attn=o.flash_attn if o.flash_attn is not None else True,
+        flash_attn=(o.flash_attn if o.flash_attn is not None else True) or best.kv_type != "f16",
         n_ubatch=n_ubatch,
         vram_needed=vram,
         vram_available=vram_budget,

@@ -147,3 +147,16 @@ def test_cited_numbers_ignore_unknown_markers() -> None:
 def test_answer_language_follows_the_question() -> None:
     assert answer_language("Où se trouvent les sauvegardes ?") == "fr"
     assert answer_language("Where are the backups kept?") == "en"
+
+
+def test_offload_overrides_from_settings_reach_the_plan(ctx: AppContext) -> None:
+    ctx.settings.set("offload.gpu_layers", 0)
+    ctx.settings.set("offload.kv_cache_type", "f16")
+    ctx.settings.set("model.threads", 1)
+    answer = final_answer(run(ctx.assistant, "tarte"))
+    offload = answer.plan.to_json()
+    assert offload["kv_type"] == "f16" and offload["n_threads"] == 1
+    assert set(offload["overridden"]) == {"n_gpu_layers", "kv_type", "n_threads"}  # type: ignore[arg-type]
+    # This machine has no GPU, so that (not the setting) is the reason given.
+    assert answer.plan.description.startswith("All layers on the CPU (1 thread): ")
+    assert answer.plan.description.endswith(" MB of RAM.")

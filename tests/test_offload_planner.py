@@ -217,3 +217,18 @@ def test_expert_overrides_reach_llama_cpp(tmp_path: Path, caplog: pytest.LogCapt
         assert isinstance(out, dict) and out["choices"]
     finally:
         llm.close()
+
+
+def test_quantized_kv_needs_flash_attention() -> None:
+    plan = plan_offload(LLAMA_8B, machine(32), 4096, PlanOverrides(kv_type="q8_0"))
+    assert plan.kv_type == "q8_0" and plan.flash_attn
+    with pytest.raises(PlanError, match="needs flash attention"):
+        plan_offload(LLAMA_8B, machine(32), 4096, PlanOverrides(kv_type="q8_0", flash_attn=False))
+
+
+def test_quantized_kv_only_where_the_head_size_allows(tiny_moe_model: Path) -> None:
+    tiny = read_summary(tiny_moe_model)  # 16-value heads: q8_0 blocks are 32
+    with pytest.raises(PlanError, match=r"cannot use a q8_0 KV cache: .* \(16 values\)"):
+        plan_offload(tiny, machine(32), 1024, PlanOverrides(kv_type="q8_0"))
+    small_gpu = machine(32, 0.6)
+    assert plan_offload(tiny, small_gpu, 1024).kv_type == "f16"  # never picked automatically

@@ -62,3 +62,19 @@ def test_every_default_has_its_declared_type() -> None:
 def test_generated_docs_are_up_to_date() -> None:
     docs = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     assert docs == settings_markdown(), "run: python -m lanterne.settings > docs/settings.md"
+
+
+def test_choices_are_enforced() -> None:
+    s = Settings()
+    s.set("offload.kv_cache_type", "q8_0")
+    with pytest.raises(SettingsError, match=r"accepts auto, f16, q8_0, not 'q4'"):
+        s.set("offload.kv_cache_type", "q4")
+
+
+def test_environment_strings_are_converted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lanterne.settings import _coerce
+
+    setting = next(s for s in SETTINGS if s.key == "model.temperature")
+    assert _coerce(setting, " 0.7 ") == 0.7
+    with pytest.raises(SettingsError):
+        _coerce(setting, True)

@@ -16,7 +16,7 @@ from lanterne.assistant.prompt import Source, build_messages, fold_system
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.model_info import ModelInfo
-from lanterne.engine.offload import OffloadPlan
+from lanterne.engine.offload import OffloadPlan, PlanOverrides
 from lanterne.engine.runtime import LocalModel, SamplingParams
 from lanterne.indexer.language import detect_language
 from lanterne.indexer.retriever import Retriever
@@ -79,6 +79,21 @@ class Assistant:
             path=path.expanduser(),
             n_ctx=self.settings.get_int("model.context_size"),
             n_threads=self.settings.get_int("model.threads"),
+            overrides=self.plan_overrides(),
+        )
+
+    def plan_overrides(self) -> PlanOverrides:
+        """What the user forced in Settings; "auto" and -1 leave the choice to the planner."""
+        s = self.settings
+        gpu_layers = s.get_int("offload.gpu_layers")
+        cpu_experts = s.get_int("offload.cpu_expert_layers")
+        kv = s.get_str("offload.kv_cache_type")
+        flash = s.get_str("offload.flash_attention")
+        return PlanOverrides(
+            n_gpu_layers=gpu_layers if gpu_layers >= 0 else None,
+            cpu_expert_layers=cpu_experts if cpu_experts >= 0 else None,
+            kv_type=None if kv == "auto" else kv,
+            flash_attn=None if flash == "auto" else flash == "on",
         )
 
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
