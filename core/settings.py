@@ -34,7 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.context_size", int, 4096, "Context window in tokens (prompt plus answer)."),
     Setting("model.threads", int, 0, "CPU threads for the model; 0 picks the physical cores."),
     Setting("model.max_answer_tokens", int, 512, "Longest answer, in tokens."),
-    Setting("model.temperature", float, 0.2, "Sampling temperature; low keeps answers factual."),
+    Setting(
+        "model.temperature",
+        float,
+        -1.0,
+        "Sampling temperature; -1 uses the value the model's authors recommend.",
+    ),
     Setting(
         "offload.gpu_layers",
         int,

@@ -18,6 +18,7 @@ from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan, PlanOverrides
 from lanterne.engine.runtime import LocalModel, SamplingParams
+from lanterne.engine.sampling import recommended
 from lanterne.indexer.language import detect_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
@@ -106,8 +107,10 @@ class Assistant:
             store.close()
         return [Citation(n=i, source=r) for i, r in enumerate(results, start=1)]
 
-    def sampling(self) -> SamplingParams:
-        return SamplingParams(
+    def sampling(self, info: ModelInfo) -> SamplingParams:
+        """The model family's recommended sampling, with the user's answer length and choices."""
+        return recommended(
+            info,
             max_tokens=self.settings.get_int("model.max_answer_tokens"),
             temperature=self.settings.get_float("model.temperature"),
         )
@@ -125,7 +128,7 @@ class Assistant:
         citations = self.retrieve(question) if use_docs else []
         model = self.host.load(request).result()
         yield ModelReady(model.info, model.plan)
-        params = self.sampling()
+        params = self.sampling(model.info)
         prompt, citations = self.host.submit(
             lambda: self._fit(model, question, citations, language, params.max_tokens)
         ).result()
