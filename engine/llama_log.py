@@ -19,7 +19,7 @@ _LEVELS = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNIN
 _CONT = 5
 _state: dict[str, int] = {"level": logging.DEBUG}
 _buffer: list[str] = []
-_last_problem: list[str] = []
+_problems: list[str] = []  # errors since the last take_last_problem(), first ones kept
 _lock = threading.Lock()
 
 
@@ -34,18 +34,21 @@ def _callback(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
             _buffer.clear()
             if message:
                 logger.log(_state["level"], "%s", message)
-                if _state["level"] >= logging.WARNING:
-                    _last_problem[:] = [message]
+                if _state["level"] >= logging.ERROR and len(_problems) < 4:
+                    _problems.append(message)
 
 
 _installed = False
 
 
 def take_last_problem() -> str | None:
-    """llama.cpp's most recent warning or error, once: the reason behind a failed call."""
+    """llama.cpp's errors since the last call, joined: the reason behind a failed call.
+
+    The first lines matter most: llama.cpp says what went wrong, then that loading failed.
+    """
     with _lock:
-        message = _last_problem[0] if _last_problem else None
-        _last_problem.clear()
+        message = "; ".join(dict.fromkeys(_problems)) or None
+        _problems.clear()
         return message
 
 

@@ -68,6 +68,7 @@ class Timings:
 def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]:
     """Create the Llama the plan describes; the second value must live as long as the model."""
     kv_type = llama_cpp.GGML_TYPE_Q8_0 if plan.kv_type == "q8_0" else None
+    llama_log.take_last_problem()  # forget errors from before this load
     try:
         with overriding_tensors(expert_patterns(plan.cpu_expert_layers)) as keep:
             llm = llama_cpp.Llama(

@@ -142,3 +142,19 @@ def test_llama_cpp_log_levels_are_mapped_from_ggml(
     levels = {r.levelno for r in caplog.records if r.name == "lanterne.engine.llama_cpp"}
     assert logging.DEBUG in levels  # llama.cpp's chatty load details are debug, not warnings
     assert all(not r.getMessage().endswith("\n") for r in caplog.records)
+
+
+def test_unsupported_architecture_is_named(tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    path = tmp_path / "future.gguf"
+    writer = gguf.GGUFWriter(path, "notarealarch")
+    writer.add_block_count(1)
+    writer.add_tensor("blk.0.attn_q.weight", np.zeros((8, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    with pytest.raises(ModelLoadError, match="unknown model architecture: 'notarealarch'"):
+        LocalModel.load(path, n_ctx=256)
