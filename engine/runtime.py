@@ -29,6 +29,7 @@ from lanterne.translation import _
 GGUF_MAGIC = b"GGUF"
 
 Message = dict[str, str]
+_NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL function pointer: no abort check
 # Markers that open a new turn in common chat templates: a model writing one has finished.
 TURN_MARKERS = ("<start_of_turn>", "<|im_start|>", "<|start_header_id|>", "[INST]", "<|user|>")
 
@@ -122,6 +123,8 @@ class LocalModel:
         self.plan = plan
         self._formatter = self._make_formatter()
         self._keep_alive: object = None  # tensor override array: llama.cpp holds its pointers
+        self._abort_flag: threading.Event | None = None
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
 
     @classmethod
     def load(
@@ -160,6 +163,14 @@ class LocalModel:
         model = cls(llm, info, plan)
         model._keep_alive = keep
         return model
+
+    def _should_abort(self, _data: object) -> bool:
+        flag = self._abort_flag
+        return flag is not None and flag.is_set()
+
+    def _set_abort(self, on: bool) -> None:
+        callback = self._abort_callback if on else _NO_ABORT
+        llama_cpp.llama_set_abort_callback(self._llm.ctx, callback, None)
 
     def close(self) -> None:
         """Free the weights now: a Llama left to the garbage collector can fail at exit."""
@@ -221,12 +232,19 @@ class LocalModel:
         cancel: threading.Event | None = None,
         stop: list[str] | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces as the model produces them; `last_timings` is set at the end."""
+        """Yield text pieces as the model produces them; `last_timings` is set at the end.
+
+        `cancel` stops within a token while generating, and within a graph node while the
+        prompt is evaluated (llama.cpp's abort callback, installed for the prefill only: ggml
+        calls it hundreds of times a token, too often for Python during generation).
+        """
         tokens = self.tokenize(prompt)
         self.last_timings: Timings | None = None
         llama_cpp.llama_perf_context_reset(self._llm.ctx)
         start = time.perf_counter()
         first: float | None = None
+        self._abort_flag = cancel
+        self._set_abort(cancel is not None)
         chunks: Iterator[Any] = self._llm.create_completion(  # type: ignore[assignment]
             tokens,
             max_tokens=params.max_tokens,
@@ -240,14 +258,21 @@ class LocalModel:
         )
         try:
             for chunk in chunks:
+                if first is None:
+                    first = time.perf_counter()
+                    self._set_abort(False)
                 if cancel is not None and cancel.is_set():
                     raise GenerationCancelledError(_("The answer was stopped."))
                 text = chunk["choices"][0]["text"]
-                if first is None:
-                    first = time.perf_counter()
                 if text:
                     yield text
+        except RuntimeError as exc:  # llama_decode returned 2: aborted during the prefill
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelledError(_("The answer was stopped.")) from exc
+            raise
         finally:
+            self._set_abort(False)
+            self._abort_flag = None
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,23 @@ def test_unsupported_architecture_is_named(tmp_path: Path) -> None:
     writer.close()
     with pytest.raises(ModelLoadError, match="unknown model architecture: 'notarealarch'"):
         LocalModel.load(path, n_ctx=256)
+
+
+def test_cancel_interrupts_a_long_prompt_evaluation(gemma_model: Path) -> None:
+    model = LocalModel.load(gemma_model, n_ctx=4096)
+    try:
+        prompt = "Le système de paquets Debian repose sur dpkg et APT. " * 180  # ~2,500 tokens
+        assert model.count_tokens(prompt) > 2000  # seconds of prefill on these CPUs
+        cancel = threading.Event()
+        timer = threading.Timer(0.3, cancel.set)
+        started = time.perf_counter()
+        timer.start()
+        with pytest.raises(GenerationCancelledError):
+            list(model.stream(prompt, SamplingParams(max_tokens=8), cancel=cancel))
+        stopped_after = time.perf_counter() - started
+        assert stopped_after < 0.3 + 0.5, f"took {stopped_after:.2f} s to stop"
+        # The context is still consistent: the next answer works.
+        again = list(model.stream("Bonjour", SamplingParams(max_tokens=4, temperature=0.0)))
+        assert again
+    finally:
+        model.close()
