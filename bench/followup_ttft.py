@@ -55,7 +55,7 @@ def main() -> int:
         # A different source set each run, so the first turn never benefits from the last run.
         sources = [
             Source(i, f"/docs/manuel-{run}.html", f"Section {i}", None, PASSAGE * 5)
-            for i in range(1, 6)
+            for i in range(1, 7)
         ]
         messages = build_messages(
             f"Question {run} : comment APT choisit-il un miroir ?", sources, "fr"
