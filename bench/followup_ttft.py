@@ -12,11 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
+import sys
 from pathlib import Path
 
 from lanterne.assistant.prompt import Source, build_messages
 from lanterne.engine.host import LoadRequest, ModelHost
+
+# The repository root, for `bench.timing` (as in bench/engine_vs_llama_bench.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.timing import timed_stream
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
 PASSAGE = (
@@ -26,14 +30,8 @@ PASSAGE = (
 
 
 def ttft(host: ModelHost, model: LocalModel, prompt: str) -> tuple[float, str]:
-    start = time.perf_counter()
-    first = 0.0
-    pieces = []
-    for piece in host.stream(model, prompt, SamplingParams(max_tokens=24, temperature=0.0)):
-        if not first:
-            first = time.perf_counter()
-        pieces.append(piece)
-    return (first - start) * 1000, "".join(pieces)
+    timing = timed_stream(host, model, prompt, SamplingParams(max_tokens=24, temperature=0.0))
+    return timing.ttft_s * 1000, timing.text
 
 
 def main() -> int:

@@ -10,12 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import llama_cpp
 
 from lanterne.engine.host import LoadRequest, ModelHost
+
+# The repository root, for `bench.timing` (as in bench/engine_vs_llama_bench.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.timing import timed_stream
 from lanterne.engine.offload import default_threads
 from lanterne.engine.runtime import SamplingParams
 
@@ -68,16 +73,11 @@ def main() -> int:
         # A different first word each run so no KV-cache prefix is reused between runs.
         prompt = f"{_}. {PROMPT}"
         # Wall-clock times as the consumer (CLI or GUI thread) sees them, like the reference.
-        start = time.perf_counter()
-        first = 0.0
-        for _piece in host.stream(model, prompt, params):
-            if not first:
-                first = time.perf_counter()
-        end = time.perf_counter()
+        timing = timed_stream(host, model, prompt, params)
         t = model.last_timings
         assert t is not None
-        ours_prefill.append(t.prompt_tokens / (first - start))
-        ours_decode.append((t.predicted_tokens - 1) / (end - first))
+        ours_prefill.append(t.prompt_tokens / timing.ttft_s)
+        ours_decode.append((t.predicted_tokens - 1) / timing.decode_s)
     prompt_tokens = model.count_tokens(PROMPT)
     host.shutdown()
 
