@@ -238,7 +238,10 @@ class LocalModel:
         prompt is evaluated (llama.cpp's abort callback, installed for the prefill only: ggml
         calls it hundreds of times a token, too often for Python during generation).
         """
+        # llama-cpp-python adds no BOS to a prompt given as tokens: add it once, ourselves.
         tokens = self.tokenize(prompt)
+        if self._adds_bos:
+            tokens = [self._llm.token_bos(), *tokens]
         self.last_timings: Timings | None = None
         llama_cpp.llama_perf_context_reset(self._llm.ctx)
         start = time.perf_counter()
@@ -279,7 +282,7 @@ class LocalModel:
             perf = llama_cpp.llama_perf_context(self._llm.ctx)
             end = time.perf_counter()
             self.last_timings = Timings(
-                prompt_tokens=len(tokens) + int(self._adds_bos),
+                prompt_tokens=len(tokens),
                 prompt_ms=float(perf.t_p_eval_ms),
                 predicted_tokens=int(perf.n_eval),
                 predicted_ms=float(perf.t_eval_ms),

@@ -179,3 +179,19 @@ def test_cancel_interrupts_a_long_prompt_evaluation(gemma_model: Path) -> None:
         assert again
     finally:
         model.close()
+
+
+def test_the_model_sees_its_bos_token_once(gemma_model: Path) -> None:
+    """Gemma wants a BOS; llama.cpp's own count of evaluated prompt tokens proves it got one."""
+    import llama_cpp
+
+    model = LocalModel.load(gemma_model, n_ctx=512)
+    try:
+        prompt = "Bonjour, comment allez-vous ?"
+        list(model.stream(prompt, SamplingParams(max_tokens=2, temperature=0.0)))
+        evaluated = llama_cpp.llama_perf_context(model._llm.ctx).n_p_eval
+        assert evaluated == model.count_tokens(prompt) == len(model.tokenize(prompt)) + 1
+        assert model._llm._input_ids[0] == model._llm.token_bos()
+        assert model._llm._input_ids[1] != model._llm.token_bos()
+    finally:
+        model.close()
