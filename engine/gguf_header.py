@@ -105,6 +105,30 @@ class GGUFSummary:
         }
 
 
+GGUF_MAGIC = b"GGUF"
+
+
+def check_gguf_file(path: Path) -> None:
+    """Fail early with a precise reason instead of llama.cpp's generic load failure."""
+    if not path.exists():
+        raise ModelLoadError(_("Model file not found: {path}").format(path=path))
+    if not path.is_file():
+        raise ModelLoadError(_("The model path is not a file: {path}").format(path=path))
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelLoadError(
+            _("The model file cannot be read: {error}").format(error=exc.strerror or exc)
+        ) from exc
+    if magic != GGUF_MAGIC:
+        raise ModelLoadError(
+            _(
+                "{name} is not a GGUF model file (it does not start with the GGUF signature)."
+            ).format(name=path.name)
+        )
+
+
 def split_files(path: Path) -> tuple[Path, ...]:
     """All files of a split model, given any one of them; a single-file model is itself."""
     match = _SPLIT.match(path.name)
@@ -188,8 +212,6 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, int], list[TensorInfo]]
 
 def read_summary(path: Path) -> GGUFSummary:
     """Summarise a GGUF model from its header(s); raises ModelLoadError with a reason."""
-    from lanterne.engine.runtime import check_gguf_file
-
     check_gguf_file(path)
     files = split_files(path)
     metadata, lengths, tensors = _read(files[0])

@@ -1,9 +1,11 @@
-"""What a loaded model is, from its own GGUF metadata (as llama.cpp read it)."""
+"""What a loaded model is, as the app shows it: the header summary's user-facing part."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from lanterne.engine.gguf_header import GGUFSummary
 
 
 @dataclass(frozen=True)
@@ -23,23 +25,16 @@ class ModelInfo:
         return self.n_expert > 1
 
     @classmethod
-    def from_metadata(cls, path: Path, metadata: dict[str, str]) -> ModelInfo:
-        arch = metadata.get("general.architecture", "unknown")
-
-        def number(key: str) -> int:
-            try:
-                return int(metadata.get(f"{arch}.{key}", "0"))
-            except ValueError:
-                return 0
-
+    def from_summary(cls, summary: GGUFSummary) -> ModelInfo:
+        """What the app shows of a model, from the header already read to plan its load."""
         return cls(
-            path=path,
-            name=metadata.get("general.name") or path.stem,
-            architecture=arch,
-            n_expert=number("expert_count"),
-            n_expert_used=number("expert_used_count"),
-            n_layer=number("block_count"),
-            context_length=number("context_length"),
-            chat_template=metadata.get("tokenizer.chat_template"),
-            size_bytes=path.stat().st_size,
+            path=summary.path.resolve(),
+            name=summary.name,
+            architecture=summary.architecture,
+            n_expert=summary.n_expert,
+            n_expert_used=summary.n_expert_used,
+            n_layer=summary.n_layer,
+            context_length=summary.context_length,
+            chat_template=summary.chat_template,
+            size_bytes=summary.file_bytes,
         )

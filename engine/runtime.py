@@ -26,8 +26,6 @@ from lanterne.engine.offload import OffloadPlan, PlanOverrides, plan_offload
 from lanterne.engine.tensor_overrides import expert_patterns, overriding_tensors
 from lanterne.translation import _
 
-GGUF_MAGIC = b"GGUF"
-
 Message = dict[str, str]
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL function pointer: no abort check
 # Markers that open a new turn in common chat templates: a model writing one has finished.
@@ -95,27 +93,6 @@ def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]
     return llm, keep
 
 
-def check_gguf_file(path: Path) -> None:
-    """Fail early with a precise reason instead of llama.cpp's generic load failure."""
-    if not path.exists():
-        raise ModelLoadError(_("Model file not found: {path}").format(path=path))
-    if not path.is_file():
-        raise ModelLoadError(_("The model path is not a file: {path}").format(path=path))
-    try:
-        with path.open("rb") as f:
-            magic = f.read(4)
-    except OSError as exc:
-        raise ModelLoadError(
-            _("The model file cannot be read: {error}").format(error=exc.strerror or exc)
-        ) from exc
-    if magic != GGUF_MAGIC:
-        raise ModelLoadError(
-            _(
-                "{name} is not a GGUF model file (it does not start with the GGUF signature)."
-            ).format(name=path.name)
-        )
-
-
 class LocalModel:
     def __init__(self, llm: llama_cpp.Llama, info: ModelInfo, plan: OffloadPlan) -> None:
         self._llm = llm
@@ -159,7 +136,7 @@ class LocalModel:
                 + _("The GPU could not be used: {error}").format(error=exc),
             )
             llm, keep = _load_llama(path, plan)
-        info = ModelInfo.from_metadata(path.resolve(), dict(llm.metadata))
+        info = ModelInfo.from_summary(summary)
         model = cls(llm, info, plan)
         model._keep_alive = keep
         return model
