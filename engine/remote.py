@@ -11,12 +11,9 @@ system's trust store (truststore: corporate CAs work), honours proxy variables, 
 parses event streams itself. The official `openai` SDK would bring pydantic, jiter, distro and
 the original httpx for two endpoints whose wire format fits in this module.
 
-Cancellation: a read blocked on a silent server cannot be interrupted from another thread, so a
-small watcher thread shuts the request's socket down the moment the cancel event is set; the
-read returns at once and the stream ends with `GenerationCancelledError`, as with the local
-model. Connections are not kept alive, so every request opens a socket the watcher can see (one
-TCP/TLS handshake per answer, nothing next to generation time); closing the connection also
-tells the server to stop generating.
+Cancellation: see `remote_cancel.py`. Connections are not kept alive, so every request opens a
+socket the watcher can see (one TCP/TLS handshake per answer, nothing next to generation time);
+closing the connection also tells the server to stop generating. Errors: `remote_errors.py`.
 """
 
 from __future__ import annotations
@@ -34,91 +31,23 @@ from typing import Any
 import httpx2
 
 from lanterne.engine import secrets
-from lanterne.engine.errors import EngineError, GenerationCancelledError
+from lanterne.engine.errors import GenerationCancelledError
+from lanterne.engine.remote_cancel import CancelWatch
+from lanterne.engine.remote_errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    ModelNotFoundError,
+    RemoteError,
+    ServerError,
+    ServerTimeoutError,
+    ServerUnreachableError,
+)
 from lanterne.engine.runtime import Message, SamplingParams, Timings
 from lanterne.translation import _
 
 log = logging.getLogger(__name__)
 
 MAX_DETAIL_CHARS = 300
-
-
-class RemoteError(EngineError):
-    """A remote server failed; the message names the server and what to do about it."""
-
-
-class ServerUnreachableError(RemoteError):
-    pass
-
-
-class AuthenticationError(RemoteError):
-    pass
-
-
-class ModelNotFoundError(RemoteError):
-    pass
-
-
-class ServerTimeoutError(RemoteError):
-    pass
-
-
-class MalformedResponseError(RemoteError):
-    pass
-
-
-class ServerError(RemoteError):
-    pass
-
-
-class _CancelWatch:
-    """Shuts a request's socket down when `cancel` is set, so that a blocked read returns."""
-
-    POLL_S = 0.05  # only how soon an idle watcher notices the stream ended, not cancel latency
-
-    def __init__(self, cancel: threading.Event | None) -> None:
-        self._cancel = cancel
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._finished = False
-        self.fired = False
-        if cancel is not None:
-            threading.Thread(target=self._watch, name="lanterne-remote-cancel", daemon=True).start()
-
-    def trace(self, name: str, info: dict[str, Any]) -> None:
-        """httpcore2's `trace` hook: remember the socket of the connection being opened."""
-        if not name.endswith(("connect_tcp.complete", "start_tls.complete")):
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):
-            with self._lock:
-                self._socket = sock
-                if self.fired:
-                    self._shutdown()
-
-    def _watch(self) -> None:
-        assert self._cancel is not None
-        while not self._finished:
-            if self._cancel.wait(self.POLL_S):
-                with self._lock:
-                    if not self._finished:
-                        self.fired = True
-                        self._shutdown()
-                return
-
-    def _shutdown(self) -> None:
-        if self._socket is None:
-            return
-        with contextlib.suppress(OSError):
-            # The plain socket's method even on TLS: SSLSocket.shutdown would also drop its SSL
-            # state under the reading thread's feet.
-            socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-
-    def finish(self) -> None:
-        """Call before the socket is closed: no shutdown can happen afterwards."""
-        with self._lock:
-            self._finished = True
 
 
 class RemoteChatBackend:
@@ -202,7 +131,7 @@ class RemoteChatBackend:
         self.last_timings = None
         if cancel is not None and cancel.is_set():
             raise GenerationCancelledError(_("The answer was stopped."))
-        watch = _CancelWatch(cancel)
+        watch = CancelWatch(cancel)
         start = time.perf_counter()
         first: float | None = None
         last: float | None = None
@@ -270,7 +199,7 @@ class RemoteChatBackend:
 
     @contextlib.contextmanager
     def _open_chat(
-        self, messages: list[Message], params: SamplingParams, watch: _CancelWatch
+        self, messages: list[Message], params: SamplingParams, watch: CancelWatch
     ) -> Iterator[httpx2.Response]:
         body = self._chat_body(messages, params)
         for attempt in range(2):
@@ -435,7 +364,7 @@ class RemoteChatBackend:
         )
 
     @contextlib.contextmanager
-    def _translated(self, watch: _CancelWatch | None = None) -> Iterator[None]:
+    def _translated(self, watch: CancelWatch | None = None) -> Iterator[None]:
         """httpx2's exceptions become sentences that say which server and what to check."""
         try:
             yield

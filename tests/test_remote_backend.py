@@ -31,11 +31,11 @@ from jaraco.classes import properties
 
 from lanterne.engine import secrets
 from lanterne.engine.errors import GenerationCancelledError
-from lanterne.engine.remote import (
+from lanterne.engine.remote import RemoteChatBackend
+from lanterne.engine.remote_errors import (
     AuthenticationError,
     MalformedResponseError,
     ModelNotFoundError,
-    RemoteChatBackend,
     ServerTimeoutError,
     ServerUnreachableError,
 )
