@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import functools
 import json
 import os
 import pstats
@@ -58,7 +57,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +70,9 @@ from lanterne.engine.runtime import LocalModel, SamplingParams
 # The repository root (for `bench.llama_bench_build`) and tests/ (for `support.moe_shapes`).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.decode_breakdown import breakdown, fresh_context, on_model_thread
 from bench.llama_bench_build import ensure_llama_bench
+from bench.quiet import ForeignLoad, wait_for_quiet
 from support.moe_shapes import QWEN3_30B_A3B_MINI, cached_moe_gguf
 
 MODELS_DIR = Path.home() / ".cache" / "lanterne-bench" / "models"
@@ -91,55 +91,6 @@ TEXT = (
 
 def say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-# --- Other processes' load -------------------------------------------------------------
-
-
-class ForeignLoad:
-    """CPU that other processes use, in cores, from /proc/stat minus this process and children.
-
-    With llama.cpp's threads on every core, a process that takes even part of one core makes
-    its threads wait for each other at every barrier of the graph: a decode then runs several
-    times slower, on either side. Runs during which others used more than a threshold are
-    marked disturbed and left out of the headline. (Linux only; elsewhere it reads 0.)
-    """
-
-    def __init__(self) -> None:
-        self._start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float]:
-        busy = 0.0
-        try:
-            with Path("/proc/stat").open() as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-            # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
-            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            pass
-        t = os.times()
-        own = t.user + t.system + t.children_user + t.children_system
-        return time.perf_counter(), busy, own
-
-    def cores(self) -> float:
-        """Other processes' average CPU use since this object was made, in cores."""
-        wall0, busy0, own0 = self._start
-        wall, busy, own = self._sample()
-        if busy0 == busy == 0.0 or wall <= wall0:
-            return 0.0
-        return max(0.0, (busy - busy0) - (own - own0)) / (wall - wall0)
-
-
-def wait_for_quiet(threshold: float, patience: float) -> float:
-    """Wait (up to `patience` s) for a second in which others use under `threshold` cores."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < patience:
-        load = ForeignLoad()
-        time.sleep(1.0)
-        if load.cores() < threshold:
-            break
-    return time.perf_counter() - start
 
 
 # --- llama-bench --------------------------------------------------------------------------
@@ -190,20 +141,15 @@ class Run:
         return max(self.foreign_cores, self.ref_foreign_cores) < threshold
 
 
-def on_model_thread(host: ModelHost, fn: Callable[[], Any]) -> Any:
-    return host.submit(fn).result()
-
-
 def exact_prompt(model: LocalModel, tokens: int) -> str:
     """A prefix of TEXT (repeated) of which the model evaluates exactly `tokens` tokens.
 
-    That is `len(model.tokenize(text))`, not `model.count_tokens(text)`: LocalModel.stream hands
-    create_completion a token list, and llama-cpp-python adds no BOS to a token list, so the BOS
-    that count_tokens counts is never evaluated (the perf counters confirm it).
+    `count_tokens` counts the BOS that LocalModel.stream adds for models that want one, as
+    llama-bench's pp count does (the perf counters check it).
     """
 
     def count(text: str) -> int:
-        return len(model.tokenize(text))
+        return model.count_tokens(text)
 
     text = TEXT * (1 + tokens // 20)
     while count(text) < tokens:
@@ -219,11 +165,6 @@ def exact_prompt(model: LocalModel, tokens: int) -> str:
     if count(prompt) != tokens:
         raise RuntimeError(f"no prefix of the text is exactly {tokens} tokens")
     return prompt
-
-
-def fresh_context(model: LocalModel) -> None:
-    """Forget the previous prompt, so the next one is evaluated in full (as in llama-bench)."""
-    model._llm.reset()  # type: ignore[no-untyped-call]
 
 
 def perf_counts(model: LocalModel) -> tuple[int, int]:
@@ -257,113 +198,6 @@ def lanterne_run(host: ModelHost, model: LocalModel, prompt: str, params: Sampli
 
 
 # --- Breakdown ---------------------------------------------------------------------------
-
-
-def breakdown(
-    host: ModelHost,
-    model: LocalModel,
-    prompt: str,
-    params: SamplingParams,
-    reps: int,
-    threshold: float,
-    patience: float,
-) -> dict[str, dict[str, float]]:
-    """tg of each layer under the consumer, peeled off one at a time: medians of undisturbed runs.
-
-    For each layer: `wall`, generated-token decodes over the time from the first item the layer
-    yields to its end (as Lanterne's wall figure), and `decode`, the same decodes over their
-    time inside llama_decode (llama.cpp's perf counters). All but the first run on the model
-    thread, with no queue and no second thread.
-    """
-    llm = model._llm
-    tokens = model.tokenize(prompt)  # what LocalModel.stream evaluates (no BOS)
-    options: dict[str, Any] = {
-        "top_k": params.top_k,
-        "top_p": params.top_p,
-        "repeat_penalty": params.repeat_penalty,
-        "temp": params.temperature,
-    }
-    filler = llm.tokenize(TEXT.encode(), add_bos=False) * (1 + params.max_tokens)
-
-    def host_stream() -> Iterator[object]:
-        return host.stream(model, prompt, params)
-
-    def local_stream() -> Iterator[object]:
-        return model.stream(prompt, params)
-
-    def completion() -> Iterator[object]:
-        return iter(
-            llm.create_completion(
-                tokens,
-                max_tokens=params.max_tokens,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                top_k=params.top_k,
-                repeat_penalty=params.repeat_penalty,
-                seed=params.seed,
-                stream=True,
-            )
-        )
-
-    def generate_loop() -> Iterator[int]:
-        for produced, token in enumerate(llm.generate(tokens, **options), start=1):
-            yield token
-            if produced >= params.max_tokens:
-                return
-
-    def eval_loop() -> Iterator[int]:
-        llm.eval(tokens)
-        yield 0
-        for token in filler[: params.max_tokens - 1]:
-            llm.eval([token])
-            llama_cpp.llama_synchronize(llm.ctx)  # as llama-bench does; it ends the perf count
-            yield token
-
-    layers: dict[str, Callable[[], Iterator[object]]] = {
-        "ModelHost.stream (consumer thread, queue)": host_stream,
-        "LocalModel.stream (model thread only)": local_stream,
-        "create_completion(stream=True)": completion,
-        "Llama.generate (+ sampling)": generate_loop,
-        "Llama.eval loop (no sampling)": eval_loop,
-    }
-
-    def timed(make: Callable[[], Iterator[object]]) -> tuple[float, float]:
-        first = 0.0
-        for _item in make():
-            if not first:
-                first = time.perf_counter()
-        end = time.perf_counter()
-        perf = llama_cpp.llama_perf_context(llm.ctx)
-        return perf.n_eval / (end - first), perf.n_eval * 1000.0 / perf.t_eval_ms
-
-    def prepare() -> None:
-        fresh_context(model)
-        llama_cpp.llama_perf_context_reset(llm.ctx)
-
-    walls: dict[str, list[float]] = {name: [] for name in layers}
-    decodes: dict[str, list[float]] = {name: [] for name in layers}
-    attempts = 0
-    while min(len(v) for v in walls.values()) < reps and attempts < 4 * reps:
-        attempts += 1
-        for name, make in layers.items():
-            wait_for_quiet(threshold, patience)
-            on_model_thread(host, prepare)
-            load = ForeignLoad()
-            if make is host_stream:
-                wall, decode = timed(make)  # consumed here, on this thread, like Lanterne's UI
-            else:
-                wall, decode = on_model_thread(host, functools.partial(timed, make))
-            if load.cores() < threshold:
-                walls[name].append(wall)
-                decodes[name].append(decode)
-    return {
-        name: {"wall": statistics.median(walls[name]), "decode": statistics.median(decodes[name])}
-        for name in layers
-        if walls[name]
-    }
-
-
-# --- Driver -------------------------------------------------------------------------------
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -438,6 +272,7 @@ def measure_model(
                 args.breakdown_reps,
                 args.max_foreign,
                 args.patience,
+                TEXT,
             )
         if profiler is not None:
             args.profile.mkdir(parents=True, exist_ok=True)
