@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,6 @@ class GGUFSummary:
     file_bytes: int
     embedding_bytes: int = 0  # token_embd: llama.cpp keeps it in RAM
     output_bytes: int = 0  # the output head (the embedding again when tied), offloaded last
-    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def is_moe(self) -> bool:
@@ -275,5 +274,4 @@ def read_summary(path: Path) -> GGUFSummary:
         file_bytes=sum(f.stat().st_size for f in files),
         embedding_bytes=embedding_bytes,
         output_bytes=output_bytes or embedding_bytes,  # tied: llama.cpp duplicates it
-        metadata=metadata,
     )
