@@ -25,7 +25,7 @@ def on_model_thread(host: ModelHost, fn: Callable[[], Any]) -> Any:
 
 def fresh_context(model: LocalModel) -> None:
     """Forget the previous prompt, so the next one is evaluated in full (as in llama-bench)."""
-    model._llm.reset()  # type: ignore[no-untyped-call]
+    model.forget_prompt()
 
 
 def breakdown(

@@ -7,12 +7,12 @@ they match what llama.cpp's tools report.
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -23,7 +23,10 @@ from lanterne.engine.gguf_header import read_summary
 from lanterne.engine.hardware import Hardware, probe
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan, PlanOverrides, plan_offload
+from lanterne.engine.prompt_cache import DecodeAbortedError, PromptCache
+from lanterne.engine.sampler_chain import SamplerChain
 from lanterne.engine.tensor_overrides import expert_patterns, overriding_tensors
+from lanterne.engine.text_stream import TextAssembler
 from lanterne.translation import _
 
 Message = dict[str, str]
@@ -49,6 +52,7 @@ class Timings:
     predicted_tokens: int
     predicted_ms: float
     ttft_ms: float
+    reused_tokens: int = 0  # prompt tokens found already evaluated in the KV cache
 
     def to_json(self) -> dict[str, float | int]:
         return {
@@ -57,6 +61,7 @@ class Timings:
             "predicted_tokens": self.predicted_tokens,
             "predicted_ms": round(self.predicted_ms, 2),
             "ttft_ms": round(self.ttft_ms, 2),
+            "reused_tokens": self.reused_tokens,
         }
 
     @property
@@ -102,6 +107,10 @@ class LocalModel:
         self._keep_alive: object = None  # tensor override array: llama.cpp holds its pointers
         self._abort_flag: threading.Event | None = None
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self._pieces: dict[int, bytes] = {}
+        self._cache = PromptCache(llm.ctx, int(llm.n_ctx()), plan.n_batch)
 
     @classmethod
     def load(
@@ -201,6 +210,28 @@ class LocalModel:
     def _adds_bos(self) -> bool:
         return bool(self._llm._model.add_bos_token()) and self._llm.token_bos() >= 0
 
+    def forget_prompt(self) -> None:
+        """Empty the KV cache, so the next prompt is evaluated in full (benchmarks, tests)."""
+        self._cache.clear()
+
+    @property
+    def cached_tokens(self) -> list[int]:
+        """The tokens llama.cpp holds keys and values for, in order."""
+        return list(self._cache.tokens)
+
+    def _piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            size = 64
+            while True:
+                buffer = ctypes.create_string_buffer(size)
+                n = llama_cpp.llama_token_to_piece(self._vocab, token, buffer, size, 0, False)
+                if n >= 0:
+                    break
+                size = -n
+            piece = self._pieces[token] = buffer.raw[:n]
+        return piece
+
     def stream(
         self,
         prompt: str,
@@ -211,57 +242,69 @@ class LocalModel:
     ) -> Iterator[str]:
         """Yield text pieces as the model produces them; `last_timings` is set at the end.
 
-        `cancel` stops within a token while generating, and within a graph node while the
-        prompt is evaluated (llama.cpp's abort callback, installed for the prefill only: ggml
-        calls it hundreds of times a token, too often for Python during generation).
+        The loop is Lanterne's own rather than create_completion's, which re-decodes the whole
+        answer at every token and samples the full vocabulary. `cancel` stops within a token
+        while generating, and within a graph node while the prompt is evaluated (llama.cpp's
+        abort callback, installed for the prefill only: ggml calls it hundreds of times a
+        token, too often for Python during generation).
         """
-        # llama-cpp-python adds no BOS to a prompt given as tokens: add it once, ourselves.
         tokens = self.tokenize(prompt)
         if self._adds_bos:
             tokens = [self._llm.token_bos(), *tokens]
         self.last_timings: Timings | None = None
-        llama_cpp.llama_perf_context_reset(self._llm.ctx)
+        ctx = self._llm.ctx
+        llama_cpp.llama_perf_context_reset(ctx)
         start = time.perf_counter()
         first: float | None = None
+        reused = 0
+        token = -1
+        prefill: llama_cpp.llama_perf_context_data | None = None
+        text = TextAssembler(stop or [])
         self._abort_flag = cancel
         self._set_abort(cancel is not None)
-        chunks: Iterator[Any] = self._llm.create_completion(  # type: ignore[assignment]
-            tokens,
-            max_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-            top_k=params.top_k,
-            repeat_penalty=params.repeat_penalty,
-            seed=params.seed,
-            stop=stop or [],
-            stream=True,
-        )
         try:
-            for chunk in chunks:
-                if first is None:
-                    first = time.perf_counter()
+            with SamplerChain(params, self._n_vocab) as sampler:
+                try:
+                    reused = self._cache.evaluate(tokens)
+                except DecodeAbortedError as exc:
+                    raise GenerationCancelledError(str(exc)) from exc
+                finally:
                     self._set_abort(False)
-                if cancel is not None and cancel.is_set():
-                    raise GenerationCancelledError(_("The answer was stopped."))
-                text = chunk["choices"][0]["text"]
-                if text:
-                    yield text
-        except RuntimeError as exc:  # llama_decode returned 2: aborted during the prefill
-            if cancel is not None and cancel.is_set():
-                raise GenerationCancelledError(_("The answer was stopped.")) from exc
-            raise
+                for n in range(params.max_tokens):
+                    if cancel is not None and cancel.is_set():
+                        raise GenerationCancelledError(_("The answer was stopped."))
+                    if n:
+                        self._cache.append(token)
+                    token = sampler.sample(ctx)
+                    if first is None:
+                        first = time.perf_counter()
+                        # The prompt's decode is counted once its logits are read; a prompt of
+                        # one new token counts as "eval" there, so generation is told apart here.
+                        prefill = llama_cpp.llama_perf_context(ctx)
+                    if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                        break
+                    piece = text.feed(self._piece(token))
+                    if piece:
+                        yield piece
+                    if text.stopped:
+                        break
+                    if len(self._cache.tokens) >= self.n_ctx:
+                        break  # the context is full: the answer ends here
+                rest = text.flush()
+                if rest:
+                    yield rest
         finally:
             self._set_abort(False)
             self._abort_flag = None
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-            perf = llama_cpp.llama_perf_context(self._llm.ctx)
+            perf = llama_cpp.llama_perf_context(ctx)
             end = time.perf_counter()
+            if prefill is None:
+                prefill = perf
             self.last_timings = Timings(
                 prompt_tokens=len(tokens),
-                prompt_ms=float(perf.t_p_eval_ms),
-                predicted_tokens=int(perf.n_eval),
-                predicted_ms=float(perf.t_eval_ms),
+                prompt_ms=float(prefill.t_p_eval_ms + prefill.t_eval_ms),
+                predicted_tokens=int(perf.n_eval - prefill.n_eval),
+                predicted_ms=float(perf.t_eval_ms - prefill.t_eval_ms),
                 ttft_ms=((first or end) - start) * 1000.0,
+                reused_tokens=reused,
             )

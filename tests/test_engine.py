@@ -191,7 +191,7 @@ def test_the_model_sees_its_bos_token_once(gemma_model: Path) -> None:
         list(model.stream(prompt, SamplingParams(max_tokens=2, temperature=0.0)))
         evaluated = llama_cpp.llama_perf_context(model._llm.ctx).n_p_eval
         assert evaluated == model.count_tokens(prompt) == len(model.tokenize(prompt)) + 1
-        assert model._llm._input_ids[0] == model._llm.token_bos()
-        assert model._llm._input_ids[1] != model._llm.token_bos()
+        assert model.cached_tokens[0] == model._llm.token_bos()
+        assert model.cached_tokens[1] != model._llm.token_bos()
     finally:
         model.close()
