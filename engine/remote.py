@@ -50,6 +50,17 @@ log = logging.getLogger(__name__)
 MAX_DETAIL_CHARS = 300
 
 
+def normalize_base_url(url: str) -> str:
+    """Users paste either "https://host" or "https://host/v1/"; both mean the same server.
+
+    The keychain stores keys under this form, so set-key and the backend agree.
+    """
+    return url.strip().rstrip("/").removesuffix("/v1")
+
+
+_END_OF_STREAM: dict[str, Any] = {}  # yielded by _chunks once the server says the stream is over
+
+
 class RemoteChatBackend:
     """Chat with a model on an OpenAI-compatible server.
 
@@ -66,8 +77,7 @@ class RemoteChatBackend:
         timeout: float = 60.0,
         api_key: str | None = None,
     ) -> None:
-        # Users paste either "https://host" or "https://host/v1/"; both mean the same server.
-        self.base_url = base_url.strip().rstrip("/").removesuffix("/v1")
+        self.base_url = normalize_base_url(base_url)
         if not self.base_url.startswith(("http://", "https://")):
             raise RemoteError(
                 _("The server address must start with http:// or https://: {url}").format(
@@ -141,9 +151,14 @@ class RemoteChatBackend:
         try:
             with self._translated(watch), self._open_chat(messages, params, watch) as response:
                 try:
+                    complete = False
                     for chunk in self._chunks(response):
+                        if chunk is _END_OF_STREAM:
+                            complete = True
+                            break
                         if cancel is not None and cancel.is_set():
                             raise GenerationCancelledError(_("The answer was stopped."))
+                        complete = complete or _finish_reason(chunk)
                         if isinstance(chunk.get("usage"), dict):
                             usage = chunk["usage"]
                         if isinstance(chunk.get("timings"), dict):  # llama.cpp's server
@@ -158,6 +173,15 @@ class RemoteChatBackend:
                     watch.finish()  # before the response closes its socket
             if watch.fired:  # the server closed a cut connection cleanly
                 raise GenerationCancelledError(_("The answer was stopped."))
+            if not complete:
+                # llama-cpp-python's server, for one, closes a stream it failed in (a prompt
+                # longer than its context) with no error event: an empty answer would mislead.
+                raise ServerError(
+                    _(
+                        "The server at {url} ended the answer before finishing it; its log "
+                        "should say why (a prompt longer than its context is a common cause)."
+                    ).format(url=self.base_url)
+                )
         finally:
             watch.finish()
             end = time.perf_counter()
@@ -231,10 +255,12 @@ class RemoteChatBackend:
             # A server that ignores `stream: true` sends the whole completion at once.
             response.read()
             yield self._parse_json(response.text)
+            yield _END_OF_STREAM
             return
         for event in httpx2.EventSource(response):
             data = event.data.strip()
             if data == "[DONE]":
+                yield _END_OF_STREAM
                 return
             if data:
                 chunk = self._parse_json(data)
@@ -430,6 +456,14 @@ class RemoteChatBackend:
                 ).format(url=url, detail=exc)
             )
         return RemoteError(_("The request to {url} failed: {detail}").format(url=url, detail=exc))
+
+
+def _finish_reason(chunk: dict[str, Any]) -> bool:
+    """Whether the chunk says the answer is over (servers that send no "[DONE]" still say this)."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return False
+    return bool(choices[0].get("finish_reason"))
 
 
 def _root_cause(exc: BaseException) -> BaseException:
