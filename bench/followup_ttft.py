@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/followup_ttft.py [--model PATH] [--runs 3] [--json]
 
-The follow-up repeats the system prompt, the sources and the first exchange, so llama.cpp's KV
-cache already holds that prefix; only the new question is evaluated. Target: follow-up TTFT
-<= 20% of the first turn's.
+The follow-up is built as `Assistant.ask` builds it with `history`: the system prompt, the first
+question with its sources and the answer, so llama.cpp's KV cache already holds that prefix and
+only the new question is evaluated (the follow-up brings no new sources here). Target:
+follow-up TTFT <= 20% of the first turn's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from lanterne.assistant.prompt import Source, build_messages
+from lanterne.assistant.prompt import PastTurn, Source, build_messages
 from lanterne.engine.host import LoadRequest, ModelHost
 
 # The repository root, for `bench.timing` (as in bench/engine_vs_llama_bench.py).
@@ -55,17 +56,16 @@ def main() -> int:
             Source(i, f"/docs/manuel-{run}.html", f"Section {i}", None, PASSAGE * 5)
             for i in range(1, 7)
         ]
-        messages = build_messages(
-            f"Question {run} : comment APT choisit-il un miroir ?", sources, "fr"
-        )
+        question = f"Question {run} : comment APT choisit-il un miroir ?"
+        messages = build_messages(question, sources, "fr")
         prompt = model.render_chat(messages)
         context_tokens = model.count_tokens(prompt)
         first_ms, answer = ttft(host, model, prompt)
-        follow = [
-            *messages,
-            {"role": "assistant", "content": answer},
-            {"role": "user", "content": "Et pour les mises à jour de sécurité ?"},
-        ]
+        # The follow-up as the pipeline builds it: the first exchange as history (with its
+        # sources, as they were evaluated), then the new question. It brings no new sources
+        # here, so the figure isolates what the KV cache saves.
+        first_turn = PastTurn(question, answer, tuple(sources))
+        follow = build_messages("Et pour les mises à jour de sécurité ?", [], "fr", [first_turn])
         follow_ms, _ = ttft(host, model, model.render_chat(follow))
         firsts.append(first_ms)
         follows.append(follow_ms)

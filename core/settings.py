@@ -58,6 +58,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "offload.flash_attention", str, "auto", "Flash attention.", choices=("auto", "on", "off")
     ),
+    Setting(
+        "engine.backend",
+        str,
+        "local",
+        "Who answers: the model file on this machine, or the OpenAI-compatible server below.",
+        env="LANTERNE_BACKEND",
+        choices=("local", "remote"),
+    ),
+    Setting(
+        "remote.url",
+        str,
+        "",
+        "OpenAI-compatible server (vLLM, llama.cpp server, Mistral, Azure); its key is kept in "
+        "the system keychain.",
+        env="LANTERNE_REMOTE_URL",
+    ),
+    Setting("remote.model", str, "", "Model name on the server; empty when it serves only one."),
+    Setting(
+        "remote.context_size",
+        int,
+        8192,
+        "Context window of the server's model, in tokens, used to fit long conversations.",
+    ),
     Setting("retrieval.top_k", int, 5, "How many passages are given to the model as sources."),
     Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),

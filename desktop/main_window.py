@@ -195,9 +195,9 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, ready: ModelReady) -> None:
         self.model_label.setText(
-            _("Model: {name} — {plan}").format(name=ready.info.name, plan=ready.plan.summary)
+            _("Model: {name} — {plan}").format(name=ready.engine.name, plan=ready.engine.summary)
         )
-        self.model_label.setToolTip(ready.plan.description)
+        self.model_label.setToolTip(ready.engine.description)
 
     def _on_retrieved(self, citations: list[object]) -> None:
         if self._turn is not None:

@@ -154,9 +154,11 @@ def test_offload_overrides_from_settings_reach_the_plan(ctx: AppContext) -> None
     ctx.settings.set("offload.kv_cache_type", "f16")
     ctx.settings.set("model.threads", 1)
     answer = final_answer(run(ctx.assistant, "tarte"))
-    offload = answer.plan.to_json()
+    plan = answer.engine.plan
+    assert plan is not None
+    offload = plan.to_json()
     assert offload["kv_type"] == "f16" and offload["n_threads"] == 1
-    assert set(answer.plan.overridden) == {"n_gpu_layers", "kv_type", "n_threads"}
+    assert set(plan.overridden) == {"n_gpu_layers", "kv_type", "n_threads"}
     # This machine has no GPU, so that (not the setting) is the reason given.
-    assert answer.plan.description.startswith("All layers on the CPU (1 thread): ")
-    assert answer.plan.description.endswith(" MB of RAM.")
+    assert plan.description.startswith("All layers on the CPU (1 thread): ")
+    assert plan.description.endswith(" MB of RAM.")

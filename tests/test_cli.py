@@ -90,7 +90,9 @@ def test_ask_json_with_a_moe_model(docs_folder: Path, tiny_moe_model: Path) -> N
         "predicted_tokens",
         "predicted_ms",
         "ttft_ms",
+        "reused_tokens",
     }
+    assert data["model"]["backend"] == "local"
     assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
     assert "CPU" in data["model"]["offload"]["description"]
 

@@ -10,6 +10,7 @@ an in-memory keyring backend stands in for it through keyring's own API.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import socket
@@ -29,6 +30,8 @@ import keyring.errors
 import pytest
 from jaraco.classes import properties
 
+from lanterne.assistant.pipeline import AskEvent, Finished, ModelReady
+from lanterne.context import AppContext
 from lanterne.engine import secrets
 from lanterne.engine.errors import GenerationCancelledError
 from lanterne.engine.remote import RemoteChatBackend
@@ -36,10 +39,12 @@ from lanterne.engine.remote_errors import (
     AuthenticationError,
     MalformedResponseError,
     ModelNotFoundError,
+    ServerError,
     ServerTimeoutError,
     ServerUnreachableError,
 )
 from lanterne.engine.runtime import SamplingParams
+from lanterne.settings import Settings
 
 API_KEY = "SECRET-test-key-1234"
 HELLO = [{"role": "user", "content": "Bonjour, qui es-tu ?"}]
@@ -363,8 +368,8 @@ class _VllmLikeHandler(BaseHTTPRequestHandler):
         elif model == "strict" and "stream_options" in request:
             rejected = {"message": "Unrecognized request argument supplied: stream_options"}
             self._send(400, "application/json", json.dumps({"error": rejected}).encode())
-        elif model == "strict":
-            event = {"choices": [{"delta": {"content": "Oui."}}]}
+        elif model == "strict":  # no "[DONE]": the finish reason alone ends the answer
+            event = {"choices": [{"delta": {"content": "Oui."}, "finish_reason": "stop"}]}
             self._send(200, "text/event-stream", f"data: {json.dumps(event)}\n\n".encode())
         elif model != self.MODEL:
             error = {"message": f"The model `{model}` does not exist.", "code": 404}
@@ -432,3 +437,96 @@ def test_a_server_rejecting_stream_options_still_streams(vllm_like: str) -> None
         timings = backend.last_timings
     assert timings is not None
     assert (timings.prompt_tokens, timings.predicted_tokens) == (0, 1)
+
+
+def test_the_assistant_answers_from_the_server(
+    tiny_moe_model: Path, docs_folder: Path, tmp_path: Path
+) -> None:
+    """engine.backend=remote: retrieval and citations stay here; the server writes the answer."""
+    settings = Settings()
+    settings.set("engine.backend", "remote")
+    # The tiny model's tokenizer spends about a token per byte, three times what the estimate
+    # assumes for real tokenizers: tell Lanterne the context is under a third of the server's.
+    settings.set("remote.context_size", 1200)
+    settings.set("model.max_answer_tokens", 12)
+    server_log = tmp_path / "server.log"
+    with _llama_server(tiny_moe_model, server_log, "--n_ctx", "4096") as server:
+        settings.set("remote.url", server + "/v1/")
+        events = _ask_with(settings, docs_folder)
+    ready, last = events[0], events[-1]
+    assert isinstance(ready, ModelReady) and isinstance(last, Finished)
+    assert ready.engine.backend == "remote" and ready.engine.server == server
+    assert ready.engine.name.endswith(".gguf")  # the one model the server offers, by name
+    answer = last.answer
+    assert answer.citations[0].path.endswith("tarte.txt")  # (random weights: any text)
+    assert answer.timings.predicted_tokens >= 1
+    data = answer.to_json()["model"]
+    assert data == {"backend": "remote", "name": ready.engine.name, "server": server}
+    # The prompt was fitted by estimate; a prompt over the server's context would have ended
+    # in a ServerError (see the next test), so finishing proves it fit.
+    assert not answer.stopped
+
+
+def _ask_with(settings: Settings, docs_folder: Path) -> list[AskEvent]:
+    ctx = AppContext(settings)
+    try:
+        indexer = ctx.indexer()
+        indexer.add_folder(docs_folder)
+        indexer.store.close()
+        events = list(ctx.assistant.ask("Combien de temps cuit la tarte aux pommes ?"))
+        assert ctx.host.model is None  # nothing was loaded in this process
+    finally:
+        ctx.close()
+    return events
+
+
+def test_a_stream_the_server_abandons_is_an_error_not_an_empty_answer(server: str) -> None:
+    """llama-cpp-python's server ends a stream silently when the prompt overflows its context."""
+    too_long = [{"role": "user", "content": "tarte " * 400}]
+    with (
+        RemoteChatBackend(server) as backend,
+        pytest.raises(ServerError, match="ended the answer before finishing it"),
+    ):
+        list(backend.stream_chat(too_long, SamplingParams(max_tokens=8)))
+
+
+def test_cli_remote_use_models_key_and_off(
+    server: str, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lanterne.cli.main import main
+
+    def run_json(*argv: str) -> dict[str, object]:
+        assert main([*argv, "--json"]) == 0
+        data: dict[str, object] = json.loads(capsys.readouterr().out)
+        return data
+
+    used = run_json("remote", "use", server + "/", "--context-size", "512")
+    assert used["url"] == server and len(used["models"]) == 1  # type: ignore[arg-type]
+    settings = Settings()
+    assert settings.get_str("engine.backend") == "remote"
+    assert settings.get_str("remote.url") == server
+    assert settings.get_int("remote.context_size") == 512
+    assert run_json("remote", "models")["models"] == used["models"]
+    answer = run_json("ask", "Bonjour ?", "--no-docs")
+    assert answer["model"] == {"backend": "remote", "name": used["models"][0], "server": server}  # type: ignore[index]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sys.stdin", io.StringIO(API_KEY + "\n"))
+        assert run_json("remote", "set-key", "--stdin")["stored"] is True
+    assert secrets.get_api_key(server) == API_KEY
+    assert API_KEY not in json.dumps(list(memory_keyring.passwords))  # the key is a value only
+    assert run_json("remote", "forget-key")["removed"] is True
+    assert secrets.get_api_key(server) is None
+
+    assert run_json("remote", "off")["backend"] == "local"
+    assert Settings().get_str("engine.backend") == "local"
+
+
+def test_cli_remote_use_refuses_an_unknown_model(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lanterne.cli.main import main
+
+    assert main(["remote", "use", server, "--model", "nope"]) == 1
+    assert "has no model nope" in capsys.readouterr().err
+    assert Settings().get_str("engine.backend") == "local"  # nothing was saved

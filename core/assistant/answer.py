@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lanterne.engine.model_info import ModelInfo
-from lanterne.engine.offload import OffloadPlan
+from lanterne.assistant.engine_info import EngineInfo
+from lanterne.assistant.prompt import PastTurn, Source
 from lanterne.engine.runtime import Timings
 from lanterne.indexer.retriever import SearchResult
 
@@ -44,6 +44,10 @@ class Citation:
     def text(self) -> str:
         return self.source.text
 
+    def as_source(self) -> Source:
+        """The passage as the prompt shows it to the model."""
+        return Source(self.n, self.path, self.heading, self.page, self.text)
+
     def to_json(self, cited: bool) -> dict[str, object]:
         return {
             "n": self.n,
@@ -73,10 +77,14 @@ class Answer:
     language: str
     citations: list[Citation]
     timings: Timings
-    model: ModelInfo
-    plan: OffloadPlan
+    engine: EngineInfo
     stopped: bool = False
     cited: list[int] = field(default_factory=list)
+    turns_kept: int = 0  # earlier turns of the conversation the model could still see
+
+    def as_past_turn(self) -> PastTurn:
+        """This answer as history for the next question of the same conversation."""
+        return PastTurn(self.question, self.text, tuple(c.as_source() for c in self.citations))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,13 +92,7 @@ class Answer:
             "language": self.language,
             "citations": [c.to_json(c.n in self.cited) for c in self.citations],
             "timings": self.timings.to_json(),
-            "model": {
-                "path": str(self.model.path),
-                "name": self.model.name,
-                "architecture": self.model.architecture,
-                "n_expert": self.model.n_expert,
-                "n_expert_used": self.model.n_expert_used,
-                "offload": self.plan.to_json(),
-            },
+            "model": self.engine.to_json(),
             "stopped": self.stopped,
+            "turns_kept": self.turns_kept,
         }

@@ -7,31 +7,32 @@ meant to be iterated from a worker thread in the GUI and from the main thread in
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
-from lanterne.assistant.prompt import Source, build_messages, fold_system
+from lanterne.assistant.engine_info import EngineInfo
+from lanterne.assistant.prompt import PastTurn
+from lanterne.assistant.responders import (
+    LocalResponder,
+    RemoteResponder,
+    Responder,
+)
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
-from lanterne.engine.model_info import ModelInfo
-from lanterne.engine.offload import OffloadPlan, PlanOverrides
-from lanterne.engine.runtime import LocalModel, SamplingParams
-from lanterne.engine.sampling import recommended
+from lanterne.engine.offload import PlanOverrides
+from lanterne.engine.remote import RemoteChatBackend
 from lanterne.indexer.language import detect_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
 from lanterne.settings import Settings
 from lanterne.translation import _, current_language
 
-_PROMPT_MARGIN = 16  # tokens kept free besides the answer budget
-
 
 @dataclass(frozen=True)
 class ModelReady:
-    info: ModelInfo
-    plan: OffloadPlan
+    engine: EngineInfo
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,22 @@ class Assistant:
             store.close()
         return [Citation(n=i, source=r) for i, r in enumerate(results, start=1)]
 
-    def sampling(self, info: ModelInfo) -> SamplingParams:
-        """The model family's recommended sampling, with the user's answer length and choices."""
-        return recommended(
-            info,
-            max_tokens=self.settings.get_int("model.max_answer_tokens"),
-            temperature=self.settings.get_float("model.temperature"),
-        )
+    def open_responder(self, model_path: Path | None = None) -> Responder:
+        """The local model (loaded on its thread if need be) or the configured server."""
+        if model_path is None and self.settings.get_str("engine.backend") == "remote":
+            url = self.settings.get_str("remote.url")
+            if not url:
+                raise NoModelConfiguredError(
+                    _("The remote backend is chosen but no server is set: set remote.url.")
+                )
+            backend = RemoteChatBackend(url, self.settings.get_str("remote.model") or None)
+            try:
+                return RemoteResponder(backend, self.settings.get_int("remote.context_size"))
+            except BaseException:
+                backend.close()
+                raise
+        model = self.host.load(self.load_request(model_path)).result()
+        return LocalResponder(self.host, model)
 
     def ask(
         self,
@@ -122,74 +132,42 @@ class Assistant:
         model_path: Path | None = None,
         use_docs: bool = True,
         cancel: threading.Event | None = None,
+        history: Sequence[PastTurn] = (),
     ) -> Iterator[AskEvent]:
-        request = self.load_request(model_path)
+        """Answer `question`; `history` holds the conversation's earlier turns, oldest first."""
         language = answer_language(question)
         citations = self.retrieve(question) if use_docs else []
-        model = self.host.load(request).result()
-        yield ModelReady(model.info, model.plan)
-        params = self.sampling(model.info)
-        prompt, citations = self.host.submit(
-            lambda: self._fit(model, question, citations, language, params.max_tokens)
-        ).result()
-        yield Retrieved(citations)
-        stop = model.stop_markers()
-        pieces: list[str] = []
-        stopped = False
+        responder = self.open_responder(model_path)
         try:
-            for piece in self.host.stream(model, prompt, params, cancel=cancel, stop=stop):
-                pieces.append(piece)
-                yield Token(piece)
-        except GenerationCancelledError:
-            stopped = True
-        text = "".join(pieces).strip()
-        timings = model.last_timings
-        assert timings is not None
-        yield Finished(
-            Answer(
-                question=question,
-                text=text,
-                language=language,
-                citations=citations,
-                timings=timings,
-                model=model.info,
-                plan=model.plan,
-                stopped=stopped,
-                cited=cited_numbers(text, len(citations)),
+            yield ModelReady(responder.info)
+            params = responder.sampling(
+                self.settings.get_int("model.max_answer_tokens"),
+                self.settings.get_float("model.temperature"),
             )
-        )
-
-    @staticmethod
-    def _render(model: LocalModel, messages: list[dict[str, str]]) -> str:
-        try:
-            return model.render_chat(messages)
-        except Exception:  # templates that refuse a system turn (Gemma 2, Mistral) raise here
-            return model.render_chat(fold_system(messages))
-
-    def _fit(
-        self,
-        model: LocalModel,
-        question: str,
-        citations: list[Citation],
-        language: str,
-        max_tokens: int,
-    ) -> tuple[str, list[Citation]]:
-        """Drop the weakest sources, then shorten the last one, until the prompt fits."""
-        budget = model.n_ctx - max_tokens - _PROMPT_MARGIN
-        kept = list(citations)
-        while True:
-            sources = [Source(c.n, c.path, c.heading, c.page, c.text) for c in kept]
-            prompt = self._render(model, build_messages(question, sources, language))
-            used = model.count_tokens(prompt)
-            if used <= budget or not kept:
-                return prompt, kept
-            if len(kept) > 1:
-                kept.pop()
-                continue
-            last = kept[0]
-            keep_chars = int(len(last.text) * budget / used) - 64
-            if keep_chars < 200:
-                kept = []
-                continue
-            shortened = replace(last.source, text=last.text[:keep_chars] + "…")
-            kept = [Citation(last.n, shortened)]
+            fitted = responder.fit(question, citations, language, history, params.max_tokens)
+            yield Retrieved(fitted.citations)
+            pieces: list[str] = []
+            stopped = False
+            try:
+                for piece in responder.stream(fitted, params, cancel):
+                    pieces.append(piece)
+                    yield Token(piece)
+            except GenerationCancelledError:
+                stopped = True
+            text = "".join(pieces).strip()
+            yield Finished(
+                Answer(
+                    question=question,
+                    text=text,
+                    language=language,
+                    citations=fitted.citations,
+                    timings=responder.timings(),
+                    engine=responder.info,
+                    stopped=stopped,
+                    cited=cited_numbers(text, len(fitted.citations)),
+                    turns_kept=fitted.turns_kept,
+                )
+            )
+        finally:
+            if isinstance(responder, RemoteResponder):
+                responder.close()

@@ -6,6 +6,7 @@ in the answer, whatever the model writes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,19 +61,52 @@ def format_source(source: Source, language: str) -> str:
     return f"[{source.n}] {' — '.join(where)}\n{source.text.strip()}"
 
 
-def build_messages(question: str, sources: list[Source], language: str) -> list[dict[str, str]]:
-    language = language if language in SYSTEM_PROMPTS else "en"
+@dataclass(frozen=True)
+class PastTurn:
+    """An earlier question and answer of the conversation, with the sources it was given."""
+
+    question: str
+    answer: str
+    sources: tuple[Source, ...] = ()
+
+
+def user_message(question: str, sources: Sequence[Source], language: str) -> str:
     labels, colon = LABELS[language], _COLON[language]
     if not sources:
-        return [
-            {"role": "system", "content": NO_SOURCES_PROMPTS[language]},
-            {"role": "user", "content": question.strip()},
-        ]
+        return question.strip()
     body = "\n\n".join(format_source(s, language) for s in sources)
-    user = f"{labels['sources']}{colon}\n\n{body}\n\n{labels['question']}{colon} {question.strip()}"
+    return f"{labels['sources']}{colon}\n\n{body}\n\n{labels['question']}{colon} {question.strip()}"
+
+
+def build_messages(
+    question: str,
+    sources: Sequence[Source],
+    language: str,
+    history: Sequence[PastTurn] = (),
+    sourced_history: int | None = None,
+) -> list[dict[str, str]]:
+    """The whole conversation; only the newest `sourced_history` past turns keep their sources.
+
+    Past turns are rendered as they were asked (sources included) so that their tokens match
+    what the KV cache already holds and a follow-up does not evaluate them again.
+    """
+    language = language if language in SYSTEM_PROMPTS else "en"
+    keep = len(history) if sourced_history is None else sourced_history
+    first_sourced = len(history) - keep
+    turns: list[dict[str, str]] = []
+    any_sources = bool(sources)
+    for i, turn in enumerate(history):
+        past_sources = turn.sources if i >= first_sourced else ()
+        any_sources = any_sources or bool(past_sources)
+        turns.append(
+            {"role": "user", "content": user_message(turn.question, past_sources, language)}
+        )
+        turns.append({"role": "assistant", "content": turn.answer.strip()})
+    system = (SYSTEM_PROMPTS if any_sources else NO_SOURCES_PROMPTS)[language]
     return [
-        {"role": "system", "content": SYSTEM_PROMPTS[language]},
-        {"role": "user", "content": user},
+        {"role": "system", "content": system},
+        *turns,
+        {"role": "user", "content": user_message(question, sources, language)},
     ]
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from lanterne import __version__
-from lanterne.cli import ask_cmd, index_cmd, pending_cmd, search_cmd
+from lanterne.cli import ask_cmd, index_cmd, pending_cmd, remote_cmd, search_cmd
 from lanterne.cli.output import error
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     index_cmd.register(sub)
     search_cmd.register(sub)
     ask_cmd.register(sub)
+    remote_cmd.register(sub)
     pending_cmd.register(sub)
     return parser
 

@@ -1,0 +1,67 @@
+"""Make a conversation fit the model's context window, giving up the least useful text first.
+
+Order of sacrifice: the sources of older turns, then the oldest turns themselves, then the
+weakest of this turn's sources, then the end of the last one. The system prompt, this turn's
+best source and the question always stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from lanterne.assistant.answer import Citation
+from lanterne.assistant.prompt import PastTurn, build_messages
+
+Messages = list[dict[str, str]]
+Measure = Callable[[Messages], tuple[str, int]]  # rendered prompt and its token count
+_MIN_SOURCE_CHARS = 200  # a shorter excerpt helps less than the room it takes
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    messages: Messages  # the conversation as chat messages, for a server that renders them
+    prompt: str  # as the model will read it, when rendered here
+    tokens: int
+    citations: list[Citation]
+    turns_kept: int  # the newest past turns still in the prompt
+    turns_with_sources: int  # of those, how many still carry their sources
+
+
+def fit_prompt(
+    question: str,
+    citations: Sequence[Citation],
+    language: str,
+    history: Sequence[PastTurn],
+    budget: int,
+    measure: Measure,
+) -> FittedPrompt:
+    def attempt(turns: int, sourced: int, kept: Sequence[Citation]) -> FittedPrompt:
+        sources = [c.as_source() for c in kept]
+        past = history[len(history) - turns :] if turns else ()
+        messages = build_messages(question, sources, language, past, sourced)
+        prompt, used = measure(messages)
+        return FittedPrompt(messages, prompt, used, list(kept), turns, sourced)
+
+    turns = sourced = len(history)
+    fitted = attempt(turns, sourced, citations)
+    while fitted.tokens > budget and sourced > 0:
+        sourced -= 1
+        fitted = attempt(turns, sourced, citations)
+    while fitted.tokens > budget and turns > 0:
+        turns -= 1
+        fitted = attempt(turns, 0, citations)
+    kept = list(citations)
+    while fitted.tokens > budget and kept:
+        if len(kept) > 1:
+            kept.pop()
+        else:
+            last = kept[0]
+            keep_chars = int(len(last.text) * budget / fitted.tokens) - 64
+            if keep_chars < _MIN_SOURCE_CHARS:
+                kept = []
+            else:
+                shortened = replace(last.source, text=last.text[:keep_chars] + "…")
+                kept = [Citation(last.n, shortened)]
+        fitted = attempt(0, 0, kept)
+    return fitted

@@ -1,0 +1,34 @@
+"""What wrote an answer: a local model with its offload plan, or a model on a server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lanterne.engine.model_info import ModelInfo
+from lanterne.engine.offload import OffloadPlan
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What answers, in words for the status bar and in the JSON scripts read."""
+
+    backend: str  # "local" or "remote"
+    name: str
+    summary: str
+    description: str
+    model: ModelInfo | None = None
+    plan: OffloadPlan | None = None
+    server: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        if self.model is None or self.plan is None:
+            return {"backend": self.backend, "name": self.name, "server": self.server}
+        return {
+            "backend": self.backend,
+            "path": str(self.model.path),
+            "name": self.model.name,
+            "architecture": self.model.architecture,
+            "n_expert": self.model.n_expert,
+            "n_expert_used": self.model.n_expert_used,
+            "offload": self.plan.to_json(),
+        }
