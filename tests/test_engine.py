@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -193,5 +194,37 @@ def test_the_model_sees_its_bos_token_once(gemma_model: Path) -> None:
         assert evaluated == model.count_tokens(prompt) == len(model.tokenize(prompt)) + 1
         assert model.cached_tokens[0] == model._llm.token_bos()
         assert model.cached_tokens[1] != model._llm.token_bos()
+    finally:
+        model.close()
+
+
+def test_a_gpu_that_fails_to_initialise_falls_back_to_the_cpu(
+    tiny_moe_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No GPU can run here, so the GPU's failure is the one stand-in: the CPU load is real."""
+    from lanterne.engine import runtime
+    from lanterne.engine.hardware import GpuDevice, probe
+    from lanterne.engine.offload import OffloadPlan
+
+    real_load = runtime._load_llama
+    attempts: list[str] = []
+
+    def load(path: Path, plan: OffloadPlan) -> tuple[object, object]:
+        attempts.append(plan.backend)
+        if plan.backend != "cpu":
+            raise ModelLoadError(
+                "ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device"
+            )
+        return real_load(path, plan)
+
+    monkeypatch.setattr(runtime, "_load_llama", load)
+    gpu = GpuDevice("CUDA0", "NVIDIA RTX 4060", "CUDA", 7 * 1024**3, 8 * 1024**3, False)
+    hardware = replace(probe(), gpus=(gpu,))
+    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2, hardware=hardware)
+    try:
+        assert attempts == ["CUDA", "cpu"]
+        assert model.plan.backend == "cpu" and model.plan.n_gpu_layers == 0
+        assert "The GPU could not be used: ggml_cuda_init: failed" in model.plan.description
+        assert list(model.stream("Bonjour", SamplingParams(max_tokens=3, temperature=0.0)))
     finally:
         model.close()
