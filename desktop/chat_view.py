@@ -63,6 +63,10 @@ class ChatView(QTextBrowser):
         self.refresh()
         return turn
 
+    def clear_turns(self) -> None:
+        self.turns = []
+        self.refresh()
+
     def schedule_refresh(self) -> None:
         if not self._render_timer.isActive():
             self._render_timer.start()

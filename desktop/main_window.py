@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from lanterne.assistant.answer import Answer
 from lanterne.assistant.pipeline import ModelReady
+from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.workers import AskWorker, BackgroundTask, index_folder_job
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.resize(900, 680)
         self._tasks: list[BackgroundTask] = []
         self._turn: Turn | None = None
+        self._history: list[PastTurn] = []  # this conversation's answered turns
 
         self.chat = ChatView()
         self.chat.citation_clicked.connect(self.chat.open_source)
@@ -97,6 +99,11 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(_("&File"))
+        new = QAction(_("&New conversation"), self)
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.triggered.connect(self.new_conversation)
+        menu.addAction(new)
+        menu.addSeparator()
         choose = QAction(_("Choose &model file…"), self)
         choose.triggered.connect(self.choose_model)
         add = QAction(_("&Add folder…"), self)
@@ -188,7 +195,16 @@ class MainWindow(QMainWindow):
         self._turn = self.chat.add_turn(question)
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.worker.start(question)
+        self.worker.start(question, history=self._history)
+
+    def new_conversation(self) -> None:
+        """Start afresh: the model no longer sees the earlier questions and answers."""
+        if self.worker.is_running():
+            return
+        self._history = []
+        self._turn = None
+        self.chat.clear_turns()
+        self.question.setFocus()
 
     def stop(self) -> None:
         self.worker.stop()
@@ -212,6 +228,8 @@ class MainWindow(QMainWindow):
             self.chat.schedule_refresh()
 
     def _on_finished(self, answer: Answer) -> None:
+        if answer.text:  # a stopped answer stays in the conversation as far as it went
+            self._history.append(answer.as_past_turn())
         if self._turn is not None:
             self._turn.answer = answer.text
             self._turn.citations = answer.citations

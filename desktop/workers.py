@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.assistant.pipeline import Finished, ModelReady, Retrieved, Token
+from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.indexer.indexing import Progress
 
@@ -29,11 +30,12 @@ class AskWorker(QObject):
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, question: str, use_docs: bool = True) -> None:
+    def start(self, question: str, use_docs: bool = True, history: Sequence[PastTurn] = ()) -> None:
+        """Ask on a new thread; `history` is the conversation so far, oldest turn first."""
         self._cancel = threading.Event()
         self._thread = threading.Thread(
             target=self._run,
-            args=(question, use_docs, self._cancel),
+            args=(question, use_docs, tuple(history), self._cancel),
             name="lanterne-ask",
             daemon=True,
         )
@@ -49,9 +51,18 @@ class AskWorker(QObject):
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _run(self, question: str, use_docs: bool, cancel: threading.Event) -> None:
+    def _run(
+        self,
+        question: str,
+        use_docs: bool,
+        history: tuple[PastTurn, ...],
+        cancel: threading.Event,
+    ) -> None:
         try:
-            for event in self._ctx.assistant.ask(question, use_docs=use_docs, cancel=cancel):
+            events = self._ctx.assistant.ask(
+                question, use_docs=use_docs, cancel=cancel, history=history
+            )
+            for event in events:
                 if isinstance(event, Token):
                     self.token.emit(event.text)
                 elif isinstance(event, ModelReady):

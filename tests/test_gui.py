@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
+from lanterne.assistant.answer import Answer
 from lanterne.context import AppContext
 from lanterne.desktop.chat_view import render_answer
 from lanterne.desktop.main_window import MainWindow
@@ -124,3 +125,26 @@ def test_stop_keeps_the_partial_answer(
     assert answer.stopped and answer.timings.predicted_tokens < 2000
     qtbot.waitUntil(lambda: "Stopped." in window.chat.toPlainText())
     assert window.ask_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+@pytest.mark.model
+def test_a_follow_up_sees_the_conversation_and_new_starts_afresh(
+    window: MainWindow, qtbot: QtBot, tiny_moe_model: Path
+) -> None:
+    window.ctx.settings.set("model.max_answer_tokens", 8)
+    window.set_model_path(tiny_moe_model)
+
+    def ask(question: str) -> Answer:
+        window.question.setPlainText(question)
+        with qtbot.waitSignal(window.worker.finished, timeout=60000) as finished:
+            window.ask()
+        answer: Answer = finished.args[0]
+        return answer
+
+    first = ask("Combien de temps cuit la tarte ?")
+    second = ask("Et à quelle température ?")
+    assert second.turns_kept == (1 if first.text else 0)
+    assert second.timings.reused_tokens > 0  # the first exchange was not evaluated again
+    window.new_conversation()
+    assert window.chat.turns == [] and "tarte" not in window.chat.toPlainText()
+    assert ask("Une autre question ?").turns_kept == 0
