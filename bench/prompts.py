@@ -15,6 +15,13 @@ TEXT = (
 )
 
 
+# A passage of sources in French, repeated to make long retrieved contexts.
+PASSAGE = (
+    "Le système de paquets de Debian repose sur dpkg et APT : dpkg installe les fichiers .deb, "
+    "APT résout les dépendances et télécharge les paquets depuis les miroirs de sources.list. "
+)
+
+
 def exact_prompt(model: LocalModel, tokens: int) -> str:
     """A prefix of TEXT (repeated) of which the model evaluates exactly `tokens` tokens.
 

