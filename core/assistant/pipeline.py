@@ -169,5 +169,4 @@ class Assistant:
                 )
             )
         finally:
-            if isinstance(responder, RemoteResponder):
-                responder.close()
+            responder.close()

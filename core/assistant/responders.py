@@ -47,6 +47,9 @@ class Responder(Protocol):
 
     def timings(self) -> Timings: ...
 
+    def close(self) -> None:
+        """Let go of what the answer needed; the loaded model stays for the next question."""
+
 
 class LocalResponder:
     def __init__(self, host: ModelHost, model: LocalModel) -> None:
@@ -101,6 +104,9 @@ class LocalResponder:
         timings = self._model.last_timings
         assert timings is not None, "timings asked for before an answer was streamed"
         return timings
+
+    def close(self) -> None:
+        pass  # the model stays loaded on its thread for the next question
 
 
 class RemoteResponder:
