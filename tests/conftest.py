@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from lanterne.translation import set_language
+from support.remote_server import MemoryKeyring, keyring_backend, llama_server
 from support.tiny_moe import write_tiny_moe_gguf
 
 TEST_CACHE = Path(os.environ.get("LANTERNE_TEST_CACHE", Path.home() / ".cache" / "lanterne-tests"))
@@ -81,3 +82,17 @@ def docs_folder(tmp_path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="module")
+def server(tiny_moe_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    with llama_server(tiny_moe_model, log_path) as base:
+        yield base
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    backend = MemoryKeyring()
+    with keyring_backend(backend):
+        yield backend

@@ -9,13 +9,8 @@ an in-memory keyring backend stands in for it through keyring's own API.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,10 +23,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
-from jaraco.classes import properties
 
-from lanterne.assistant.pipeline import AskEvent, Finished, ModelReady
-from lanterne.context import AppContext
 from lanterne.engine import secrets
 from lanterne.engine.errors import GenerationCancelledError
 from lanterne.engine.remote import RemoteChatBackend
@@ -44,110 +36,24 @@ from lanterne.engine.remote_errors import (
     ServerUnreachableError,
 )
 from lanterne.engine.runtime import SamplingParams
-from lanterne.settings import Settings
+from support.remote_server import MemoryKeyring, free_port, keyring_backend, llama_server
 
 API_KEY = "SECRET-test-key-1234"
 HELLO = [{"role": "user", "content": "Bonjour, qui es-tu ?"}]
-STARTUP_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _llama_server(model: Path, log_path: Path, *extra: str) -> Iterator[str]:
-    """llama-cpp-python's server on a free port; yields its base URL once it answers."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", *extra]
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited early:\n{log_path.read_text(errors='replace')}")
-            try:
-                httpx2.get(f"{base}/v1/models", timeout=1.0)  # any HTTP answer means ready
-                break
-            except httpx2.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start in {STARTUP_S:g} s")
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def server(tiny_moe_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    with _llama_server(tiny_moe_model, log_path) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")
 def keyed_server(tiny_moe_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("keyed-server") / "server.log"
-    with _llama_server(tiny_moe_model, log_path, "--api_key", API_KEY) as base:
+    with llama_server(tiny_moe_model, log_path, "--api_key", API_KEY) as base:
         yield base
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """The OS keychain's stand-in: a dict behind keyring's backend interface."""
-
-    @properties.classproperty
-    def priority(cls) -> float:  # noqa: N805 (a class property: its argument is the class)
-        # Not viable for keyring's automatic choice: only the tests that set it use it.
-        raise RuntimeError("set explicitly by tests only")
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.passwords.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
-
-
-@contextlib.contextmanager
-def _keyring_backend(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    backend = MemoryKeyring()
-    with _keyring_backend(backend):
-        yield backend
 
 
 @pytest.fixture
 def no_keychain() -> Iterator[None]:
     """What a headless Linux machine has: keyring's `fail` backend."""
     backend = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
-    with _keyring_backend(backend):
+    with keyring_backend(backend):
         yield
 
 
@@ -247,7 +153,7 @@ def test_silent_server_times_out_with_a_clear_message(server: str) -> None:
 
 
 def test_connection_refused_names_the_url() -> None:
-    base = f"http://127.0.0.1:{_free_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     with RemoteChatBackend(base, api_key="") as backend:
         with pytest.raises(ServerUnreachableError) as caught:
             backend.list_models()
@@ -439,47 +345,6 @@ def test_a_server_rejecting_stream_options_still_streams(vllm_like: str) -> None
     assert (timings.prompt_tokens, timings.predicted_tokens) == (0, 1)
 
 
-def test_the_assistant_answers_from_the_server(
-    tiny_moe_model: Path, docs_folder: Path, tmp_path: Path
-) -> None:
-    """engine.backend=remote: retrieval and citations stay here; the server writes the answer."""
-    settings = Settings()
-    settings.set("engine.backend", "remote")
-    # The tiny model's tokenizer spends about a token per byte, three times what the estimate
-    # assumes for real tokenizers: tell Lanterne the context is under a third of the server's.
-    settings.set("remote.context_size", 1200)
-    settings.set("model.max_answer_tokens", 12)
-    server_log = tmp_path / "server.log"
-    with _llama_server(tiny_moe_model, server_log, "--n_ctx", "4096") as server:
-        settings.set("remote.url", server + "/v1/")
-        events = _ask_with(settings, docs_folder)
-    ready, last = events[0], events[-1]
-    assert isinstance(ready, ModelReady) and isinstance(last, Finished)
-    assert ready.engine.backend == "remote" and ready.engine.server == server
-    assert ready.engine.name.endswith(".gguf")  # the one model the server offers, by name
-    answer = last.answer
-    assert answer.citations[0].path.endswith("tarte.txt")  # (random weights: any text)
-    assert answer.timings.predicted_tokens >= 1
-    data = answer.to_json()["model"]
-    assert data == {"backend": "remote", "name": ready.engine.name, "server": server}
-    # The prompt was fitted by estimate; a prompt over the server's context would have ended
-    # in a ServerError (see the next test), so finishing proves it fit.
-    assert not answer.stopped
-
-
-def _ask_with(settings: Settings, docs_folder: Path) -> list[AskEvent]:
-    ctx = AppContext(settings)
-    try:
-        indexer = ctx.indexer()
-        indexer.add_folder(docs_folder)
-        indexer.store.close()
-        events = list(ctx.assistant.ask("Combien de temps cuit la tarte aux pommes ?"))
-        assert ctx.host.model is None  # nothing was loaded in this process
-    finally:
-        ctx.close()
-    return events
-
-
 def test_a_stream_the_server_abandons_is_an_error_not_an_empty_answer(server: str) -> None:
     """llama-cpp-python's server ends a stream silently when the prompt overflows its context."""
     too_long = [{"role": "user", "content": "tarte " * 400}]
@@ -488,45 +353,3 @@ def test_a_stream_the_server_abandons_is_an_error_not_an_empty_answer(server: st
         pytest.raises(ServerError, match="ended the answer before finishing it"),
     ):
         list(backend.stream_chat(too_long, SamplingParams(max_tokens=8)))
-
-
-def test_cli_remote_use_models_key_and_off(
-    server: str, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from lanterne.cli.main import main
-
-    def run_json(*argv: str) -> dict[str, object]:
-        assert main([*argv, "--json"]) == 0
-        data: dict[str, object] = json.loads(capsys.readouterr().out)
-        return data
-
-    used = run_json("remote", "use", server + "/", "--context-size", "512")
-    assert used["url"] == server and len(used["models"]) == 1  # type: ignore[arg-type]
-    settings = Settings()
-    assert settings.get_str("engine.backend") == "remote"
-    assert settings.get_str("remote.url") == server
-    assert settings.get_int("remote.context_size") == 512
-    assert run_json("remote", "models")["models"] == used["models"]
-    answer = run_json("ask", "Bonjour ?", "--no-docs")
-    assert answer["model"] == {"backend": "remote", "name": used["models"][0], "server": server}  # type: ignore[index]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("sys.stdin", io.StringIO(API_KEY + "\n"))
-        assert run_json("remote", "set-key", "--stdin")["stored"] is True
-    assert secrets.get_api_key(server) == API_KEY
-    assert API_KEY not in json.dumps(list(memory_keyring.passwords))  # the key is a value only
-    assert run_json("remote", "forget-key")["removed"] is True
-    assert secrets.get_api_key(server) is None
-
-    assert run_json("remote", "off")["backend"] == "local"
-    assert Settings().get_str("engine.backend") == "local"
-
-
-def test_cli_remote_use_refuses_an_unknown_model(
-    server: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from lanterne.cli.main import main
-
-    assert main(["remote", "use", server, "--model", "nope"]) == 1
-    assert "has no model nope" in capsys.readouterr().err
-    assert Settings().get_str("engine.backend") == "local"  # nothing was saved
