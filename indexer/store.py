@@ -65,11 +65,12 @@ class IndexStore:
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.enable_wal()
-        if {name for name, _fn in MIGRATIONS} - applied(self.db):
+        if self.db.journal_mode != "wal" or {name for name, _fn in MIGRATIONS} - applied(self.db):
             # Two connections opening a new index at once (the GUI's status and its indexer, or
-            # the GUI and `lanterne index watch`) must not both run a migration.
+            # the GUI and `lanterne index watch`) must neither both run a migration nor race to
+            # switch the journal to WAL (that switch needs the database to itself).
             with FileLock(str(path) + ".migrate.lock", timeout=60):
+                self.db.enable_wal()
                 migrate(self.db)
 
     def close(self) -> None:
