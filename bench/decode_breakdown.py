@@ -24,8 +24,14 @@ def on_model_thread(host: ModelHost, fn: Callable[[], Any]) -> Any:
 
 
 def fresh_context(model: LocalModel) -> None:
-    """Forget the previous prompt, so the next one is evaluated in full (as in llama-bench)."""
+    """Forget the previous prompt, so the next one is evaluated in full (as in llama-bench).
+
+    Both bookkeepings of the shared context: Lanterne's prompt cache, and the token list that
+    llama-cpp-python's own `eval`/`generate` compare against (otherwise they would reuse a
+    prefix that Lanterne's loop has since overwritten).
+    """
     model.forget_prompt()
+    model._llm.reset()  # type: ignore[no-untyped-call]
 
 
 def breakdown(
