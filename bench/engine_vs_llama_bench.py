@@ -72,12 +72,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.decode_breakdown import breakdown, fresh_context, on_model_thread
 from bench.llama_bench_build import ensure_llama_bench
-from bench.models import gemma_test_model
+from bench.models import gemma_test_model, moe_bench_model
 from bench.prompts import TEXT, exact_prompt
 from bench.quiet import ForeignLoad, wait_for_quiet
-from support.moe_shapes import QWEN3_30B_A3B_MINI, cached_moe_gguf
+from support.moe_shapes import QWEN3_30B_A3B_MINI
 
-MODELS_DIR = Path.home() / ".cache" / "lanterne-bench" / "models"
 SEED = 1234
 
 
@@ -298,7 +297,7 @@ def model_paths(args: argparse.Namespace) -> list[Path]:
             paths.append(gemma_test_model())
         elif name == "moe":
             start = time.perf_counter()
-            path = cached_moe_gguf(MODELS_DIR, QWEN3_30B_A3B_MINI)
+            path = moe_bench_model()
             say(f"MoE model: {path} ({time.perf_counter() - start:.1f} s)")
             paths.append(path)
         elif name:

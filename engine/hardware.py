@@ -39,6 +39,7 @@ class Hardware:
     ram_total: int
     ram_available: int
     gpus: tuple[GpuDevice, ...] = ()
+    ram_bandwidth: float = 0.0  # bytes/s; 0 until measured (speed_estimate does it on demand)
     system: str = field(default_factory=lambda: f"{platform.system()} {platform.machine()}")
 
     @property

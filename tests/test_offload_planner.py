@@ -10,7 +10,7 @@ import pytest
 
 from lanterne.engine import llama_log
 from lanterne.engine.gguf_header import GGUFSummary, read_summary
-from lanterne.engine.hardware import GpuDevice, Hardware, cpu_features, probe
+from lanterne.engine.hardware import cpu_features, probe
 from lanterne.engine.offload import (
     GB,
     OffloadPlan,
@@ -22,6 +22,7 @@ from lanterne.engine.offload import (
 )
 from lanterne.engine.runtime import _load_llama
 from lanterne.engine.tensor_overrides import expert_patterns
+from support.machines import machine
 from support.model_shapes import (
     GPT_OSS_20B,
     GRANITE_MOE_3B,
@@ -29,28 +30,6 @@ from support.model_shapes import (
     MIXTRAL_8X7B,
     QWEN3_30B_A3B,
 )
-
-
-def machine(
-    ram_gb: float,
-    vram_gb: float | None = None,
-    *,
-    backend: str = "CUDA",
-    unified: bool = False,
-    cores: int = 8,
-) -> Hardware:
-    gpus: tuple[GpuDevice, ...] = ()
-    if vram_gb is not None:
-        total = int(vram_gb * GB)
-        gpus = (GpuDevice("GPU0", "Test GPU", backend, int(total * 0.95), total, unified),)
-    return Hardware(
-        cpu_physical=cores,
-        cpu_logical=cores * 2,
-        cpu_features=("AVX2",),
-        ram_total=int(ram_gb * GB),
-        ram_available=int(ram_gb * GB * 0.8),
-        gpus=gpus,
-    )
 
 
 def test_model_sizes_match_the_published_files() -> None:

@@ -1,72 +1,36 @@
 """GGUF header summaries of real models' shapes, for planner tests (no 20 GB file needed).
 
-Byte sizes follow from each architecture's tensor shapes at the file's average bits per weight;
-figures come from the models' published configs (config.json) and GGUF file sizes.
+Byte sizes follow from each architecture's tensor shapes at the file's average bits per weight
+(the engine's `ModelShape` estimate, the one the catalog uses); figures come from the models'
+published configs (config.json) and GGUF file sizes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from lanterne.engine.gguf_header import GGUFSummary, LayerBytes
+from lanterne.engine.gguf_header import GGUFSummary
+from lanterne.engine.shape_estimate import ModelShape
 
 
-def summary(
-    name: str,
-    arch: str,
-    *,
-    n_layer: int,
-    n_embd: int,
-    n_head: int,
-    n_head_kv: int,
-    head_dim: int,
-    n_vocab: int,
-    bits: float,
-    dense_ff: int = 0,
-    n_expert: int = 0,
-    n_expert_used: int = 0,
-    expert_ff: int = 0,
-    shared_ff: int = 0,
-    tied: bool = False,
-) -> GGUFSummary:
-    b = bits / 8
-    attention = int((n_embd * n_head * head_dim * 2 + n_embd * n_head_kv * head_dim * 2) * b)
-    dense = int(3 * n_embd * (dense_ff + shared_ff) * b + n_embd * n_expert * 4)  # + router
-    experts = int(3 * n_embd * expert_ff * n_expert * b)
-    layer = LayerBytes(attention=attention, dense_ffn=dense, expert_ffn=experts, other=0)
-    embedding = int(n_vocab * n_embd * b)
-    output = embedding
-    groups = {
-        "embeddings": embedding + (0 if tied else output),
-        "attention": attention * n_layer,
-        "dense_ffn": dense * n_layer,
-        "expert_ffn": experts * n_layer,
-        "other": 0,
-    }
-    total = sum(groups.values())
-    return GGUFSummary(
-        path=Path(f"/models/{name}.gguf"),
-        files=(Path(f"/models/{name}.gguf"),),
+def summary(name: str, arch: str, *, bits: float, tied: bool = False, **shape: int) -> GGUFSummary:
+    """The engine's own estimate (`ModelShape`) at `bits` per weight on average."""
+    model = ModelShape(
         architecture=arch,
-        name=name,
-        n_params=int(total / b),
-        n_layer=n_layer,
-        n_expert=n_expert,
-        n_expert_used=n_expert_used,
+        n_layer=shape["n_layer"],
+        n_embd=shape["n_embd"],
+        n_head=shape["n_head"],
+        n_head_kv=shape["n_head_kv"],
+        head_dim=shape["head_dim"],
+        n_vocab=shape["n_vocab"],
         context_length=32768,
-        n_embd=n_embd,
-        n_head=n_head,
-        n_head_kv=(n_head_kv,) * n_layer,
-        head_dim_k=head_dim,
-        head_dim_v=head_dim,
-        n_vocab=n_vocab,
-        chat_template="{{ messages }}",
-        groups=groups,
-        layers=(layer,) * n_layer,
-        file_bytes=total + 8 * 1024 * 1024,
-        embedding_bytes=embedding,
-        output_bytes=output,
+        dense_ff=shape.get("dense_ff", 0),
+        n_expert=shape.get("n_expert", 0),
+        n_expert_used=shape.get("n_expert_used", 0),
+        expert_ff=shape.get("expert_ff", 0),
+        tied_embeddings=tied,
     )
+    return model.summary(name, int(model.n_params * bits / 8), Path(f"/models/{name}.gguf"))
 
 
 # Qwen3-30B-A3B-Instruct-2507, Q4_K_M (~18.6 GB)
