@@ -81,6 +81,20 @@ SETTINGS: tuple[Setting, ...] = (
         8192,
         "Context window of the server's model, in tokens, used to fit long conversations.",
     ),
+    Setting(
+        "models.directory",
+        str,
+        "",
+        "Folder for downloaded models; empty uses 'models' in the data directory.",
+        env="LANTERNE_MODELS_DIR",
+    ),
+    Setting(
+        "models.hub_url",
+        str,
+        "",
+        "Hugging Face hub or an organisation's mirror for downloads; empty uses HF_ENDPOINT, "
+        "else https://huggingface.co.",
+    ),
     Setting("retrieval.top_k", int, 5, "How many passages are given to the model as sources."),
     Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),

@@ -117,7 +117,7 @@ def test_ask_without_model_explains() -> None:
     assert "No model is configured" in result.stderr and "LANTERNE_MODEL" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["models", "quick-ask"])
+@pytest.mark.parametrize("command", ["quick-ask"])
 def test_placeholders_say_not_yet_available(command: str) -> None:
     result = lanterne(command)
     assert result.returncode == 1

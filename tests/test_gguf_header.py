@@ -10,6 +10,7 @@ import pytest
 
 from lanterne.engine.errors import ModelLoadError
 from lanterne.engine.gguf_header import read_summary, tensor_group
+from support.split_gguf import write_split
 
 
 def test_dense_gemma(gemma_model: Path) -> None:
@@ -41,39 +42,9 @@ def test_moe_groups_per_layer(tiny_moe_model: Path) -> None:
     assert s.weight_bytes == sum(int(t.n_bytes) for t in reader.tensors)
 
 
-def _write_split(source: Path, folder: Path) -> list[Path]:
-    """Write `source` as a two-file split model, the way gguf-split lays it out."""
-    reader = gguf.GGUFReader(source)
-    paths = [folder / f"tiny-0000{i}-of-00002.gguf" for i in (1, 2)]
-    halves = [
-        reader.tensors[: len(reader.tensors) // 2],
-        reader.tensors[len(reader.tensors) // 2 :],
-    ]
-    for index, (path, tensors) in enumerate(zip(paths, halves, strict=True)):
-        arch = "qwen3moe"
-        writer = gguf.GGUFWriter(path, arch)
-        if index == 0:
-            for fld in reader.fields.values():
-                if fld.name.startswith("GGUF.") or fld.name == "general.architecture":
-                    continue
-                value = fld.contents()
-                vtype = fld.types[0]
-                sub = fld.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-                writer.add_key_value(fld.name, value, vtype, sub_type=sub)
-        writer.add_uint16("split.no", index)
-        writer.add_uint16("split.count", 2)
-        for t in tensors:
-            writer.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-    return paths
-
-
 def test_split_models_are_summed_over_their_files(tiny_moe_model: Path, tmp_path: Path) -> None:
     whole = read_summary(tiny_moe_model)
-    first, second = _write_split(tiny_moe_model, tmp_path)
+    first, second = write_split(tiny_moe_model, tmp_path)
     split = read_summary(first)
     assert split.files == (first, second)
     assert (split.n_params, split.groups) == (whole.n_params, whole.groups)

@@ -73,8 +73,9 @@ class Assistant:
         if path is None:
             raise NoModelConfiguredError(
                 _(
-                    "No model is configured. Choose a GGUF file in the app, pass --model PATH, "
-                    "or set LANTERNE_MODEL."
+                    "No model is configured. Run 'lanterne models recommend' then 'lanterne "
+                    "models download NAME', import a GGUF file with 'lanterne models import "
+                    "PATH', pass --model PATH, or set LANTERNE_MODEL."
                 )
             )
         return LoadRequest(

@@ -9,7 +9,6 @@ from lanterne.context import AppContext
 from lanterne.translation import _
 
 PENDING = {
-    "models": _("list, download and choose models"),
     "quick-ask": _("open the quick-ask window"),
 }
 

@@ -1,0 +1,177 @@
+"""The user's models: catalog, fit, downloads, imports and the one in use, from settings.
+
+The engine modules each do one job on plain inputs (catalog, planner, hub download, registry);
+this joins them to the settings (models folder, hub or mirror address, context size, the active
+model) and the keychain (the Hugging Face token), for the CLI and the GUI alike.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from lanterne import paths
+from lanterne.engine import secrets
+from lanterne.engine.catalog import Catalog, CatalogModel, Quant, load_catalog
+from lanterne.engine.gguf_header import read_summary
+from lanterne.engine.hardware import Hardware, probe
+from lanterne.engine.hub_download import (
+    ProgressCallback,
+    RemoteFile,
+    download_files,
+)
+from lanterne.engine.model_fit import Fit, Recommendation, assess, assess_all, recommend
+from lanterne.engine.model_store import InstalledModel, ModelStore
+from lanterne.engine.secrets import KeychainError
+from lanterne.settings import Settings
+from lanterne.translation import current_language
+
+DEFAULT_HUB = "https://huggingface.co"
+
+
+class ModelLibrary:
+    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or load_catalog()
+
+    @property
+    def models_dir(self) -> Path:
+        folder = self.settings.get_str("models.directory")
+        return Path(folder).expanduser() if folder else paths.data_dir() / "models"
+
+    @cached_property
+    def store(self) -> ModelStore:
+        return ModelStore(paths.data_dir() / "models.json", self.models_dir)
+
+    @property
+    def endpoint(self) -> str:
+        """The hub or mirror: the setting (IT policy), else HF_ENDPOINT, else huggingface.co."""
+        url = self.settings.get_str("models.hub_url") or os.environ.get("HF_ENDPOINT", "")
+        return (url or DEFAULT_HUB).rstrip("/")
+
+    # --- Hugging Face token, in the keychain under the hub's address -----------------------
+
+    def token(self) -> str | None:
+        """The stored token; None without one, or without a keychain (public repos need none)."""
+        try:
+            return secrets.get_api_key(self.endpoint)
+        except KeychainError:
+            return None
+
+    def set_token(self, token: str) -> None:
+        secrets.set_api_key(self.endpoint, token)
+
+    def forget_token(self) -> bool:
+        return secrets.delete_api_key(self.endpoint)
+
+    # --- Fit and recommendation ------------------------------------------------------------
+
+    @cached_property
+    def hardware(self) -> Hardware:
+        return probe()
+
+    @property
+    def n_ctx(self) -> int:
+        return self.settings.get_int("model.context_size")
+
+    def fits(self) -> list[Fit]:
+        return assess_all(self.catalog, self.hardware, self.n_ctx)
+
+    def fit(self, model: CatalogModel, quant: Quant) -> Fit:
+        return assess(model, quant, self.hardware, self.n_ctx)
+
+    def recommend(self, language: str | None = None) -> Recommendation:
+        language = language or self.settings.get_str("ui.language") or current_language()
+        if language not in ("fr", "en"):  # the languages Lanterne answers in
+            language = "en"
+        return recommend(self.catalog, self.hardware, self.n_ctx, language)
+
+    # --- Installing ------------------------------------------------------------------------
+
+    def download(
+        self,
+        name: str,
+        quant: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> InstalledModel:
+        """Fetch a catalog model (resuming a partial download), verify it, register it."""
+        model = self.catalog.get(name)
+        q = model.quant(quant)
+        dest = self.models_dir.joinpath(*model.repo.split("/"))
+        known = self.store.find(model.id)
+
+        def already_verified(path: Path, remote: RemoteFile) -> bool:
+            return (
+                known is not None
+                and remote.sha256 in known.sha256
+                and str(path) in known.files
+                and path.stat().st_size == remote.size
+            )
+
+        results = download_files(
+            model.repo,
+            q.files,
+            dest,
+            revision=model.revision,
+            endpoint=self.endpoint,
+            token=self.token(),
+            progress=progress,
+            cancel=cancel,
+            verified=already_verified,
+        )
+        files = tuple(str(path) for path, _remote in results)
+        header = read_summary(
+            results[0][0]
+        )  # a verified file that llama.cpp cannot read is no model
+        installed = InstalledModel(
+            name=model.id if known is None or known.quant == q.name else f"{model.id}-{q.name}",
+            path=files[0],
+            files=files,
+            size=sum(r.size for _p, r in results),
+            source="catalog",
+            architecture=header.architecture,
+            catalog_id=model.id,
+            quant=q.name,
+            repo=model.repo,
+            revision=results[0][1].commit,
+            sha256=tuple(r.sha256 for _p, r in results),
+        )
+        self.store.record_download(installed)
+        if not self.active_path():
+            self.use(installed.name)
+        return installed
+
+    def import_file(
+        self, path: Path, *, name: str | None = None, copy: bool = False, use: bool = False
+    ) -> InstalledModel:
+        model = self.store.import_file(path, name=name, copy=copy)
+        if use or not self.active_path():
+            self.use(model.name)
+        return model
+
+    def remove(self, name: str) -> InstalledModel:
+        model = self.store.remove(name)
+        if self.active_path() == model.path:
+            self.settings.set("model.path", "")
+            self.settings.save()
+        return model
+
+    # --- The model in use ------------------------------------------------------------------
+
+    def active_path(self) -> str:
+        return self.settings.get_str("model.path")
+
+    def use(self, name: str) -> InstalledModel:
+        model = self.store.get(name)
+        self.settings.set("model.path", model.path)
+        self.settings.save()
+        return model
+
+    def installed(self) -> list[tuple[InstalledModel, bool]]:
+        """Each registered model and whether it is the one in use."""
+        active = self.active_path()
+        return [(m, m.path == active) for m in self.store.list()]
