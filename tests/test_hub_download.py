@@ -22,7 +22,7 @@ from lanterne.engine.hub_download import (
 )
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import Settings
-from support.hub_server import COMMIT, Hub, hub_server
+from support.hub_server import COMMIT, Hub, forward_proxy, hub_server
 from support.remote_server import MemoryKeyring, free_port
 from support.split_gguf import write_split
 
@@ -236,3 +236,32 @@ def test_a_split_model_downloads_every_part(hub: Hub, tiny_moe_model: Path, tmp_
     assert read_summary(paths[0]).files == tuple(paths)
     assert {(e.part, e.parts) for e in events} == {(1, 2), (2, 2)}
     assert events[-1].done == sum(p.stat().st_size for p in parts) == events[-1].total
+
+
+def test_downloads_go_through_the_proxy_of_the_environment(hub: Hub, tiny_moe_model: Path) -> None:
+    """The hub's host name below resolves nowhere: only the proxy can reach it."""
+    served = hub.add(REPO, FILE, tiny_moe_model)
+    port = hub.url.rsplit(":", 1)[1]
+    settings = Settings()
+    settings.set("models.hub_url", f"http://hub.lanterne-test.invalid:{port}")
+    settings.save()
+    with forward_proxy(hub.url) as (proxy, seen):
+        env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
+        result = cli("models", "download", MODEL_ID, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert sha256(Path(json.loads(result.stdout)["path"])) == served.sha256
+    assert any(s.startswith("GET http://hub.lanterne-test.invalid") for s in seen)
+
+
+def test_a_token_saved_by_huggingface_cli_in_hf_home_is_used(
+    hub: Hub, tiny_moe_model: Path, tmp_path: Path
+) -> None:
+    """No token in Lanterne's keychain: huggingface-hub's own (HF_HOME/token) still works."""
+    hub.add(REPO, FILE, tiny_moe_model)
+    hub.gated[REPO] = "hf_from_hf_home"
+    hf_home = tmp_path / "hf-home"
+    hf_home.mkdir(exist_ok=True)
+    (hf_home / "token").write_text("hf_from_hf_home")
+    result = cli("models", "download", MODEL_ID, env={"HF_HOME": str(hf_home)})
+    assert result.returncode == 0, result.stderr
+    assert hub.gets()[-1].authorization == "Bearer hf_from_hf_home"

@@ -66,12 +66,15 @@ class Hub:
         return [r for r in self.log if r.method == "GET"]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    hub: Hub
+class _Quiet(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        pass  # the tests read `Hub.log`, not stderr
+
+
+class _Handler(_Quiet):
+    hub: Hub
 
     def _error(self, status: int, code: str, message: str) -> None:
         body = f'{{"error": "{message}"}}'.encode()
@@ -181,6 +184,60 @@ def hub_server() -> Iterator[Hub]:
     thread.start()
     try:
         yield hub
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _ProxyHandler(_Quiet):
+    """A forward HTTP proxy: absolute-URI requests for any host go to one target server."""
+
+    target: tuple[str, int]
+    seen: list[str]
+
+    def _forward(self) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        self.seen.append(f"{self.command} {self.path}")
+        url = urlsplit(self.path)
+        upstream = http.client.HTTPConnection(*self.target, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+        upstream.request(
+            self.command, url.path + (f"?{url.query}" if url.query else ""), headers=headers
+        )
+        response = upstream.getresponse()
+        self.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() not in ("connection", "transfer-encoding"):
+                self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            while chunk := response.read(_CHUNK):
+                self.wfile.write(chunk)
+        upstream.close()
+
+    do_GET = _forward  # noqa: N815 - http.server's naming
+    do_HEAD = _forward  # noqa: N815 - http.server's naming
+
+
+@contextmanager
+def forward_proxy(target_url: str) -> Iterator[tuple[str, list[str]]]:
+    """A proxy on 127.0.0.1 sending every request to `target_url`; (its URL, requests seen)."""
+    from urllib.parse import urlsplit
+
+    target = urlsplit(target_url)
+    seen: list[str] = []
+    handler = type(
+        "Proxy", (_ProxyHandler,), {"target": (target.hostname, target.port), "seen": seen}
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
