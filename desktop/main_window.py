@@ -22,8 +22,10 @@ from lanterne.assistant.pipeline import ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.workers import AskWorker, BackgroundTask, index_folder_job
 from lanterne.indexer.indexing import Progress
+from lanterne.model_library import ModelLibrary
 from lanterne.translation import _
 
 
@@ -54,6 +56,7 @@ class MainWindow(QMainWindow):
         self._tasks: list[BackgroundTask] = []
         self._turn: Turn | None = None
         self._history: list[PastTurn] = []  # this conversation's answered turns
+        self.models_dialog: ModelsDialog | None = None
 
         self.chat = ChatView()
         self.chat.citation_clicked.connect(self.chat.open_source)
@@ -104,6 +107,8 @@ class MainWindow(QMainWindow):
         new.triggered.connect(self.new_conversation)
         menu.addAction(new)
         menu.addSeparator()
+        models = QAction(_("&Models…"), self)
+        models.triggered.connect(self.open_models)
         choose = QAction(_("Choose &model file…"), self)
         choose.triggered.connect(self.choose_model)
         add = QAction(_("&Add folder…"), self)
@@ -111,10 +116,19 @@ class MainWindow(QMainWindow):
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (choose, add):
+        for action in (models, choose, add):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(quit_action)
+
+    def open_models(self) -> ModelsDialog:
+        """The catalog, downloads and imports; the status bar follows the model in use."""
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(ModelLibrary(self.ctx.settings), self)
+            self.models_dialog.model_changed.connect(self._show_model_setting)
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        return self.models_dialog
 
     def choose_model(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
@@ -185,7 +199,7 @@ class MainWindow(QMainWindow):
                 _("Model: {name} (loads on the first question)").format(name=Path(path).name)
             )
         else:
-            self.model_label.setText(_("No model chosen: File › Choose model file…"))
+            self.model_label.setText(_("No model chosen: File › Models…"))
 
     def ask(self) -> None:
         question = self.question.toPlainText().strip()
@@ -256,6 +270,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.models_dialog is not None:
+            self.models_dialog.close()  # stops a download; it resumes next time
         self.worker.stop()
         self.worker.wait(10)
         super().closeEvent(event)

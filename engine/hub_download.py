@@ -59,6 +59,31 @@ class Progress:
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
 
+    def describe(self) -> str:
+        """"1.2 GB of 4.0 GB, 35 MB/s, 2:03 left", for a progress line or a dialog."""
+        text = _("{done} of {total}, {speed}/s, {eta} left").format(
+            done=format_size(self.done),
+            total=format_size(self.total),
+            speed=format_size(int(self.speed)),
+            eta=format_duration(self.eta),
+        )
+        if self.stage == "verifying":
+            text = _("checking: {progress}").format(progress=text)
+        if self.parts > 1:
+            text = _("part {part} of {parts}, {progress}").format(
+                part=self.part, parts=self.parts, progress=text
+            )
+        return text
+
+
+def format_duration(seconds: float | None) -> str:
+    """"2:03", "1:02:03", or "--:--" while unknown."""
+    if seconds is None:
+        return "--:--"
+    whole = int(seconds)
+    h, rest = divmod(whole, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
 
 ProgressCallback = Callable[[Progress], None]
 

@@ -65,7 +65,7 @@ def test_download_verifies_registers_and_the_model_answers(hub: Hub, gemma_model
     served = hub.add(REPO, FILE, gemma_model)
     result = cli("models", "download", MODEL_ID)
     assert result.returncode == 0, result.stderr
-    assert "100%" in result.stderr and "verifying" in result.stderr  # the progress bar
+    assert "100%" in result.stderr and "checking:" in result.stderr  # the progress bar
     assert "installed and verified" in result.stdout
 
     listing = json.loads(cli("models", "list", "--json").stdout)

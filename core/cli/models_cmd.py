@@ -115,14 +115,6 @@ def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0 if rec.model is not None else 1
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
-
-
 class ProgressBar:
     """One line on stderr, redrawn in place: bar, bytes, speed, time left."""
 
@@ -141,13 +133,8 @@ class ProgressBar:
         self._last, self._step = now, step
         width = 24
         filled = int(width * p.fraction)
-        stage = _("verifying") if p.stage == "verifying" else _("downloading")
-        part = f" {p.part}/{p.parts}" if p.parts > 1 else ""
-        line = (
-            f"\r{stage}{part} [{'#' * filled}{'.' * (width - filled)}] {p.fraction:4.0%} "
-            f"{format_size(p.done)}/{format_size(p.total)} "
-            f"{format_size(int(p.speed))}/s  {_('ETA')} {_duration(p.eta)}  "
-        )
+        bar = f"[{'#' * filled}{'.' * (width - filled)}]"
+        line = f"\r{bar} {p.fraction:4.0%} {p.describe()}  "
         self.stream.write(line)
         self.stream.flush()
 
