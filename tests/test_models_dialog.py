@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
 from lanterne.context import AppContext
@@ -40,23 +41,27 @@ def window(qtbot: QtBot) -> Iterator[MainWindow]:
     ctx.close()
 
 
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None
+    return item.text()
+
+
 def opened(window: MainWindow, qtbot: QtBot) -> ModelsDialog:
     dialog = window.open_models()
     qtbot.waitUntil(lambda: dialog.catalog.rowCount() > 0, timeout=30000)
     return dialog
 
 
-def test_the_catalog_shows_its_fit_and_the_recommendation(
-    window: MainWindow, qtbot: QtBot
-) -> None:
+def test_the_catalog_shows_its_fit_and_the_recommendation(window: MainWindow, qtbot: QtBot) -> None:
     dialog = opened(window, qtbot)
-    texts = [dialog.catalog.item(r, 3).text() for r in range(dialog.catalog.rowCount())]
+    texts = [cell(dialog.catalog, r, 3) for r in range(dialog.catalog.rowCount())]
     assert all(t.startswith(("runs", "too large")) for t in texts)
     assert dialog.recommendation.text() and "Checking" not in dialog.recommendation.text()
     chosen = dialog.selected_catalog_file()
     if chosen is not None:  # a slow machine still gets a pick, said to be slow
         row = dialog.catalog.selectionModel().selectedRows()[0].row()
-        assert dialog.catalog.item(row, 0).text().startswith("★ ")
+        assert cell(dialog.catalog, row, 0).startswith("★ ")
 
 
 def test_download_shows_progress_and_the_model_comes_into_use(
@@ -73,7 +78,7 @@ def test_download_shows_progress_and_the_model_comes_into_use(
     assert "downloaded and verified" in dialog.status.text()
     assert values and max(values) == 1000 and not dialog.progress.isVisible()
     assert dialog.installed.rowCount() == 1
-    assert dialog.installed.item(0, 0).text().endswith("in use")
+    assert cell(dialog.installed, 0, 0).endswith("in use")
     assert FILE in window.model_label.text()
 
 
