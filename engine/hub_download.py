@@ -60,7 +60,7 @@ class Progress:
         return self.done / self.total if self.total else 0.0
 
     def describe(self) -> str:
-        """"1.2 GB of 4.0 GB, 35 MB/s, 2:03 left", for a progress line or a dialog."""
+        """ "1.2 GB of 4.0 GB, 35 MB/s, 2:03 left", for a progress line or a dialog."""
         text = _("{done} of {total}, {speed}/s, {eta} left").format(
             done=format_size(self.done),
             total=format_size(self.total),
@@ -77,7 +77,7 @@ class Progress:
 
 
 def format_duration(seconds: float | None) -> str:
-    """"2:03", "1:02:03", or "--:--" while unknown."""
+    """ "2:03", "1:02:03", or "--:--" while unknown."""
     if seconds is None:
         return "--:--"
     whole = int(seconds)

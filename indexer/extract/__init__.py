@@ -8,6 +8,9 @@ from pathlib import Path
 from lanterne.indexer.document import ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
 from lanterne.indexer.extract.markdown import extract_markdown
+from lanterne.indexer.extract.office import extract_docx, extract_pptx, extract_xlsx
+from lanterne.indexer.extract.pdf import extract_pdf
+from lanterne.indexer.extract.table_rows import extract_csv
 from lanterne.indexer.extract.text import extract_text
 from lanterne.translation import _
 
@@ -21,6 +24,11 @@ EXTRACTORS: dict[str, Extractor] = {
     ".html": extract_html,
     ".htm": extract_html,
     ".xhtml": extract_html,
+    ".pdf": extract_pdf,
+    ".docx": extract_docx,
+    ".pptx": extract_pptx,
+    ".xlsx": extract_xlsx,
+    ".csv": extract_csv,
 }
 
 

@@ -1,0 +1,137 @@
+"""Word, PowerPoint and Excel files (Office Open XML), each with the anchor a citation needs.
+
+Word: paragraphs under the path of their heading styles ("Heading 1", "Titre 1"…), tables row
+by row. PowerPoint: each slide is a page, its title the heading. Excel: each sheet a heading,
+rows as tab-separated lines in groups, values only (formulas as their last computed value).
+A zip bomb or a file that is not what its name says becomes a reason, not a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import openpyxl
+import pptx
+from docx.document import Document as DocxDocument
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
+from lanterne.indexer.extract.table_rows import rows_as_blocks
+from lanterne.translation import _
+
+_MAX_UNPACKED = 512 * 1024**2  # more than this inside a zip is a bomb, not a document
+_HEADING = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d+)$", re.IGNORECASE)
+
+
+def _check_zip(data: bytes, kind: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(info.file_size for info in z.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ExtractionError(
+            _("The {kind} file is damaged or not really a {kind} file.").format(kind=kind)
+        ) from exc
+    if unpacked > _MAX_UNPACKED:
+        raise ExtractionError(
+            _(
+                "The {kind} file unpacks to {size} MB, too much for a document (a zip bomb?)."
+            ).format(kind=kind, size=unpacked // 1024**2)
+        )
+
+
+def _damaged(kind: str, exc: Exception) -> ExtractionError:
+    return ExtractionError(
+        _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
+    )
+
+
+def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
+    for child in document.element.body.iterchildren():
+        if child.tag.endswith("}p"):
+            yield Paragraph(child, document)
+        elif child.tag.endswith("}tbl"):
+            yield Table(child, document)
+
+
+def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
+    _check_zip(data, "Word")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        raise _damaged("Word", exc) from exc
+    headings: list[str] = []
+    blocks: list[Block] = []
+    for item in _docx_items(document):
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [c.text.strip() for c in row.cells]
+                if any(cells):
+                    blocks.append(Block(" | ".join(cells), tuple(headings)))
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        style = item.style.name if item.style is not None else ""
+        level = _HEADING.match(style or "")
+        if level or style == "Title":
+            depth = int(level.group(1)) if level else 1
+            headings = [*headings[: depth - 1], text]
+            continue
+        blocks.append(Block(text, tuple(headings)))
+    title = (document.core_properties.title or "").strip() or path.stem
+    return ExtractedDocument(path=path, title=title, blocks=blocks)
+
+
+def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
+    _check_zip(data, "PowerPoint")
+    try:
+        presentation = pptx.Presentation(io.BytesIO(data))
+    except Exception as exc:
+        raise _damaged("PowerPoint", exc) from exc
+    blocks: list[Block] = []
+    for number, slide in enumerate(presentation.slides, start=1):
+        title_shape = slide.shapes.title
+        title = title_shape.text_frame.text.strip() if title_shape is not None else ""
+        heading = (title or _("Slide {n}").format(n=number),)
+        for shape in slide.shapes:
+            is_title = title_shape is not None and shape.shape_id == title_shape.shape_id
+            if is_title or not shape.has_text_frame:
+                continue
+            for para in shape.text_frame.paragraphs:
+                text = "".join(run.text for run in para.runs).strip()
+                if text:
+                    blocks.append(Block(text, heading, page=number))
+        if slide.has_notes_slide:
+            notes = (
+                slide.notes_slide.notes_text_frame.text.strip()
+                if slide.notes_slide.notes_text_frame
+                else ""
+            )
+            if notes:
+                blocks.append(Block(notes, (*heading, _("Notes")), page=number))
+    return ExtractedDocument(path=path, title=path.stem, blocks=blocks)
+
+
+def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
+    _check_zip(data, "Excel")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise _damaged("Excel", exc) from exc
+    blocks: list[Block] = []
+    try:
+        for sheet in workbook.worksheets:
+            rows = (
+                ["" if v is None else str(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+            )
+            blocks += rows_as_blocks(rows, (sheet.title,))
+    finally:
+        workbook.close()
+    return ExtractedDocument(path=path, title=path.stem, blocks=blocks)
