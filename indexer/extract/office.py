@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,26 +22,10 @@ from docx.text.paragraph import Paragraph
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
+from lanterne.indexer.extract.zip_check import check_zip
 from lanterne.translation import _
 
-_MAX_UNPACKED = 512 * 1024**2  # more than this inside a zip is a bomb, not a document
 _HEADING = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d+)$", re.IGNORECASE)
-
-
-def _check_zip(data: bytes, kind: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            unpacked = sum(info.file_size for info in z.infolist())
-    except zipfile.BadZipFile as exc:
-        raise ExtractionError(
-            _("The {kind} file is damaged or not really a {kind} file.").format(kind=kind)
-        ) from exc
-    if unpacked > _MAX_UNPACKED:
-        raise ExtractionError(
-            _(
-                "The {kind} file unpacks to {size} MB, too much for a document (a zip bomb?)."
-            ).format(kind=kind, size=unpacked // 1024**2)
-        )
 
 
 def _damaged(kind: str, exc: Exception) -> ExtractionError:
@@ -60,7 +43,7 @@ def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
 
 
 def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
-    _check_zip(data, "Word")
+    check_zip(data, "Word")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
@@ -89,7 +72,7 @@ def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
 
 
 def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
-    _check_zip(data, "PowerPoint")
+    check_zip(data, "PowerPoint")
     try:
         presentation = pptx.Presentation(io.BytesIO(data))
     except Exception as exc:
@@ -119,7 +102,7 @@ def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
 
 
 def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
-    _check_zip(data, "Excel")
+    check_zip(data, "Excel")
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:

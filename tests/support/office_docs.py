@@ -1,9 +1,10 @@
-"""Real PDF, Word, PowerPoint, Excel and CSV files written from real text, for extractor tests.
+"""Real PDF, Office, OpenDocument and EPUB files written from real text, for extractor tests.
 
 Word, PowerPoint and Excel files come from the libraries that read them (python-docx,
 python-pptx, openpyxl), as an office suite would save them. The PDF is written by hand: one
 text object per line in the standard Helvetica font with WinAnsi encoding (so French accents
-are real PDF text, as a word processor exports them), one page per list of lines.
+are real PDF text, as a word processor exports them), one page per list of lines. OpenDocument
+and EPUB packages are zips laid out as LibreOffice and e-book tools write them.
 """
 
 from __future__ import annotations
@@ -118,4 +119,122 @@ def write_zip_bomb(path: Path, inner: str = "word/document.xml") -> Path:
         block = b"\0" * (1024 * 1024)
         for _ in range(600):
             member.write(block)
+    return path
+
+
+_ODF_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+    'office:version="1.3"'
+)
+
+
+def _write_odf(path: Path, mimetype: str, body: str) -> Path:
+    """An OpenDocument package as LibreOffice lays it out: the mimetype first, uncompressed."""
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {_ODF_NS}>'
+        f"<office:body>{body}</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def write_odt(path: Path) -> Path:
+    return _write_odf(
+        path,
+        "application/vnd.oasis.opendocument.text",
+        "<office:text>"
+        '<text:h text:outline-level="1">Sauvegardes</text:h>'
+        "<text:p>Le script de sauvegarde s'exécute chaque nuit<text:s/>à deux heures avec "
+        '<text:span text:style-name="T1">rsync</text:span>.</text:p>'
+        '<text:h text:outline-level="2">Restauration</text:h>'
+        "<text:list><text:list-item><text:p>Copiez le dossier depuis le disque externe."
+        "</text:p></text:list-item></text:list>"
+        "</office:text>",
+    )
+
+
+def write_ods(path: Path) -> Path:
+    def row(*cells: str) -> str:
+        return (
+            "<table:table-row>"
+            + "".join(f"<table:table-cell><text:p>{c}</text:p></table:table-cell>" for c in cells)
+            + '<table:table-cell table:number-columns-repeated="16380"/></table:table-row>'
+        )
+
+    return _write_odf(
+        path,
+        "application/vnd.oasis.opendocument.spreadsheet",
+        '<office:spreadsheet><table:table table:name="Serveurs">'
+        + row("Nom", "Rôle")
+        + row("nas01", "stockage chiffré")
+        + "</table:table></office:spreadsheet>",
+    )
+
+
+def write_odp(path: Path) -> Path:
+    return _write_odf(
+        path,
+        "application/vnd.oasis.opendocument.presentation",
+        "<office:presentation>"
+        '<draw:page draw:name="Installer Debian"><draw:frame><draw:text-box>'
+        "<text:p>Le partitionnement assisté crée une partition racine.</text:p>"
+        "</draw:text-box></draw:frame></draw:page>"
+        '<draw:page draw:name="Miroirs"><draw:frame><draw:text-box>'
+        "<text:p>deb.debian.org redirige vers un serveur proche.</text:p>"
+        "</draw:text-box></draw:frame></draw:page>"
+        "</office:presentation>",
+    )
+
+
+def write_epub(path: Path) -> Path:
+    """An EPUB 3 book of two chapters, laid out as e-book tools write it."""
+    chapter = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        "<head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
+    )
+    opf = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Le manuel</dc:title>'
+        '<dc:identifier id="id">urn:uuid:1</dc:identifier><dc:language>fr</dc:language>'
+        "</metadata><manifest>"
+        '<item id="c1" href="text/ch1.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="c2" href="text/ch2.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="css" href="style.css" media-type="text/css"/>'
+        '</manifest><spine><itemref idref="c1"/><itemref idref="c2"/></spine></package>'
+    )
+    container = (
+        '<?xml version="1.0"?>\n<container version="1.0" '
+        'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+        '<rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+        "</rootfiles></container>"
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/container.xml", container)
+        z.writestr("OEBPS/content.opf", opf)
+        z.writestr("OEBPS/style.css", "p { margin: 0 }")
+        z.writestr(
+            "OEBPS/text/ch1.xhtml",
+            chapter.format(title="Paquets", text="APT résout les dépendances des paquets."),
+        )
+        z.writestr(
+            "OEBPS/text/ch2.xhtml",
+            chapter.format(title="Mirrors", text="The mirror deb.debian.org is a good default."),
+        )
     return path
