@@ -15,6 +15,7 @@ from pathlib import Path
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.document import ExtractionError
 from lanterne.indexer.extract import extract
+from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
 from lanterne.indexer.language import detect_language
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore
@@ -108,11 +109,21 @@ class Indexer:
     def index_path(self, path: Path) -> str | None:
         """Index (or re-index) one file under a watched folder; returns the outcome."""
         path = path.resolve()
+        if path.name == IGNORE_FILE:  # the rules changed: bring the whole folder in line
+            folder = self._owning_folder(path)
+            if folder is None:
+                return None
+            self.sync_folder(folder[1])
+            return "rescanned"
         if not is_candidate(path):
             return None
-        owner = self._owning_folder(path)
-        if owner is None:
+        owning = self._owning_folder(path)
+        if owning is None:
             return None
+        owner, root = owning
+        if IgnoreRules(root).ignores(path):
+            self.remove_path(path)
+            return "removed"
         try:
             st = path.stat()
         except OSError:
@@ -130,10 +141,10 @@ class Indexer:
         ).fetchall()
         self.store.remove_documents([r[0] for r in rows])
 
-    def _owning_folder(self, path: Path) -> int | None:
+    def _owning_folder(self, path: Path) -> tuple[int, Path] | None:
         for folder_id, folder in self.store.folders():
             if path.is_relative_to(folder):
-                return folder_id
+                return folder_id, folder
         return None
 
     def _index_one(self, folder_id: int, path: Path, st: os.stat_result) -> str:

@@ -1,7 +1,8 @@
 """Which files under a watched folder are candidates for the index.
 
 Skips what no user means to search: hidden files and folders, VCS and build folders, office lock
-and temporary files. Symlinked folders are not followed (no loops); unreadable folders are skipped.
+and temporary files, and whatever the user's `.lanterneignore` files exclude. Symlinked folders
+are not followed (no loops); unreadable folders are skipped.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lanterne.indexer.extract import is_supported
+from lanterne.indexer.ignore_rules import IgnoreRules
 
 IGNORED_DIRS = {
     "node_modules",
@@ -40,15 +42,21 @@ def is_candidate(path: Path) -> bool:
 
 def scan(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
     """Yield (path, stat) for every candidate file under `root`, in a stable order."""
+    rules = IgnoreRules(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if not is_ignored_name(d) and d not in IGNORED_DIRS
+            d
+            for d in dirnames
+            if not is_ignored_name(d)
+            and d not in IGNORED_DIRS
+            and not rules.ignores(here / d, is_dir=True)
         )
         for name in sorted(filenames):
             if is_ignored_name(name):
                 continue
-            path = Path(dirpath) / name
-            if not is_supported(path):
+            path = here / name
+            if not is_supported(path) or rules.ignores(path):
                 continue
             try:
                 st = path.stat()

@@ -16,6 +16,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from lanterne.indexer.ignore_rules import IGNORE_FILE
 from lanterne.indexer.indexing import Indexer, Progress, ProgressCallback
 
 
@@ -42,7 +43,7 @@ def apply_changes(indexer: Indexer, changed: set[Path]) -> int:
                     indexer.sync_folder(folder)
                     applied += 1
                     break
-        elif path.exists():
+        elif path.exists() or path.name == IGNORE_FILE:  # a removed rules file counts too
             applied += indexer.index_path(path) is not None
         else:
             indexer.remove_path(path)
