@@ -105,12 +105,7 @@ class ModelLibrary:
         known = self.store.find(model.id)
 
         def already_verified(path: Path, remote: RemoteFile) -> bool:
-            return (
-                known is not None
-                and remote.sha256 in known.sha256
-                and str(path) in known.files
-                and path.stat().st_size == remote.size
-            )
+            return known is not None and remote.sha256 in known.sha256 and str(path) in known.files
 
         results = download_files(
             model.repo,

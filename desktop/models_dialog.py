@@ -264,12 +264,20 @@ class ModelsDialog(QDialog):
             self.refresh_installed()
             self.model_changed.emit()
 
-    def remove_selected(self) -> None:
+    def remove_selected(self) -> BackgroundTask | None:
+        """Deleting gigabytes (maybe on a network share) happens on a task thread."""
         model = self._selected_installed()
-        if model is not None:
-            self.library.remove(model.name)
+        if model is None:
+            return None
+
+        def job(_report: object) -> InstalledModel:
+            return self.library.remove(model.name)
+
+        def done(_removed: InstalledModel) -> None:
             self.refresh_installed()
             self.model_changed.emit()
+
+        return self._run(job, done, self.status.setText)
 
     def choose_import(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(

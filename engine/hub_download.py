@@ -269,11 +269,15 @@ def partial_path(dest: Path, remote: RemoteFile) -> Path:
     return dest / ".partial" / f"{remote.sha256}.part"
 
 
+def _arrived(path: Path, remote: RemoteFile) -> bool:
+    """Whether `path` is complete by size (its content is checked separately)."""
+    return path.exists() and path.stat().st_size == remote.size
+
+
 def check_disk_space(dest: Path, files: list[RemoteFile]) -> None:
     needed = 0
     for f in files:
-        target = dest / f.name
-        if target.exists() and target.stat().st_size == f.size:
+        if _arrived(dest / f.name, f):
             continue
         partial = partial_path(dest, f)
         needed += f.size - (partial.stat().st_size if partial.exists() else 0)
@@ -356,8 +360,9 @@ def download_files(
 ) -> list[tuple[Path, RemoteFile]]:
     """Fetch `files` of `repo` into `dest`, verify each, return (path, what the hub said).
 
-    A file already in `dest` is kept if its SHA-256 matches (`verified(path, remote)` lets the
-    caller vouch for one it checked before, to skip re-hashing gigabytes). A file whose
+    A file already in `dest` is kept if its SHA-256 matches (`verified(path, remote)`, asked
+    only of a file of the right size, lets the caller vouch for one it checked before, to skip
+    re-hashing gigabytes). A file whose
     SHA-256 differs from the hub's is deleted and the download fails.
     """
     _make_dest(dest)
@@ -367,11 +372,12 @@ def download_files(
     results = []
     for part, f in enumerate(remote, start=1):
         local = dest / f.name
-        if local.exists() and local.stat().st_size == f.size and verified and verified(local, f):
+        arrived = _arrived(local, f)
+        if arrived and verified is not None and verified(local, f):
             meter.finish_part(f.size)
             results.append((local, f))
             continue
-        if not (local.exists() and local.stat().st_size == f.size):
+        if not arrived:
             meter.start(f.name, part, len(remote), "downloading")
             try:
                 local = _fetch(repo, f, dest, endpoint=endpoint, token=token, meter=meter)

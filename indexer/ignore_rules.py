@@ -2,8 +2,8 @@
 
 A `.lanterneignore` applies to the folder it sits in and everything below it, as a
 `.gitignore` does, with git's own matching rules (pathspec's GitIgnoreSpec): `*.log`,
-`/drafts/`, `secret-*.docx`, `!keep.md`. Files are re-read when they change, so an edit
-takes effect at the next scan or file event without a restart.
+`/drafts/`, `secret-*.docx`, `!keep.md`. One `IgnoreRules` lives for one scan or one file
+event and reads each folder's file once; an edit takes effect at the next one, no restart.
 """
 
 from __future__ import annotations
@@ -20,25 +20,16 @@ class IgnoreRules:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._cache: dict[Path, tuple[int, GitIgnoreSpec | None]] = {}
+        self._specs: dict[Path, GitIgnoreSpec | None] = {}  # read once per scan or event
 
     def _spec(self, folder: Path) -> GitIgnoreSpec | None:
-        file = folder / IGNORE_FILE
-        try:
-            stamp = file.stat().st_mtime_ns
-        except OSError:
-            self._cache.pop(folder, None)
-            return None
-        cached = self._cache.get(folder)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            lines = []
-        spec = GitIgnoreSpec.from_lines(lines) if lines else None
-        self._cache[folder] = (stamp, spec)
-        return spec
+        if folder not in self._specs:
+            try:
+                lines = (folder / IGNORE_FILE).read_text("utf-8", errors="replace").splitlines()
+            except OSError:  # none there (the usual case), or unreadable
+                lines = []
+            self._specs[folder] = GitIgnoreSpec.from_lines(lines) if lines else None
+        return self._specs[folder]
 
     def ignores(self, path: Path, is_dir: bool = False) -> bool:
         """Whether a `.lanterneignore` in `path`'s folder or above (up to the root) excludes it."""

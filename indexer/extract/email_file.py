@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import mailbox
-import tempfile
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,6 +17,9 @@ from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
 from lanterne.indexer.extract.text import paragraphs_with_lines
 from lanterne.translation import _
+
+_SEPARATOR = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\n]*\n")
+_QUOTED_FROM = re.compile(rb"(?m)^>(>*From )")
 
 
 def _body(message: EmailMessage) -> list[str]:
@@ -54,20 +56,18 @@ def extract_eml(path: Path, data: bytes) -> ExtractedDocument:
     return ExtractedDocument(path=path, title=subject or path.stem, blocks=blocks)
 
 
+def mbox_messages(data: bytes) -> list[bytes]:
+    """The messages of an mbox: each starts with a "From " line at the top of the file or after
+    a blank line, as `mailbox.mbox` reads them; quoted ">From " lines are unquoted (mboxrd)."""
+    return [_QUOTED_FROM.sub(rb"\1", part) for part in _SEPARATOR.split(data) if part.strip()]
+
+
 def extract_mbox(path: Path, data: bytes) -> ExtractedDocument:
-    # mailbox reads from a path; the bytes already read are what gets indexed.
-    with tempfile.NamedTemporaryFile(suffix=".mbox") as copy:
-        copy.write(data)
-        copy.flush()
-        box = mailbox.mbox(copy.name, create=False)
-        blocks: list[Block] = []
-        try:
-            for number, raw in enumerate(box, start=1):
-                message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-                if isinstance(message, EmailMessage):
-                    blocks += _message_blocks(message, number)
-        finally:
-            box.close()
+    blocks: list[Block] = []
+    for number, raw in enumerate(mbox_messages(data), start=1):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        if isinstance(message, EmailMessage):
+            blocks += _message_blocks(message, number)
     if not blocks:
         raise ExtractionError(_("The mailbox holds no message."))
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)

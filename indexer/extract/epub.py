@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
@@ -59,10 +60,7 @@ def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
             chapter = extract_html(Path(PurePosixPath(name).name), archive.read(name))
         except (KeyError, ExtractionError):
             continue  # a missing chapter must not lose the rest of the book
-        for block in chapter.blocks:
-            document.blocks.append(
-                type(block)(block.text, block.heading_path, page=number, line=None)
-            )
+        document.blocks += [replace(b, page=number, line=None) for b in chapter.blocks]
     if not document.blocks:
         raise ExtractionError(_("The EPUB file has no readable chapter."))
     return document

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import docx
 import openpyxl
@@ -25,13 +26,19 @@ from lanterne.indexer.extract.table_rows import rows_as_blocks
 from lanterne.indexer.extract.zip_check import check_zip
 from lanterne.translation import _
 
+T = TypeVar("T")
 _HEADING = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d+)$", re.IGNORECASE)
 
 
-def _damaged(kind: str, exc: Exception) -> ExtractionError:
-    return ExtractionError(
-        _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
-    )
+def _open(kind: str, data: bytes, opener: Callable[[io.BytesIO], T]) -> T:
+    """The library's document object, after the zip check; its failures become a reason."""
+    check_zip(data, kind)
+    try:
+        return opener(io.BytesIO(data))
+    except Exception as exc:  # these libraries raise many kinds on bad input
+        raise ExtractionError(
+            _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
+        ) from exc
 
 
 def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
@@ -43,11 +50,7 @@ def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
 
 
 def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
-    check_zip(data, "Word")
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:
-        raise _damaged("Word", exc) from exc
+    document = _open("Word", data, docx.Document)
     headings: list[str] = []
     blocks: list[Block] = []
     for item in _docx_items(document):
@@ -72,11 +75,7 @@ def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
 
 
 def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
-    check_zip(data, "PowerPoint")
-    try:
-        presentation = pptx.Presentation(io.BytesIO(data))
-    except Exception as exc:
-        raise _damaged("PowerPoint", exc) from exc
+    presentation = _open("PowerPoint", data, pptx.Presentation)
     blocks: list[Block] = []
     for number, slide in enumerate(presentation.slides, start=1):
         title_shape = slide.shapes.title
@@ -90,23 +89,18 @@ def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
                 text = "".join(run.text for run in para.runs).strip()
                 if text:
                     blocks.append(Block(text, heading, page=number))
-        if slide.has_notes_slide:
-            notes = (
-                slide.notes_slide.notes_text_frame.text.strip()
-                if slide.notes_slide.notes_text_frame
-                else ""
-            )
+        frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
+        if frame is not None:
+            notes = frame.text.strip()
             if notes:
                 blocks.append(Block(notes, (*heading, _("Notes")), page=number))
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)
 
 
 def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
-    check_zip(data, "Excel")
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
-        raise _damaged("Excel", exc) from exc
+    workbook = _open(
+        "Excel", data, lambda f: openpyxl.load_workbook(f, read_only=True, data_only=True)
+    )
     blocks: list[Block] = []
     try:
         for sheet in workbook.worksheets:
