@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from lanterne.settings import Settings
 from lanterne.translation import set_language
+from support.hub_server import Hub, hub_server
 from support.remote_server import MemoryKeyring, keyring_backend, llama_server
 from support.tiny_moe import write_tiny_moe_gguf
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from lanterne.desktop.main_window import MainWindow
 
 TEST_CACHE = Path(os.environ.get("LANTERNE_TEST_CACHE", Path.home() / ".cache" / "lanterne-tests"))
 
@@ -96,3 +104,32 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     backend = MemoryKeyring()
     with keyring_backend(backend):
         yield backend
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    """A local Hugging Face hub, set as the models.hub_url setting; HF_HOME is the test's own,
+    so no token or cache of the user's is ever read."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with hub_server() as server:
+        settings = Settings()
+        settings.set("models.hub_url", server.url)
+        settings.save()
+        yield server
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    """The main window, shown. A test taking `hub` too must list it first: the window reads
+    the settings `hub` writes."""
+    from lanterne.context import AppContext
+    from lanterne.desktop.main_window import MainWindow
+
+    ctx = AppContext(Settings())
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    ctx.close()

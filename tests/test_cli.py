@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-LANTERNE = Path(sys.executable).with_name("lanterne")
-
-
-def lanterne(
-    *args: str, env: dict[str, str] | None = None, timeout: int = 180
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(LANTERNE), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+from support.cli import LANTERNE, lanterne
 
 
 def test_version() -> None:

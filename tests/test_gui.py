@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,10 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from lanterne.assistant.answer import Answer
-from lanterne.context import AppContext
 from lanterne.desktop.chat_view import render_answer
 from lanterne.desktop.main_window import MainWindow
-from lanterne.settings import Settings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    ctx = AppContext(Settings())
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    ctx.close()
 
 
 def test_window_opens_with_its_controls(window: MainWindow) -> None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +18,8 @@ from lanterne.engine.hub_download import (
 )
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import Settings
-from support.hub_server import COMMIT, Hub, forward_proxy, hub_server
+from support.cli import lanterne
+from support.hub_server import COMMIT, Hub, forward_proxy
 from support.remote_server import MemoryKeyring, free_port
 from support.split_gguf import write_split
 
@@ -30,16 +27,6 @@ from support.split_gguf import write_split
 MODEL_ID = "lfm2-8b-a1b"
 REPO = "LiquidAI/LFM2-8B-A1B-GGUF"
 FILE = "LFM2-8B-A1B-Q4_K_M.gguf"
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # never the user's token or cache
-    with hub_server() as server:
-        settings = Settings()
-        settings.set("models.hub_url", server.url)
-        settings.save()
-        yield server
 
 
 def library() -> ModelLibrary:
@@ -51,24 +38,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lanterne", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def test_download_verifies_registers_and_the_model_answers(hub: Hub, gemma_model: Path) -> None:
     served = hub.add(REPO, FILE, gemma_model)
-    result = cli("models", "download", MODEL_ID)
+    result = lanterne("models", "download", MODEL_ID)
     assert result.returncode == 0, result.stderr
     assert "100%" in result.stderr and "checking:" in result.stderr  # the progress bar
     assert "installed and verified" in result.stdout
 
-    listing = json.loads(cli("models", "list", "--json").stdout)
+    listing = json.loads(lanterne("models", "list", "--json").stdout)
     (installed,) = listing["installed"]
     assert installed["active"] and installed["source"] == "catalog"
     assert installed["sha256"] == [served.sha256] and installed["revision"] == COMMIT
@@ -76,12 +53,12 @@ def test_download_verifies_registers_and_the_model_answers(hub: Hub, gemma_model
     path = Path(installed["path"])
     assert path.name == FILE and sha256(path) == served.sha256
 
-    answer = json.loads(cli("ask", "--no-docs", "--json", "Bonjour, qui es-tu ?").stdout)
+    answer = json.loads(lanterne("ask", "--no-docs", "--json", "Bonjour, qui es-tu ?").stdout)
     assert answer["model"]["path"] == str(path) and answer["answer"].strip()
 
     # Already there and verified: a second download fetches nothing.
     before = len(hub.gets())
-    assert cli("models", "download", MODEL_ID).returncode == 0
+    assert lanterne("models", "download", MODEL_ID).returncode == 0
     assert len(hub.gets()) == before
 
 
@@ -115,7 +92,7 @@ def test_a_cancelled_download_resumes_after_a_restart(hub: Hub, gemma_model: Pat
     assert 0 < partial < served.size
 
     # A new process picks up the partial file.
-    result = cli("models", "download", MODEL_ID, "--json")
+    result = lanterne("models", "download", MODEL_ID, "--json")
     assert result.returncode == 0, result.stderr
     resumed = hub.gets()[-1]
     assert resumed.range is not None
@@ -213,7 +190,7 @@ def test_an_unreachable_hub_is_explained() -> None:
 
 def test_offline_mode_is_respected(hub: Hub, tiny_moe_model: Path) -> None:
     hub.add(REPO, FILE, tiny_moe_model)
-    result = cli("models", "download", MODEL_ID, env={"HF_HUB_OFFLINE": "1"})
+    result = lanterne("models", "download", MODEL_ID, env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 1
     assert "offline mode is set (HF_HUB_OFFLINE)" in result.stderr
     assert not hub.log
@@ -247,7 +224,7 @@ def test_downloads_go_through_the_proxy_of_the_environment(hub: Hub, tiny_moe_mo
     settings.save()
     with forward_proxy(hub.url) as (proxy, seen):
         env = {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
-        result = cli("models", "download", MODEL_ID, "--json", env=env)
+        result = lanterne("models", "download", MODEL_ID, "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert sha256(Path(json.loads(result.stdout)["path"])) == served.sha256
     assert any(s.startswith("GET http://hub.lanterne-test.invalid") for s in seen)
@@ -262,6 +239,6 @@ def test_a_token_saved_by_huggingface_cli_in_hf_home_is_used(
     hf_home = tmp_path / "hf-home"
     hf_home.mkdir(exist_ok=True)
     (hf_home / "token").write_text("hf_from_hf_home")
-    result = cli("models", "download", MODEL_ID, env={"HF_HOME": str(hf_home)})
+    result = lanterne("models", "download", MODEL_ID, env={"HF_HOME": str(hf_home)})
     assert result.returncode == 0, result.stderr
     assert hub.gets()[-1].authorization == "Bearer hf_from_hf_home"

@@ -11,15 +11,7 @@ from pathlib import Path
 
 import pytest
 
-
-def lanterne(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lanterne", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+from support.cli import lanterne
 
 
 def json_of(*args: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
-from lanterne.context import AppContext
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.models_dialog import ModelsDialog
-from lanterne.settings import Settings
-from support.hub_server import Hub, hub_server
+from support.hub_server import Hub
 
 pytestmark = pytest.mark.gui
 REPO, FILE = "ibm-granite/granite-4.0-h-tiny-GGUF", "granite-4.0-h-tiny-Q4_K_M.gguf"
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    with hub_server() as server:
-        settings = Settings()
-        settings.set("models.hub_url", server.url)
-        settings.save()
-        yield server
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    """Built after `hub` where a test takes both: it reads the settings `hub` writes."""
-    ctx = AppContext(Settings())
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    ctx.close()
 
 
 def cell(table: QTableWidget, row: int, column: int) -> str:
@@ -116,5 +91,6 @@ def test_import_reads_the_file_off_the_gui_thread(
     assert "not a GGUF" in dialog.status.text() and dialog.installed.rowCount() == 1
     dialog.installed.selectRow(0)
     dialog.remove_button.click()
+    qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=30000)
     assert dialog.installed.rowCount() == 0 and tiny_moe_model.exists()
     assert "No model chosen" in window.model_label.text()
