@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from lanterne.indexer.stemming import stem_text
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS_TABLE = "_lanterne_migrations"
 MIGRATIONS: list[tuple[str, Migration]] = []
@@ -70,6 +72,29 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         fts_version="FTS5",
         tokenize="porter unicode61 remove_diacritics 2",
         create_triggers=True,
+    )
+
+
+@migration
+def m002_french_english_stems(db: sqlite_utils.Database) -> None:
+    """Replace the porter (English-only) index by one over Snowball stems in each chunk's language.
+
+    Rows of `chunks_stems` are written by the store next to their chunk (the stems come from
+    Python, which FTS5 cannot call); a trigger removes them with their chunk.
+    """
+    db["chunks"].disable_fts()  # type: ignore[union-attr]
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_stems USING fts5("
+        "text, heading, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute(
+        "CREATE TRIGGER chunks_stems_ad AFTER DELETE ON chunks BEGIN "
+        "DELETE FROM chunks_stems WHERE rowid = old.id; END"
+    )
+    rows = db.execute("SELECT id, text, heading, lang FROM chunks").fetchall()
+    db.conn.executemany(
+        "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)",
+        [(r[0], stem_text(r[1], r[3]), stem_text(r[2] or "", r[3])) for r in rows],
     )
 
 

@@ -1,18 +1,69 @@
-"""Find the passages that best match a question, with BM25 over the FTS5 index.
+"""Find the passages that best match a question, with BM25 over French and English stems.
 
-The question's words are quoted one by one and OR-ed, so punctuation or FTS syntax typed by a user
-("C++", "l'été", "NEAR") can never break the query; BM25 weighs rare words up and common ones down.
+Each meaningful word of the question is quoted under both its stems and the terms are OR-ed, so
+punctuation or FTS syntax typed by a user ("C++", "l'été", "NEAR") can never break the query; BM25
+weighs rare words up and common ones down.
 """
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
+from lanterne.indexer.snippets import Snippet, make_snippet
+from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SNIPPET_TOKENS = 32
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which chunks a search may return; an empty field does not filter."""
+
+    folders: tuple[Path, ...] = ()
+    types: tuple[str, ...] = ()  # file suffixes without the dot: "pdf", "docx"
+    languages: tuple[str, ...] = ()  # "fr", "en", "other"
+    modified_after: datetime | None = None
+    modified_before: datetime | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        """A WHERE fragment over `d` (documents) and `c` (chunks), and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.folders:
+            parts = []
+            for folder in self.folders:
+                prefix = str(folder).rstrip(os.sep) + os.sep
+                parts.append("substr(d.path, 1, ?) = ?")
+                params += [len(prefix), prefix]
+            clauses.append("(" + " OR ".join(parts) + ")")
+        if self.types:
+            parts = []
+            for suffix in self.types:
+                parts.append("lower(d.path) LIKE ? ESCAPE '\\'")
+                escaped = suffix.lower().lstrip(".").replace("\\", "\\\\").replace("%", "\\%")
+                params.append("%." + escaped.replace("_", "\\_"))
+            clauses.append("(" + " OR ".join(parts) + ")")
+        if self.languages:
+            clauses.append("c.lang IN (" + ", ".join("?" for _ in self.languages) + ")")
+            params += list(self.languages)
+        if self.modified_after is not None:
+            clauses.append("d.mtime_ns >= ?")
+            params.append(_ns(self.modified_after))
+        if self.modified_before is not None:
+            clauses.append("d.mtime_ns < ?")
+            params.append(_ns(self.modified_before))
+        return " AND ".join(clauses) or "1", params
+
+
+NO_FILTERS = SearchFilters()
+_MAX_NS = 2**63 - 1
+
+
+def _ns(moment: datetime) -> int:
+    """As the index stores mtimes (int64 ns), clamped: "after 2999" is valid and matches nothing."""
+    return max(-_MAX_NS, min(_MAX_NS, int(moment.timestamp() * 1_000_000_000)))
 
 
 @dataclass(frozen=True)
@@ -23,6 +74,7 @@ class SearchResult:
     line: int | None
     heading: str
     snippet: str
+    highlights: tuple[tuple[int, int], ...]  # spans of matched words within `snippet`
     text: str
     score: float
     lang: str
@@ -31,51 +83,81 @@ class SearchResult:
         return {
             "path": self.path,
             "page": self.page,
+            "line": self.line,
             "heading": self.heading,
             "snippet": self.snippet,
+            "highlights": [list(span) for span in self.highlights],
             "score": round(self.score, 4),
             "lang": self.lang,
         }
 
 
 def fts_query(question: str) -> str | None:
-    words: list[str] = []
-    for word in _WORD.findall(question.lower()):
-        if (len(word) > 1 or word.isdigit()) and word not in words:
-            words.append(word)
-    if not words:
+    terms = question_terms(question)
+    if not terms:
         return None
-    return " OR ".join('"' + w.replace('"', "") + '"' for w in words)
+    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
 class Retriever:
     def __init__(self, store: IndexStore) -> None:
         self.store = store
 
-    def search(self, question: str, k: int = 5) -> list[SearchResult]:
-        query = fts_query(question)
-        if query is None or k <= 0:
+    def search(
+        self, question: str, k: int = 5, filters: SearchFilters = NO_FILTERS
+    ) -> list[SearchResult]:
+        if k <= 0:
             return []
+        ranked = self.lexical(question, k, filters)
+        return self.results(ranked, question)
+
+    def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) of the k best chunks, best first."""
+        query = fts_query(question)
+        if query is None:
+            return []
+        where, params = filters.sql()
         rows = self.store.db.execute(
-            "SELECT c.id, d.path, c.page, c.line, c.heading, "
-            f"snippet(chunks_fts, 0, '', '', '…', {_SNIPPET_TOKENS}), c.text, "
-            "bm25(chunks_fts, 1.0, 0.5) AS rank, c.lang "
-            "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            "SELECT s.rowid, bm25(chunks_stems, 1.0, 0.5) AS rank "
+            "FROM chunks_stems s JOIN chunks c ON c.id = s.rowid "
             "JOIN documents d ON d.id = c.document_id "
-            "WHERE chunks_fts MATCH ? AND d.status != 'error' ORDER BY rank LIMIT ?",
-            [query, k],
+            f"WHERE chunks_stems MATCH ? AND d.status != 'error' AND {where} "
+            "ORDER BY rank LIMIT ?",
+            [query, *params, k],
         ).fetchall()
-        return [
-            SearchResult(
-                chunk_id=r[0],
-                path=r[1],
-                page=r[2],
-                line=r[3],
-                heading=r[4] or "",
-                snippet=r[5],
-                text=r[6],
-                score=-float(r[7]),
-                lang=r[8] or "other",
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def results(self, ranked: list[tuple[int, float]], question: str) -> list[SearchResult]:
+        if not ranked:
+            return []
+        ids = [chunk_id for chunk_id, _score in ranked]
+        rows = self.store.db.execute(
+            "SELECT c.id, d.path, c.page, c.line, c.heading, c.text, c.lang "
+            "FROM chunks c JOIN documents d ON d.id = c.document_id "
+            f"WHERE c.id IN ({', '.join('?' for _ in ids)})",
+            ids,
+        ).fetchall()
+        by_id = {int(r[0]): r for r in rows}
+        terms = question_terms(question)
+        results = []
+        for chunk_id, score in ranked:
+            r = by_id.get(chunk_id)
+            if r is None:  # deleted between the two queries by the indexer
+                continue
+            lang = r[6] or "other"
+            snippet: Snippet = make_snippet(r[5], lang, terms)
+            results.append(
+                SearchResult(
+                    chunk_id=chunk_id,
+                    path=r[1],
+                    page=r[2],
+                    line=r[3],
+                    heading=r[4] or "",
+                    snippet=snippet.text,
+                    highlights=snippet.highlights,
+                    text=r[5],
+                    score=score,
+                    lang=lang,
+                )
             )
-            for r in rows
-        ]
+        return results

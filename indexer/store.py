@@ -16,6 +16,7 @@ from filelock import FileLock
 
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.migrations import MIGRATIONS, applied, migrate
+from lanterne.indexer.stemming import stem_text
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,18 @@ class IndexStore:
                 folder_id, path, size, mtime_ns, sha256, title, lang, "indexed", None
             )
             self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
+            stems = []
+            for c in chunks:
+                cursor = self.db.execute(
+                    "INSERT INTO chunks (document_id, ordinal, text, heading, page, line, lang) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang],
+                )
+                stems.append(
+                    (cursor.lastrowid, stem_text(c.text, c.lang), stem_text(c.heading, c.lang))
+                )
             self.db.conn.executemany(
-                "INSERT INTO chunks (document_id, ordinal, text, heading, page, line, lang) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang) for c in chunks],
+                "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)", stems
             )
 
     def write_error(

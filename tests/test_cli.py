@@ -31,7 +31,7 @@ def test_index_add_status_search_remove(docs_folder: Path) -> None:
     found = json.loads(lanterne("search", "swap partition", "-k", "2", "--json").stdout)
     assert len(found["results"]) <= 2
     top = found["results"][0]
-    assert set(top) == {"path", "page", "heading", "snippet", "score", "lang"}
+    assert set(top) == {"path", "page", "line", "heading", "snippet", "highlights", "score", "lang"}
     assert top["path"].endswith("install.md") and top["lang"] == "en"
 
     human = lanterne("search", "tarte")
@@ -155,3 +155,27 @@ def test_index_watch_follows_changes_until_ctrl_c(docs_folder: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+def test_search_filters_and_bad_dates(docs_folder: Path) -> None:
+    lanterne("index", "add", str(docs_folder))
+    found = json.loads(
+        lanterne(
+            "search", "pommes sauvegarde partition", "--lang", "fr", "--type", "txt", "--json"
+        ).stdout
+    )
+    assert [Path(r["path"]).name for r in found["results"]] == ["tarte.txt"]
+    under = json.loads(
+        lanterne(
+            "search",
+            "pommes sauvegarde partition",
+            "--folder",
+            str(docs_folder / "debian"),
+            "--json",
+        ).stdout
+    )
+    assert [Path(r["path"]).name for r in under["results"]] == ["install.md"]
+    later = json.loads(lanterne("search", "pommes", "--since", "2999-01-01", "--json").stdout)
+    assert later["results"] == []
+    bad = lanterne("search", "pommes", "--since", "yesterday")
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr

@@ -77,7 +77,7 @@ def test_citation_markers_become_links() -> None:
     from lanterne.assistant.answer import Citation
     from lanterne.indexer.retriever import SearchResult
 
-    c = Citation(1, SearchResult(7, "/d/a.txt", None, 1, "", "snip", "text", 1.0, "en"))
+    c = Citation(1, SearchResult(7, "/d/a.txt", None, 1, "", "snip", (), "text", 1.0, "en"))
     html = render_answer("See [1] and [7].\n\n- item", [c], turn_index=2)
     assert '<a href="source:2:1">[1]</a>' in html
     assert "[7]" in html and "source:2:7" not in html

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import sqlite_utils
 
 from lanterne.indexer.migrations import MIGRATIONS, MIGRATIONS_TABLE, applied, migrate
+from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
 
 SNAPSHOT = Path(__file__).with_name("snapshots") / "index_schema.sql"
+FIXTURES = Path(__file__).with_name("fixtures")
 
 
 def test_schema_matches_snapshot(tmp_path: Path) -> None:
@@ -62,3 +65,24 @@ def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
     assert errors == []
     db = sqlite_utils.Database(path)
     assert db[MIGRATIONS_TABLE].count == len(MIGRATIONS)
+
+
+def test_an_index_from_the_first_schema_upgrades_and_keeps_its_documents(tmp_path: Path) -> None:
+    """A database written by the first release (kept in tests/fixtures) opens, migrates in place
+    and is searchable with the French stems added since, without re-indexing anything."""
+    path = tmp_path / "index.sqlite3"
+    shutil.copy(FIXTURES / "index_m001.sqlite3", path)
+    store = IndexStore(path)
+    try:
+        assert applied(store.db) == {name for name, _fn in MIGRATIONS}
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        status = store.status()
+        assert (status.documents, status.chunks) == (2, 2)
+        assert [e.reason for e in status.errors] == ["The PDF is damaged"]
+        retriever = Retriever(store)
+        # "installation" and "paquet" reach "installer" and "paquets" only through French stems.
+        top = retriever.search("installation d'un paquet")[0]
+        assert top.path.endswith("installation.md")
+        assert retriever.search("backing up")[0].path.endswith("backups.txt")
+    finally:
+        store.close()

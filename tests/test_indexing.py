@@ -106,7 +106,7 @@ def test_remove_folder_forgets_its_documents_not_the_files(
     indexer.add_folder(docs_folder)
     assert indexer.remove_folder(docs_folder)
     assert indexer.store.status().documents == 0
-    assert indexer.store.db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] == 0
+    assert indexer.store.db.execute("SELECT COUNT(*) FROM chunks_stems").fetchone()[0] == 0
     assert (docs_folder / "cuisine" / "tarte.txt").exists()
     assert not indexer.remove_folder(docs_folder)
 

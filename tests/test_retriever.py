@@ -49,3 +49,54 @@ def test_query_building() -> None:
 def test_k_limits_results(retriever: Retriever) -> None:
     assert len(retriever.search("the la le de", k=2)) <= 2
     assert retriever.search("pommes", k=0) == []
+
+
+def test_french_stems_reach_other_forms_of_a_word(retriever: Retriever) -> None:
+    # "épluchage"/"coupées" never appear; Snowball's French stems meet "éplucher"/"couper".
+    assert retriever.search("épluchage des pommes coupées")[0].path.endswith("tarte.txt")
+    # "restaurations" reaches "restaurer" and the heading "Restauration".
+    top = retriever.search("restaurations")[0]
+    assert top.path.endswith("sauvegardes.html") and top.heading.endswith("Restauration")
+
+
+def test_english_stems_still_work(retriever: Retriever) -> None:
+    assert retriever.search("resizing volumes")[0].path.endswith("install.md")
+
+
+def test_stop_words_alone_still_search_and_never_dominate(retriever: Retriever) -> None:
+    assert retriever.search("le la les")  # nothing but function words: kept
+    # With content words present, the function words are dropped from the query.
+    assert fts_query("comment restaurer le dossier ?") == '"restaur" OR "dossi" OR "dossier"'
+
+
+def test_snippet_shows_the_documents_own_words_with_matches_marked(
+    retriever: Retriever,
+) -> None:
+    top = retriever.search("éplucher pommes")[0]
+    marked = [top.snippet[a:b] for a, b in top.highlights]
+    assert "éplucher" in marked and "pommes" in marked
+    assert "\n" not in top.snippet
+
+
+def test_filters_by_folder_type_language_and_date(retriever: Retriever, docs_folder: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lanterne.indexer.retriever import SearchFilters
+
+    question = "sauvegarde mirror pommes partition"
+    everything = {Path(r.path).name for r in retriever.search(question, k=10)}
+    assert everything == {"install.md", "tarte.txt", "sauvegardes.html"}
+
+    def names(**kw: object) -> set[str]:
+        results = retriever.search(question, k=10, filters=SearchFilters(**kw))  # type: ignore[arg-type]
+        return {Path(r.path).name for r in results}
+
+    root = docs_folder.resolve()
+    assert names(folders=(root / "cuisine",)) == {"tarte.txt"}
+    # A folder filter is a path prefix on whole names: "cuisine" does not take "cuisine-old".
+    assert names(folders=(root / "cuis",)) == set()
+    assert names(types=("md", "HTML")) == {"install.md", "sauvegardes.html"}
+    assert names(languages=("fr",)) == {"tarte.txt", "sauvegardes.html"}
+    now = datetime.now(UTC)
+    assert names(modified_after=now - timedelta(hours=1)) == everything
+    assert names(modified_before=now - timedelta(hours=1)) == set()

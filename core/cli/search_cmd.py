@@ -3,33 +3,99 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date, datetime
+from pathlib import Path
 
-from lanterne.cli.output import print_json
+from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
-from lanterne.indexer.retriever import Retriever
+from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
 from lanterne.translation import _
+
+_LANGUAGES = ("fr", "en", "other")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search = sub.add_parser("search", help=_("find passages in the indexed documents"))
     search.add_argument("query", metavar="QUERY")
     search.add_argument("-k", type=int, default=10, help=_("how many results (default 10)"))
+    search.add_argument(
+        "--folder",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help=_("only files under this folder (repeatable)"),
+    )
+    search.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="EXT",
+        help=_("only files with this extension, e.g. pdf (repeatable)"),
+    )
+    search.add_argument(
+        "--lang",
+        action="append",
+        default=[],
+        choices=_LANGUAGES,
+        help=_("only passages in this language (repeatable)"),
+    )
+    search.add_argument(
+        "--since", metavar="YYYY-MM-DD", help=_("only files modified on or after this day")
+    )
+    search.add_argument(
+        "--before", metavar="YYYY-MM-DD", help=_("only files modified before this day")
+    )
     search.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     search.set_defaults(func=cmd_search)
 
 
+def _day(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("Not a date (YYYY-MM-DD): {value}").format(value=value)) from None
+    return datetime(day.year, day.month, day.day).astimezone()
+
+
 def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
+    try:
+        filters = SearchFilters(
+            folders=tuple(p.expanduser().resolve() for p in args.folder),
+            types=tuple(args.type),
+            languages=tuple(args.lang),
+            modified_after=_day(args.since),
+            modified_before=_day(args.before),
+        )
+    except ValueError as exc:
+        return error(str(exc))
     store = ctx.open_store()
-    results = Retriever(store).search(args.query, args.k)
+    results = Retriever(store).search(args.query, args.k, filters)
     store.close()
     if args.json:
         print_json({"results": [r.to_json() for r in results]})
         return 0
     if not results:
         print(_("No passage matches."))
+    emphasis = sys.stdout.isatty()
     for i, r in enumerate(results, start=1):
         where = r.path + (f" — {r.heading}" if r.heading else "")
         if r.page is not None:
             where += " " + _("(page {page})").format(page=r.page)
-        print(f"{i}. {where}\n   {r.snippet}")
+        print(f"{i}. {where}\n   {_marked(r, emphasis)}")
     return 0
+
+
+def _marked(result: SearchResult, emphasis: bool) -> str:
+    """The snippet with its matched words in bold on a terminal."""
+    if not emphasis:
+        return result.snippet
+    text, out, last = result.snippet, [], 0
+    for start, end in result.highlights:
+        out += [text[last:start], "\033[1m", text[start:end], "\033[0m"]
+        last = end
+    out.append(text[last:])
+    return "".join(out)

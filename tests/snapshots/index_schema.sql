@@ -38,22 +38,10 @@ CREATE TABLE "chunks" (
 );
 CREATE INDEX "idx_chunks_document_id"
     ON "chunks" ("document_id");
-CREATE VIRTUAL TABLE "chunks_fts" USING FTS5 (
-    "text", "heading",
-    tokenize='porter unicode61 remove_diacritics 2',
-    content="chunks"
-);
-CREATE TABLE 'chunks_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
-CREATE TABLE 'chunks_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
-CREATE TABLE 'chunks_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
-CREATE TABLE 'chunks_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
-CREATE TRIGGER "chunks_ai" AFTER INSERT ON "chunks" BEGIN
-  INSERT INTO "chunks_fts" (rowid, "text", "heading") VALUES (new.rowid, new."text", new."heading");
-END;
-CREATE TRIGGER "chunks_ad" AFTER DELETE ON "chunks" BEGIN
-  INSERT INTO "chunks_fts" ("chunks_fts", rowid, "text", "heading") VALUES('delete', old.rowid, old."text", old."heading");
-END;
-CREATE TRIGGER "chunks_au" AFTER UPDATE ON "chunks" BEGIN
-  INSERT INTO "chunks_fts" ("chunks_fts", rowid, "text", "heading") VALUES('delete', old.rowid, old."text", old."heading");
-  INSERT INTO "chunks_fts" (rowid, "text", "heading") VALUES (new.rowid, new."text", new."heading");
-END;
+CREATE VIRTUAL TABLE chunks_stems USING fts5(text, heading, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE 'chunks_stems_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE 'chunks_stems_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE 'chunks_stems_content'(id INTEGER PRIMARY KEY, c0, c1);
+CREATE TABLE 'chunks_stems_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE 'chunks_stems_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TRIGGER chunks_stems_ad AFTER DELETE ON chunks BEGIN DELETE FROM chunks_stems WHERE rowid = old.id; END;
