@@ -52,6 +52,11 @@ class LayerBytes:
         return self.attention + self.dense_ffn + self.expert_ffn + self.other
 
 
+ENCODER_ARCHITECTURES = frozenset(
+    {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "modern-bert", "neo-bert", "eurobert"}
+)
+
+
 @dataclass(frozen=True)
 class GGUFSummary:
     path: Path
@@ -75,6 +80,12 @@ class GGUFSummary:
     file_bytes: int
     embedding_bytes: int = 0  # token_embd: llama.cpp keeps it in RAM
     output_bytes: int = 0  # the output head (the embedding again when tied), offloaded last
+    pooling_type: int | None = None  # set by embedding models (1 mean, 2 cls, 3 last)
+
+    @property
+    def is_embedding_model(self) -> bool:
+        """An encoder, or a decoder converted for embeddings (Qwen3-Embedding): not for chat."""
+        return bool(self.pooling_type) or self.architecture in ENCODER_ARCHITECTURES
 
     @property
     def is_moe(self) -> bool:
@@ -274,4 +285,7 @@ def read_summary(path: Path) -> GGUFSummary:
         file_bytes=sum(f.stat().st_size for f in files),
         embedding_bytes=embedding_bytes,
         output_bytes=output_bytes or embedding_bytes,  # tied: llama.cpp duplicates it
+        pooling_type=int(metadata[f"{arch}.pooling_type"])
+        if f"{arch}.pooling_type" in metadata
+        else None,
     )

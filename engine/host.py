@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from lanterne.engine.activity import GENERATION
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
@@ -89,13 +90,14 @@ class ModelHost:
             held: list[str] = []
             last = 0.0
             try:
-                for piece in model.stream(prompt, params, cancel=cancel, stop=stop):
-                    held.append(piece)
-                    now = time.perf_counter()
-                    if now - last >= HANDOVER_INTERVAL_S:  # the first piece goes at once
-                        pieces.put("".join(held))
-                        held.clear()
-                        last = now
+                with GENERATION.generating():
+                    for piece in model.stream(prompt, params, cancel=cancel, stop=stop):
+                        held.append(piece)
+                        now = time.perf_counter()
+                        if now - last >= HANDOVER_INTERVAL_S:  # the first piece goes at once
+                            pieces.put("".join(held))
+                            held.clear()
+                            last = now
             except BaseException as exc:
                 if held:
                     pieces.put("".join(held))

@@ -98,6 +98,33 @@ def m002_french_english_stems(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m003_vectors(db: sqlite_utils.Database) -> None:
+    """Chunk embeddings, int8 with a scale (see indexer/vectors.py), one model's at a time per
+    chunk. A chunk without a row for the configured model is the embedding queue: durable by
+    construction, resumed after any crash. `id` only grows, so readers load just what is new;
+    `vector_changes` counts deletions so they know when to reload."""
+    db.execute(
+        "CREATE TABLE vectors (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "chunk_id INTEGER NOT NULL UNIQUE, model TEXT NOT NULL, "
+        "scale REAL NOT NULL, vector BLOB NOT NULL)"
+    )
+    db.execute("CREATE INDEX vectors_model_id ON vectors (model, id)")
+    db.execute(
+        "CREATE TABLE vector_changes (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "deleted INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO vector_changes (id, deleted) VALUES (1, 0)")
+    db.execute(
+        "CREATE TRIGGER chunks_vectors_ad AFTER DELETE ON chunks BEGIN "
+        "DELETE FROM vectors WHERE chunk_id = old.id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN "
+        "UPDATE vector_changes SET deleted = deleted + 1 WHERE id = 1; END"
+    )
+
+
 def applied(db: sqlite_utils.Database) -> set[str]:
     if MIGRATIONS_TABLE not in db.table_names():
         return set()

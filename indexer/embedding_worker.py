@@ -1,0 +1,73 @@
+"""Embeds the chunks that have no vector yet for the configured model, batch by batch.
+
+Runs after the lexical index, on a background thread: the lexical index is searchable at once and
+the vectors follow. Each batch is one transaction; the queue is the set of chunks without a vector,
+so a crash or `kill -9` loses at most the batch in flight and never duplicates one. Between
+batches it waits while the chat model is answering, so it never slows an answer being read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lanterne.indexer.embedding import TextEmbedder, model_key
+from lanterne.indexer.store import IndexStore
+from lanterne.indexer.vectors import quantize
+
+BATCH = 16
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    embedded: int  # chunks with a vector from this model
+    total: int  # all chunks
+
+
+def _never_busy() -> None:
+    return None
+
+
+class EmbeddingWorker:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: TextEmbedder,
+        *,
+        batch: int = BATCH,
+        wait_turn: Callable[[], object] = _never_busy,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.model = model_key(embedder)
+        self.batch = batch
+        self.wait_turn = wait_turn
+
+    def progress(self) -> EmbeddingProgress:
+        return EmbeddingProgress(*self.store.vector_counts(self.model))
+
+    def run(
+        self,
+        stop: threading.Event | None = None,
+        on_batch: Callable[[EmbeddingProgress], None] | None = None,
+    ) -> int:
+        """Embed until no chunk is left (or `stop` is set); returns how many were embedded."""
+        done = 0
+        while stop is None or not stop.is_set():
+            self.wait_turn()
+            todo = self.store.chunks_to_embed(self.model, self.batch)
+            if not todo:
+                break
+            vectors = self.embedder.embed_documents([text for _id, text in todo])
+            q, scales = quantize(vectors)
+            self.store.write_vectors(
+                self.model,
+                [chunk_id for chunk_id, _text in todo],
+                [float(s) for s in scales],
+                [row.tobytes() for row in q],
+            )
+            done += len(todo)
+            if on_batch is not None:
+                on_batch(self.progress())
+        return done
