@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lanterne import paths
 from lanterne.assistant.pipeline import Assistant
+from lanterne.embedding_model import close_embedders
 from lanterne.engine.host import ModelHost
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.store import IndexStore
@@ -43,3 +44,4 @@ class AppContext:
     def close(self) -> None:
         if "host" in self.__dict__:
             self.host.shutdown()
+        close_embedders()  # llama.cpp objects must not be left to the interpreter's exit

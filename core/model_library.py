@@ -15,6 +15,7 @@ from pathlib import Path
 from lanterne import paths
 from lanterne.engine import secrets
 from lanterne.engine.catalog import Catalog, CatalogModel, Quant, load_catalog
+from lanterne.engine.errors import ModelLoadError
 from lanterne.engine.gguf_header import read_summary
 from lanterne.engine.hardware import Hardware, probe
 from lanterne.engine.hub_download import (
@@ -136,7 +137,10 @@ class ModelLibrary:
             sha256=tuple(r.sha256 for _p, r in results),
         )
         self.store.record_download(installed)
-        if not self.active_path():
+        if model.role == "embedding":
+            if not self.settings.get_str("retrieval.embedding_model"):
+                self.use(installed.name)
+        elif not self.active_path():
             self.use(installed.name)
         return installed
 
@@ -144,15 +148,16 @@ class ModelLibrary:
         self, path: Path, *, name: str | None = None, copy: bool = False, use: bool = False
     ) -> InstalledModel:
         model = self.store.import_file(path, name=name, copy=copy)
-        if use or not self.active_path():
+        if use or not (self.embedding_path() if self._is_embedding(model) else self.active_path()):
             self.use(model.name)
         return model
 
     def remove(self, name: str) -> InstalledModel:
         model = self.store.remove(name)
-        if self.active_path() == model.path:
-            self.settings.set("model.path", "")
-            self.settings.save()
+        for key in ("model.path", "retrieval.embedding_model"):
+            if self.settings.get_str(key) == model.path:
+                self.settings.set(key, "")
+                self.settings.save()
         return model
 
     # --- The model in use ------------------------------------------------------------------
@@ -160,13 +165,27 @@ class ModelLibrary:
     def active_path(self) -> str:
         return self.settings.get_str("model.path")
 
+    def embedding_path(self) -> str:
+        return self.settings.get_str("retrieval.embedding_model")
+
     def use(self, name: str) -> InstalledModel:
+        """Answer with it, or, for an embedding model, search with it."""
         model = self.store.get(name)
-        self.settings.set("model.path", model.path)
+        key = "retrieval.embedding_model" if self._is_embedding(model) else "model.path"
+        self.settings.set(key, model.path)
         self.settings.save()
         return model
 
+    def _is_embedding(self, model: InstalledModel) -> bool:
+        listed = {m.id: m for m in self.catalog.models}
+        if model.catalog_id in listed:
+            return listed[model.catalog_id].role == "embedding"
+        try:
+            return read_summary(Path(model.path)).is_embedding_model
+        except ModelLoadError:
+            return False
+
     def installed(self) -> list[tuple[InstalledModel, bool]]:
         """Each registered model and whether it is the one in use."""
-        active = self.active_path()
-        return [(m, m.path == active) for m in self.store.list()]
+        active = {self.active_path(), self.embedding_path()} - {""}
+        return [(m, m.path in active) for m in self.store.list()]

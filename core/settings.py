@@ -96,6 +96,21 @@ SETTINGS: tuple[Setting, ...] = (
         "else https://huggingface.co.",
     ),
     Setting("retrieval.top_k", int, 5, "How many passages are given to the model as sources."),
+    Setting(
+        "retrieval.embedding_model",
+        str,
+        "",
+        "GGUF embedding model (e.g. bge-m3) for meaning-based and cross-language search; "
+        "empty searches by words only.",
+        env="LANTERNE_EMBEDDING_MODEL",
+    ),
+    Setting(
+        "retrieval.mode",
+        str,
+        "hybrid",
+        "'hybrid' (words and meaning, fused), 'lexical' (words only) or 'dense' (meaning only).",
+        choices=("hybrid", "lexical", "dense"),
+    ),
     Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),
     Setting("index.max_file_mb", int, 50, "Files larger than this are skipped, with a reason."),

@@ -222,3 +222,33 @@ def test_bit_prefilter_finds_the_exact_neighbours(
 def test_fusion_rewards_agreement() -> None:
     fused = fuse([(1, 9.0), (2, 8.0), (3, 7.0)], [(3, 0.9), (4, 0.8), (1, 0.7)])
     assert [chunk_id for chunk_id, _s in fused][:2] == [1, 3]
+
+
+def test_cli_embeds_then_searches_across_languages(pages: Path, e5_model: Path) -> None:
+    import json
+
+    from support.cli import lanterne
+
+    env = {"LANTERNE_EMBEDDING_MODEL": str(e5_model)}
+    added = json.loads(lanterne("index", "add", str(pages), "--json", env=env).stdout)
+    assert added["embedded"] == 4
+    assert added["vectors"] == {"model": "multilingual-e5-small", "embedded": 4, "total": 4}
+    found = lanterne("search", "cuisson d'une tarte aux pommes", "--json", env=env)
+    assert json.loads(found.stdout)["results"][0]["path"].endswith("pie.md")
+    words_only = lanterne("search", "cuisson d'une tarte aux pommes", "--json")
+    assert json.loads(words_only.stdout)["results"] == []
+    broken = lanterne("search", "tarte", env={"LANTERNE_EMBEDDING_MODEL": "/nowhere.gguf"})
+    assert broken.returncode == 0 and "words only" in broken.stderr
+
+
+def test_importing_an_embedding_model_sets_it_for_search_not_for_chat(e5_model: Path) -> None:
+    from lanterne.model_library import ModelLibrary
+    from lanterne.settings import Settings
+
+    settings = Settings()
+    library = ModelLibrary(settings)
+    library.import_file(e5_model)
+    assert settings.get_str("retrieval.embedding_model") == str(e5_model)
+    assert settings.get_str("model.path") == ""
+    library.remove(e5_model.stem)
+    assert settings.get_str("retrieval.embedding_model") == ""

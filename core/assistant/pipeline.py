@@ -19,6 +19,7 @@ from lanterne.assistant.responders import (
     RemoteResponder,
     Responder,
 )
+from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.offload import PlanOverrides
@@ -102,8 +103,11 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
         store = IndexStore(self.index_path)
         try:
-            results = Retriever(store).search(
-                question, k if k is not None else self.settings.get_int("retrieval.top_k")
+            embedder, _problem = configured_embedder(self.settings)
+            results = Retriever(store, embedder).search(
+                question,
+                k if k is not None else self.settings.get_int("retrieval.top_k"),
+                mode=retrieval_mode(self.settings),
             )
         finally:
             store.close()

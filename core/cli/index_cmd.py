@@ -7,12 +7,17 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
+from lanterne.embedding_model import configured_embedder
+from lanterne.engine.activity import GENERATION
+from lanterne.indexer.embedding import model_key
+from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
 from lanterne.indexer.indexing import FolderError, Progress
-from lanterne.indexer.store import IndexStatus
+from lanterne.indexer.store import IndexStatus, IndexStore
 from lanterne.indexer.watcher import watch
 from lanterne.translation import _
 
@@ -22,6 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     isub = index.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
     add = isub.add_parser("add", help=_("watch folders and index them now"))
     add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add.add_argument(
+        "--no-embed",
+        action="store_true",
+        help=_("index words only now; embed later (index watch or the app)"),
+    )
     add.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     add.set_defaults(func=cmd_add)
     remove = isub.add_parser("remove", help=_("stop watching a folder and forget its index"))
@@ -79,10 +89,17 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
             totals["failed"] += result.failed
     except FolderError as exc:
         return error(str(exc))
+    embedded = 0
+    embedder, problem = configured_embedder(ctx.settings)
+    if problem:
+        sys.stderr.write(_("lanterne: not embedding: {reason}").format(reason=problem) + "\n")
+    elif embedder is not None and not args.no_embed:
+        embedded = EmbeddingWorker(indexer.store, embedder).run(on_batch=_embedding_printer())
     status = indexer.store.status()
+    vectors = _vectors_json(indexer.store, ctx)
     indexer.store.close()
     if args.json:
-        print_json({**totals, **status_json(status)})
+        print_json({**totals, "embedded": embedded, **status_json(status), "vectors": vectors})
     else:
         print(
             _("{indexed} indexed, {unchanged} unchanged, {failed} could not be read.").format(
@@ -108,12 +125,42 @@ def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def _embedding_printer() -> Callable[[EmbeddingProgress], None]:
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def show(p: EmbeddingProgress) -> None:
+        now = time.monotonic()
+        final = p.embedded >= p.total
+        if not final and now - last[0] < (0.2 if tty else 2.0):
+            return
+        last[0] = now
+        line = _("[{done}/{total}] passages embedded").format(done=p.embedded, total=p.total)
+        sys.stderr.write(("\r\x1b[2K" + line + ("\n" if final else "")) if tty else line + "\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _vectors_json(store: IndexStore, ctx: AppContext) -> dict[str, object] | None:
+    """Embedding progress for the configured model, or None without one."""
+    setting = ctx.settings.get_str("retrieval.embedding_model")
+    if not setting:
+        return None
+    embedder, problem = configured_embedder(ctx.settings)
+    if embedder is None:
+        return {"model": setting, "error": problem}
+    embedded, total = store.vector_counts(model_key(embedder))
+    return {"model": embedder.name, "embedded": embedded, "total": total}
+
+
 def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
     store = ctx.open_store()
     status = store.status()
+    vectors = _vectors_json(store, ctx)
     store.close()
     if args.json:
-        print_json(status_json(status))
+        print_json({**status_json(status), "vectors": vectors})
         return 0
     if not status.folders:
         print(_("No folder is watched yet. Add one with: lanterne index add PATH"))
@@ -124,6 +171,14 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
                 "{path}: {documents} documents, {chunks} passages, {pending} pending, "
                 "{errors} errors"
             ).format(**vars(f))
+        )
+    if vectors is not None and "error" in vectors:
+        print(_("Embedding model unusable: {reason}").format(reason=vectors["error"]))
+    elif vectors is not None:
+        print(
+            _("{embedded} of {total} passages embedded with {model}").format(
+                embedded=vectors["embedded"], total=vectors["total"], model=vectors["model"]
+            )
         )
     for err in status.errors:
         print(_("  error {path}: {reason}").format(path=err.path, reason=err.reason))
@@ -156,6 +211,32 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
             print(_("{n} changes applied.").format(n=count))
         sys.stdout.flush()
 
-    watch(indexer, stop, on_batch=on_batch, on_ready=on_ready, progress=_ProgressPrinter())
+    embedder, problem = configured_embedder(ctx.settings)
+    if problem:
+        sys.stderr.write(_("lanterne: not embedding: {reason}").format(reason=problem) + "\n")
+    changed = threading.Event()
+    changed.set()  # whatever the last run left unembedded
+
+    def embed_in_background() -> None:
+        assert embedder is not None
+        store = ctx.open_store()  # its own connection: SQLite wants one per thread
+        worker = EmbeddingWorker(store, embedder, wait_turn=GENERATION.wait_idle)
+        while not stop.is_set():
+            if changed.wait(0.5):
+                changed.clear()
+                worker.run(stop)
+        store.close()
+
+    def on_changes(count: int) -> None:
+        changed.set()
+        on_batch(count)
+
+    embedding = threading.Thread(target=embed_in_background, name="embedding", daemon=True)
+    if embedder is not None:
+        embedding.start()
+    watch(indexer, stop, on_batch=on_changes, on_ready=on_ready, progress=_ProgressPrinter())
+    stop.set()
+    if embedding.is_alive():
+        embedding.join()
     indexer.store.close()
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
+from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
 from lanterne.translation import _
 
@@ -47,6 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search.add_argument(
         "--before", metavar="YYYY-MM-DD", help=_("only files modified before this day")
     )
+    search.add_argument(
+        "--mode",
+        choices=("hybrid", "lexical", "dense"),
+        help=_("words and meaning fused, words only, or meaning only (default: the setting)"),
+    )
     search.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     search.set_defaults(func=cmd_search)
 
@@ -72,8 +78,18 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
         )
     except ValueError as exc:
         return error(str(exc))
+    embedder, problem = configured_embedder(ctx.settings)
+    if problem:
+        sys.stderr.write(
+            _("lanterne: searching by words only: {reason}").format(reason=problem) + "\n"
+        )
+    mode = args.mode or retrieval_mode(ctx.settings)
+    if mode == "dense" and embedder is None:
+        return error(
+            _("Searching by meaning needs an embedding model (retrieval.embedding_model).")
+        )
     store = ctx.open_store()
-    results = Retriever(store).search(args.query, args.k, filters)
+    results = Retriever(store, embedder).search(args.query, args.k, filters, mode)
     store.close()
     if args.json:
         print_json({"results": [r.to_json() for r in results]})
