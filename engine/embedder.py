@@ -92,7 +92,8 @@ class Embedder:
         return self._embed([self.prompts.document + t for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([self.prompts.query + text])[0]
+        vector: np.ndarray = self._embed([self.prompts.query + text])[0]
+        return vector
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.snippets import Snippet, make_snippet
-from lanterne.indexer.stemming import question_terms
+from lanterne.indexer.stemming import fold, question_terms
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import VectorIndex
 
@@ -100,11 +100,15 @@ class SearchResult:
         }
 
 
-def fts_query(question: str) -> str | None:
-    terms = question_terms(question)
+def fts_query(question: str, drop: frozenset[str] = frozenset()) -> str | None:
+    terms = [t for t in question_terms(question) if t not in drop]
     if not terms:
         return None
     return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+
+COMMON_SHARE = 0.08  # a term in more chunks than this share says little and costs the most
+PRUNE_FROM = 20_000  # chunks; below, every term is cheap
 
 
 def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -146,7 +150,7 @@ class Retriever:
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks, best first."""
-        query = fts_query(question)
+        query = fts_query(question, self._common_terms(question))
         if query is None:
             return []
         if filters == NO_FILTERS:  # no join: a failed document has no chunks left to find
@@ -165,6 +169,30 @@ class Retriever:
             [query, *params, k],
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _common_terms(self, question: str) -> frozenset[str]:
+        """Terms found in so many chunks that BM25 gives them almost no weight, while scoring
+        their every posting dominates the query's time at 100k+ chunks. The rarest terms always
+        stay, so a question made only of common words still finds something."""
+        db = self.store.db
+        size = db.execute("SELECT max(rowid) FROM chunks").fetchone()[0] or 0
+        terms = question_terms(question)
+        if size < PRUNE_FROM or len(terms) < 2:
+            return frozenset()
+        db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stems_vocab "
+            "USING fts5vocab(main, chunks_stems, 'row')"
+        )
+        counts = dict(
+            db.execute(
+                "SELECT term, doc FROM temp.stems_vocab "
+                f"WHERE term IN ({', '.join('?' for _ in terms)})",
+                [fold(t) for t in terms],
+            ).fetchall()
+        )
+        by_count = sorted(terms, key=lambda t: counts.get(fold(t), 0))
+        keep = max(2, sum(1 for t in by_count if counts.get(fold(t), 0) <= COMMON_SHARE * size))
+        return frozenset(by_count[keep:])
 
     def dense(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, cosine) of the k nearest chunks that still exist and pass the filters."""

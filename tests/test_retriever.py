@@ -100,3 +100,25 @@ def test_filters_by_folder_type_language_and_date(retriever: Retriever, docs_fol
     now = datetime.now(UTC)
     assert names(modified_after=now - timedelta(hours=1)) == everything
     assert names(modified_before=now - timedelta(hours=1)) == set()
+
+
+def test_terms_in_most_chunks_are_dropped_from_large_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lanterne.indexer import retriever as retriever_module
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"note{i}.txt").write_text(f"Réunion budget numéro{i} du service.\n")
+    store = IndexStore(tmp_path / "index.sqlite3")
+    Indexer(store).add_folder(folder)
+    retriever = Retriever(store)
+    monkeypatch.setattr(retriever_module, "PRUNE_FROM", 1)
+    # "budget" and "service" are in every chunk; the two rarest terms always stay.
+    dropped = retriever._common_terms("service budget numéro3")
+    assert len(dropped) == 1 and dropped <= {"servic", "budget"}
+    assert retriever.search("service budget numéro3")[0].path.endswith("note3.txt")
+    assert retriever._common_terms("service budget") == frozenset()
+    assert len(retriever.search("service budget", k=20)) == 12
+    store.close()
