@@ -27,6 +27,10 @@ class _Collector(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        # A folder "modified" only says an entry in it changed, and that entry has its own event;
+        # taken as a folder change it would re-sync the whole watched folder on every save.
+        if event.is_directory and event.event_type == "modified":
+            return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 path = raw.decode() if isinstance(raw, bytes) else raw
