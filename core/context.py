@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lanterne import paths
-from lanterne.assistant.pipeline import Assistant
 from lanterne.embedding_model import close_embedders
-from lanterne.engine.host import ModelHost
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.store import IndexStore
 from lanterne.settings import Settings
+
+if TYPE_CHECKING:  # imported when first used: `search` and `index` never load the engine
+    from lanterne.assistant.pipeline import Assistant
+    from lanterne.engine.host import ModelHost
 
 
 class AppContext:
@@ -35,10 +38,14 @@ class AppContext:
 
     @cached_property
     def host(self) -> ModelHost:
+        from lanterne.engine.host import ModelHost
+
         return ModelHost()
 
     @cached_property
     def assistant(self) -> Assistant:
+        from lanterne.assistant.pipeline import Assistant
+
         return Assistant(self.settings, self.host, self.index_path)
 
     def close(self) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lanterne.engine.embedder import Embedder
 from lanterne.engine.errors import ModelLoadError
 from lanterne.indexer.retriever import Mode
+
+if TYPE_CHECKING:  # llama.cpp is loaded only when an embedding model is configured
+    from lanterne.engine.embedder import Embedder
 from lanterne.settings import Settings
 from lanterne.translation import _
 
@@ -30,6 +33,8 @@ def configured_embedder(settings: Settings) -> tuple[Embedder | None, str | None
             return _loaded[setting], None
         if not path.is_file():
             return None, _("The embedding model is missing: {path}").format(path=path)
+        from lanterne.engine.embedder import Embedder
+
         try:
             embedder = Embedder(path)
         except ModelLoadError as exc:

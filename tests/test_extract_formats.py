@@ -147,3 +147,11 @@ def test_source_code_is_indexed_with_line_anchors(tmp_path: Path) -> None:
     blocks = extract(path, path.read_bytes()).blocks
     assert [b.line for b in blocks] == [1, 3, 6]
     assert "rsync" in blocks[-1].text
+
+
+def test_every_named_extractor_exists() -> None:
+    """The registry names its extractors (imported on first use): each name must resolve."""
+    from lanterne.indexer import extract
+
+    for name in set(extract.EXTRACTORS.values()):
+        assert callable(extract._extractor(name)), name

@@ -7,12 +7,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lanterne.assistant.answer import Answer
-from lanterne.assistant.pipeline import Finished, Token
 from lanterne.cli.output import print_json
 from lanterne.context import AppContext
 from lanterne.translation import _
+
+if TYPE_CHECKING:
+    from lanterne.assistant.answer import Answer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +38,8 @@ def _print_sources(answer: Answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
+    from lanterne.assistant.pipeline import Finished, Token  # the engine: only when asking
+
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_a: cancel.set())
     answer: Answer | None = None

@@ -1,46 +1,43 @@
-"""Pick the extractor for a file by its suffix."""
+"""Pick the extractor for a file by its suffix.
+
+Extractors are named, not imported: each module (and the library it wraps: pypdfium2, python-docx,
+openpyxl, lxml...) is imported the first time a file of its kind is read, so a command that never
+extracts (search, ask, --version) does not pay for them at start-up.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from lanterne.indexer.document import ExtractedDocument, ExtractionError
-from lanterne.indexer.extract.email_file import extract_eml, extract_mbox
-from lanterne.indexer.extract.epub import extract_epub
-from lanterne.indexer.extract.html import extract_html
-from lanterne.indexer.extract.markdown import extract_markdown
-from lanterne.indexer.extract.odf import extract_odp, extract_ods, extract_odt
-from lanterne.indexer.extract.office import extract_docx, extract_pptx, extract_xlsx
-from lanterne.indexer.extract.pdf import extract_pdf
-from lanterne.indexer.extract.rst import extract_rst
-from lanterne.indexer.extract.table_rows import extract_csv
-from lanterne.indexer.extract.text import extract_text
 from lanterne.translation import _
 
 Extractor = Callable[[Path, bytes], ExtractedDocument]
 
-EXTRACTORS: dict[str, Extractor] = {
-    ".txt": extract_text,
-    ".text": extract_text,
-    ".md": extract_markdown,
-    ".markdown": extract_markdown,
-    ".html": extract_html,
-    ".htm": extract_html,
-    ".xhtml": extract_html,
-    ".pdf": extract_pdf,
-    ".docx": extract_docx,
-    ".pptx": extract_pptx,
-    ".xlsx": extract_xlsx,
-    ".csv": extract_csv,
-    ".odt": extract_odt,
-    ".ods": extract_ods,
-    ".odp": extract_odp,
-    ".epub": extract_epub,
-    ".eml": extract_eml,
-    ".mbox": extract_mbox,
-    ".rst": extract_rst,
-    ".rest": extract_rst,
+# suffix -> "module:function" under lanterne.indexer.extract
+EXTRACTORS: dict[str, str] = {
+    ".txt": "text:extract_text",
+    ".text": "text:extract_text",
+    ".md": "markdown:extract_markdown",
+    ".markdown": "markdown:extract_markdown",
+    ".html": "html:extract_html",
+    ".htm": "html:extract_html",
+    ".xhtml": "html:extract_html",
+    ".pdf": "pdf:extract_pdf",
+    ".docx": "office:extract_docx",
+    ".pptx": "office:extract_pptx",
+    ".xlsx": "office:extract_xlsx",
+    ".csv": "table_rows:extract_csv",
+    ".odt": "odf:extract_odt",
+    ".ods": "odf:extract_ods",
+    ".odp": "odf:extract_odp",
+    ".epub": "epub:extract_epub",
+    ".eml": "email_file:extract_eml",
+    ".mbox": "email_file:extract_mbox",
+    ".rst": "rst:extract_rst",
+    ".rest": "rst:extract_rst",
 }
 # Source code and configuration: plain text, each passage anchored at its first line.
 SOURCE_SUFFIXES = (
@@ -83,7 +80,7 @@ SOURCE_SUFFIXES = (
     ".conf",
     ".tex",
 )
-EXTRACTORS.update(dict.fromkeys(SOURCE_SUFFIXES, extract_text))
+EXTRACTORS.update(dict.fromkeys(SOURCE_SUFFIXES, "text:extract_text"))
 
 
 def is_supported(path: Path) -> bool:
@@ -92,9 +89,15 @@ def is_supported(path: Path) -> bool:
 
 def extract(path: Path, data: bytes) -> ExtractedDocument:
     """Extract `data` (the bytes of `path`); raises ExtractionError with a user-facing reason."""
-    extractor = EXTRACTORS.get(path.suffix.lower())
-    if extractor is None:
+    name = EXTRACTORS.get(path.suffix.lower())
+    if name is None:
         raise ExtractionError(
             _("Unsupported file type: {suffix}").format(suffix=path.suffix or path.name)
         )
-    return extractor(path, data)
+    return _extractor(name)(path, data)
+
+
+def _extractor(name: str) -> Extractor:
+    module, function = name.split(":")
+    found: Extractor = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return found
