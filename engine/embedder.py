@@ -66,8 +66,7 @@ class Embedder:
         self.name = summary.name
         self.prompts = prompts_for(f"{summary.name} {path.name}")
         n_ctx = min(summary.context_length or 512, MAX_CONTEXT)
-        llama_log.take_last_problem()
-        try:
+        with llama_log.explained_load_failure(path):
             self._llm = llama_cpp.Llama(
                 model_path=str(path),
                 embedding=True,
@@ -79,12 +78,6 @@ class Embedder:
                 n_gpu_layers=0,
                 verbose=False,
             )
-        except (ValueError, RuntimeError) as exc:
-            reason = llama_log.take_last_problem()
-            detail = f"{exc} ({reason})" if reason else str(exc)
-            raise ModelLoadError(
-                _("llama.cpp could not load {name}: {error}").format(name=path.name, error=detail)
-            ) from exc
         self.dimensions = int(self._llm.n_embd())
         self._lock = threading.Lock()
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import llama_cpp
+
+from lanterne.engine.errors import ModelLoadError
+from lanterne.translation import _
 
 logger = logging.getLogger("lanterne.engine.llama_cpp")
 # ggml.h's enum ggml_log_level (NONE, DEBUG, INFO, WARN, ERROR, CONT). llama-cpp-python 0.3.36's
@@ -58,3 +64,18 @@ def install() -> None:
     if not _installed:
         llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
         _installed = True
+
+
+@contextmanager
+def explained_load_failure(path: Path) -> Iterator[None]:
+    """Turn llama-cpp-python's bare "failed to load" into a ModelLoadError that carries the reason
+    llama.cpp logged while loading `path`."""
+    take_last_problem()  # forget errors from before this load
+    try:
+        yield
+    except (ValueError, RuntimeError) as exc:
+        reason = take_last_problem()
+        detail = f"{exc} ({reason})" if reason else str(exc)
+        raise ModelLoadError(
+            _("llama.cpp could not load {name}: {error}").format(name=path.name, error=detail)
+        ) from exc

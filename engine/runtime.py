@@ -72,29 +72,24 @@ class Timings:
 def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]:
     """Create the Llama the plan describes; the second value must live as long as the model."""
     kv_type = llama_cpp.GGML_TYPE_Q8_0 if plan.kv_type == "q8_0" else None
-    llama_log.take_last_problem()  # forget errors from before this load
-    try:
-        with overriding_tensors(expert_patterns(plan.cpu_expert_layers)) as keep:
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=plan.n_ctx,
-                n_threads=plan.n_threads,
-                n_threads_batch=plan.n_threads,
-                n_gpu_layers=plan.n_gpu_layers,
-                n_batch=plan.n_batch,
-                n_ubatch=plan.n_ubatch,
-                flash_attn=plan.flash_attn,
-                offload_kqv=plan.kv_on_gpu or plan.n_gpu_layers == 0,
-                type_k=kv_type,
-                type_v=kv_type,
-                verbose=False,
-            )
-    except (ValueError, RuntimeError) as exc:
-        reason = llama_log.take_last_problem()
-        detail = f"{exc} ({reason})" if reason else str(exc)
-        raise ModelLoadError(
-            _("llama.cpp could not load {name}: {error}").format(name=path.name, error=detail)
-        ) from exc
+    with (
+        llama_log.explained_load_failure(path),
+        overriding_tensors(expert_patterns(plan.cpu_expert_layers)) as keep,
+    ):
+        llm = llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=plan.n_ctx,
+            n_threads=plan.n_threads,
+            n_threads_batch=plan.n_threads,
+            n_gpu_layers=plan.n_gpu_layers,
+            n_batch=plan.n_batch,
+            n_ubatch=plan.n_ubatch,
+            flash_attn=plan.flash_attn,
+            offload_kqv=plan.kv_on_gpu or plan.n_gpu_layers == 0,
+            type_k=kv_type,
+            type_v=kv_type,
+            verbose=False,
+        )
     return llm, keep
 
 
