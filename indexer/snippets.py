@@ -8,6 +8,7 @@ them).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lanterne.indexer.stemming import matched_words
@@ -23,7 +24,7 @@ class Snippet:
     highlights: tuple[tuple[int, int], ...]
 
 
-def make_snippet(text: str, lang: str, terms: list[str]) -> Snippet:
+def make_snippet(text: str, lang: str, terms: Sequence[str]) -> Snippet:
     flat = _SPACE.sub(" ", text).strip()
     spans = matched_words(flat, lang, terms)
     start = _best_start(spans)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
 
 import Stemmer
 
@@ -210,7 +212,8 @@ def stem_text(text: str, lang: Language | str) -> str:
     return " ".join(stem(w, language) for w in words(text))
 
 
-def question_terms(question: str) -> list[str]:
+@lru_cache(maxsize=256)  # one search asks for them three times: query, pruning, snippets
+def question_terms(question: str) -> tuple[str, ...]:
     """Each meaningful word of a question under its French and its English stem, without repeats."""
     all_words = [w for w in words(question) if len(w) > 1 or w.isdigit()]
     meaningful = [w for w in all_words if w not in STOP_WORDS] or all_words
@@ -220,7 +223,7 @@ def question_terms(question: str) -> list[str]:
             term = stem(word, language)
             if term not in terms:
                 terms.append(term)
-    return terms
+    return tuple(terms)
 
 
 def fold(term: str) -> str:
@@ -229,7 +232,7 @@ def fold(term: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def matched_words(text: str, lang: Language | str, terms: list[str]) -> list[tuple[int, int]]:
+def matched_words(text: str, lang: Language | str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Spans of the words in `text` whose stem is one of `terms` (for snippets and highlights)."""
     language = _snowball_language(lang)
     wanted = {fold(t) for t in terms}

@@ -29,14 +29,39 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Loaded:
+    """Row buffers with spare capacity, filled up to `size`: a refresh that brings a batch of new
+    vectors writes them in place instead of copying the whole matrix (384 MB at a million)."""
+
     model: str
     last_id: int = 0
     deleted_seen: int = 0
+    size: int = 0
     chunk_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     q: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))
     scales: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     mean: np.ndarray | None = None
     bits: np.ndarray | None = None
+
+    def append(self, ids: np.ndarray, scales: np.ndarray, q: np.ndarray) -> None:
+        start, stop = self.size, self.size + len(ids)
+        if self.q.shape[1:] != q.shape[1:]:
+            self.q = np.zeros((0, q.shape[1]), np.int8)
+        self.chunk_ids = _room(self.chunk_ids, stop)
+        self.scales = _room(self.scales, stop)
+        self.q = _room(self.q, stop)
+        self.chunk_ids[start:stop] = ids
+        self.scales[start:stop] = scales
+        self.q[start:stop] = q
+        self.size = stop
+
+
+def _room(buffer: np.ndarray, rows: int) -> np.ndarray:
+    """`buffer`, or a copy with room for at least `rows` rows (doubling, so appends are cheap)."""
+    if len(buffer) >= rows:
+        return buffer
+    bigger = np.empty((max(rows, 2 * len(buffer), 1024), *buffer.shape[1:]), buffer.dtype)
+    bigger[: len(buffer)] = buffer
+    return bigger
 
 
 class VectorIndex:
@@ -57,7 +82,7 @@ class VectorIndex:
             if (
                 current is None
                 or current.model != model
-                or deleted - current.deleted_seen > max(1000, len(current.chunk_ids) // 5)
+                or deleted - current.deleted_seen > max(1000, current.size // 5)
             ):
                 current = _Loaded(model=model, deleted_seen=deleted)
             rows = db.execute(
@@ -66,43 +91,42 @@ class VectorIndex:
                 [model, current.last_id],
             ).fetchall()
             if rows:
-                ids = np.fromiter((r[1] for r in rows), np.int64, len(rows))
-                scales = np.fromiter((r[2] for r in rows), np.float32, len(rows))
-                q = np.frombuffer(b"".join(r[3] for r in rows), np.int8).reshape(len(rows), -1)
-                if len(current.chunk_ids):
-                    current.chunk_ids = np.concatenate([current.chunk_ids, ids])
-                    current.q = np.vstack([current.q, q])
-                    current.scales = np.concatenate([current.scales, scales])
-                else:
-                    current.chunk_ids, current.q, current.scales = ids, q, scales
+                current.append(
+                    np.fromiter((r[1] for r in rows), np.int64, len(rows)),
+                    np.fromiter((r[2] for r in rows), np.float32, len(rows)),
+                    np.frombuffer(b"".join(r[3] for r in rows), np.int8).reshape(len(rows), -1),
+                )
                 current.last_id = int(rows[-1][0])
-                if current.q.size > EXACT_LIMIT:
+                if current.size * current.q.shape[1] > EXACT_LIMIT:
                     _add_bits(current, len(rows))
             self._loaded = current
-            return len(current.chunk_ids)
+            return current.size
 
     def search(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
         """(chunk id, cosine) of the n nearest vectors, best first; ids may include chunks
         deleted since the last refresh (the caller's join drops them)."""
         loaded = self._loaded
-        if loaded is None or not len(loaded.chunk_ids) or n <= 0:
+        if loaded is None or not loaded.size or n <= 0:
             return []
+        size = loaded.size  # a refresh may append meanwhile: read up to what was there
+        chunk_ids, q, scales = loaded.chunk_ids[:size], loaded.q[:size], loaded.scales[:size]
         query = np.asarray(query, np.float32)
         if loaded.bits is not None and loaded.mean is not None:
             wanted = max(500, 40 * n)
-            candidates = _hamming_nearest(loaded.bits, _signs(query - loaded.mean), wanted)
-            scores = (loaded.q[candidates].astype(np.float32) @ query) * loaded.scales[candidates]
+            bits = loaded.bits[:size]
+            candidates = _hamming_nearest(bits, _signs(query - loaded.mean), wanted)
+            scores = (q[candidates].astype(np.float32) @ query) * scales[candidates]
         else:
-            candidates = np.arange(len(loaded.chunk_ids))
-            scores = np.empty(len(candidates), np.float32)
-            for start in range(0, len(candidates), BLOCK_ROWS):
-                stop = min(start + BLOCK_ROWS, len(candidates))
-                block = loaded.q[start:stop].astype(np.float32)
-                scores[start:stop] = (block @ query) * loaded.scales[start:stop]
+            candidates = np.arange(size)
+            scores = np.empty(size, np.float32)
+            for start in range(0, size, BLOCK_ROWS):
+                stop = min(start + BLOCK_ROWS, size)
+                block = q[start:stop].astype(np.float32)
+                scores[start:stop] = (block @ query) * scales[start:stop]
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
-        return [(int(loaded.chunk_ids[candidates[i]]), float(scores[i])) for i in top]
+        return [(int(chunk_ids[candidates[i]]), float(scores[i])) for i in top]
 
 
 def _signs(vectors: np.ndarray) -> np.ndarray:
@@ -110,20 +134,23 @@ def _signs(vectors: np.ndarray) -> np.ndarray:
 
 
 def _add_bits(loaded: _Loaded, added: int) -> None:
+    """Sign bits for the last `added` rows (for all rows, and the mean, the first time)."""
+    size, width = loaded.size, (loaded.q.shape[1] + 7) // 8
     if loaded.bits is None or loaded.mean is None:
-        dequantized_mean = np.zeros(loaded.q.shape[1], np.float64)
-        for start in range(0, len(loaded.q), BLOCK_ROWS):
-            block = loaded.q[start : start + BLOCK_ROWS].astype(np.float32)
-            dequantized_mean += (block * loaded.scales[start : start + BLOCK_ROWS, None]).sum(0)
-        loaded.mean = (dequantized_mean / len(loaded.q)).astype(np.float32)
-        added = len(loaded.q)
-        loaded.bits = np.zeros((0, (loaded.q.shape[1] + 7) // 8), np.uint8)
-    parts = []
-    for start in range(len(loaded.q) - added, len(loaded.q), BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, len(loaded.q))
+        total = np.zeros(loaded.q.shape[1], np.float64)
+        for start in range(0, size, BLOCK_ROWS):
+            stop = min(start + BLOCK_ROWS, size)
+            total += (
+                loaded.q[start:stop].astype(np.float32) * loaded.scales[start:stop, None]
+            ).sum(0)
+        loaded.mean = (total / size).astype(np.float32)
+        loaded.bits = np.zeros((0, width), np.uint8)
+        added = size
+    loaded.bits = _room(loaded.bits, size)
+    for start in range(size - added, size, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, size)
         block = loaded.q[start:stop].astype(np.float32) * loaded.scales[start:stop, None]
-        parts.append(_signs(block - loaded.mean))
-    loaded.bits = np.vstack([loaded.bits, *parts])
+        loaded.bits[start:stop] = _signs(block - loaded.mean)
 
 
 def _hamming_nearest(bits: np.ndarray, query_bits: np.ndarray, wanted: int) -> np.ndarray:
