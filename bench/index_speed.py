@@ -39,6 +39,7 @@ from typing import Any
 
 # The repository root, for `bench.*` (as in bench/cancel_latency.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.questions import QUESTIONS
 from bench.quiet import ForeignLoad
 from lanterne.indexer.extract import is_supported
 from lanterne.indexer.indexing import Indexer
@@ -47,18 +48,6 @@ from lanterne.indexer.scanner import scan
 from lanterne.indexer.store import IndexStore
 
 CACHE = Path.home() / ".cache" / "lanterne-bench"
-QUESTIONS = [
-    "Comment configurer un miroir APT ?",
-    "How do I set up a firewall with nftables?",
-    "Qu'est-ce que LVM et comment agrandir un volume ?",
-    "How are Debian releases named?",
-    "Comment installer un serveur LDAP ?",
-    "backup with rsync",
-    "sauvegarde des données",
-    "How to compile a kernel?",
-    "sources.list security updates",
-    "Quel est le rôle de debconf ?",
-]
 TARGET_RATIO = 4.0
 NAIVE_RUNS = 3
 LARGE_FILES = 10_000
