@@ -1,19 +1,22 @@
-"""Build llama.cpp's own `llama-bench` from the llama.cpp that llama-cpp-python vendors.
+"""Build llama.cpp's own tools (`llama-bench`, `llama-embedding`) from the llama.cpp that
+llama-cpp-python vendors.
 
-    .venv/bin/python bench/llama_bench_build.py [--rebuild]
+    .venv/bin/python bench/llama_bench_build.py [--target llama-embedding] [--rebuild]
 
-`engine_vs_llama_bench.py` calls `ensure_llama_bench()`; run this file alone to build (or find)
-the binary and print its path. The reference must be the *same* llama.cpp as the one Lanterne
+`engine_vs_llama_bench.py` calls `ensure_llama_bench()`, `embedding_speed.py` calls
+`ensure_llama_tool("llama-embedding")`; run this file alone to build (or find) a binary and print
+its path. The reference must be the *same* llama.cpp as the one Lanterne
 runs in-process, so the source is the PyPI sdist of the installed llama-cpp-python version
 (`vendor/llama.cpp` inside it), and the flags are those the installed build was made with:
 pip builds the sdist with scikit-build-core and no CMAKE_ARGS (see `dev.py`), and the sdist's
 CMakeLists.txt sets shared libraries, the common library and no curl. So: Release (`-O3`),
 `BUILD_SHARED_LIBS=ON`, `GGML_NATIVE=ON` (`-march=native`, llama.cpp's default), OpenMP on
 (llama.cpp's default; the installed `libggml-cpu.so` links libgomp), Ninja when present
-(scikit-build-core's choice). Only the `llama-bench` target is built.
+(scikit-build-core's choice). Only the requested target is built (the libraries are shared).
 
 Everything lives in ~/.cache/lanterne-bench/llama-bench-<version>/ (never in the repository):
-the sdist, its extracted source, the build tree, and `build-info.json` with the build time.
+the sdist, its extracted source, the build tree, and `build-info-<target>.json` with the build
+time.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ CMAKE_FLAGS = (
     "-DLLAMA_BUILD_COMMON=ON",
     "-DLLAMA_BUILD_TOOLS=ON",
     "-DLLAMA_BUILD_TESTS=OFF",
-    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=ON",  # llama-embedding is an example; only asked targets build
     "-DLLAMA_BUILD_SERVER=OFF",
     "-DLLAMA_CURL=OFF",
     "-DGGML_NATIVE=ON",
@@ -119,16 +122,23 @@ def extract(sdist: Path) -> Path:
     return tree
 
 
-def binary_path() -> Path:
-    return CACHE / "build" / "bin" / "llama-bench"
+def binary_path(target: str = "llama-bench") -> Path:
+    return CACHE / "build" / "bin" / target
 
 
 def ensure_llama_bench(
     *, rebuild: bool = False, jobs: int = 2, sdist: Path | None = None
 ) -> tuple[Path, BuildInfo]:
     """The llama-bench binary (built once, then cached) and how it was built."""
-    info_path = CACHE / "build-info.json"
-    binary = binary_path()
+    return ensure_llama_tool("llama-bench", rebuild=rebuild, jobs=jobs, sdist=sdist)
+
+
+def ensure_llama_tool(
+    target: str, *, rebuild: bool = False, jobs: int = 2, sdist: Path | None = None
+) -> tuple[Path, BuildInfo]:
+    """One of llama.cpp's tools (built once, then cached) and how it was built."""
+    info_path = CACHE / f"build-info-{target}.json"
+    binary = binary_path(target)
     if not rebuild and binary.is_file() and info_path.is_file():
         info = BuildInfo.read(info_path)
         say(f"cached: {binary} (built in {info.build_seconds:.0f} s on {info.built_at})")
@@ -156,7 +166,7 @@ def ensure_llama_bench(
         ]
     )
     configured = time.perf_counter()
-    run(["cmake", "--build", str(build), "--target", "llama-bench", "-j", str(jobs)])
+    run(["cmake", "--build", str(build), "--target", target, "-j", str(jobs)])
     end = time.perf_counter()
     if not binary.is_file():
         raise SystemExit(f"the build did not produce {binary}")
@@ -177,11 +187,14 @@ def ensure_llama_bench(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", default="llama-bench", help="llama-bench, llama-embedding, ...")
     parser.add_argument("--rebuild", action="store_true", help="build again from scratch")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sdist", type=Path, help=f"a local {SDIST_NAME} (else pip downloads it)")
     args = parser.parse_args()
-    binary, info = ensure_llama_bench(rebuild=args.rebuild, jobs=args.jobs, sdist=args.sdist)
+    binary, info = ensure_llama_tool(
+        args.target, rebuild=args.rebuild, jobs=args.jobs, sdist=args.sdist
+    )
     print(binary)
     print(json.dumps(asdict(info), indent=2))
     return 0

@@ -76,6 +76,10 @@ class Embedder:
                 n_threads=n_threads or None,
                 n_threads_batch=n_threads or None,
                 n_gpu_layers=0,
+                # llama.cpp's own default ("auto") picks flash attention on the CPU;
+                # llama-cpp-python's boolean defaults to off, which made embedding ~1.6x slower
+                # than `llama-embedding` on the same model (bench/embedding_speed.py).
+                flash_attn=True,
                 verbose=False,
             )
         self.dimensions = int(self._llm.n_embd())

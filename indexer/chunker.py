@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from lanterne.indexer.document import Block, ExtractedDocument
-from lanterne.indexer.language import Language, detect_language
+from lanterne.indexer.language import Language, passage_language
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
 
@@ -77,7 +77,7 @@ def chunk_document(
                     heading_path=first.heading_path,
                     page=first.page,
                     line=first.line,
-                    lang=detect_language(part),
+                    lang=passage_language(part),
                 )
             )
         group.clear()

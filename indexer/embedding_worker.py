@@ -59,13 +59,10 @@ class EmbeddingWorker:
             todo = self.store.chunks_to_embed(self.model, self.batch)
             if not todo:
                 break
-            vectors = self.embedder.embed_documents([text for _id, text in todo])
+            vectors = self.embedder.embed_documents([c.embedding_text for c in todo])
             q, scales = quantize(vectors)
             self.store.write_vectors(
-                self.model,
-                [chunk_id for chunk_id, _text in todo],
-                [float(s) for s in scales],
-                [row.tobytes() for row in q],
+                self.model, todo, [float(s) for s in scales], [row.tobytes() for row in q]
             )
             done += len(todo)
             if on_batch is not None:

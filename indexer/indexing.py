@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanterne.indexer.chunker import chunk_document
+from lanterne.indexer import language
+from lanterne.indexer.chunker import Chunk, chunk_document
 from lanterne.indexer.document import ExtractionError
 from lanterne.indexer.extract import extract
 from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
-from lanterne.indexer.language import detect_language
+from lanterne.indexer.language import Language
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore
 from lanterne.translation import _
@@ -91,6 +92,8 @@ class Indexer:
             ):
                 todo.append((path, st))
         self.store.mark_pending(folder_id, [p for p, _st in todo])
+        if todo:
+            language.preload()
         indexed = failed = 0
         unchanged = len(found) - len(todo)
         total = len(todo)
@@ -178,7 +181,7 @@ class Indexer:
             )
             self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=reason)
             return "error"
-        lang = detect_language(" ".join(c.text for c in chunks[:20])) if chunks else "other"
+        lang = _main_language(chunks)
         self.store.write_document(
             folder_id,
             path,
@@ -190,3 +193,11 @@ class Indexer:
             chunks=chunks,
         )
         return "indexed"
+
+
+def _main_language(chunks: list[Chunk]) -> Language:
+    """The language most of the document's text is in."""
+    chars: dict[Language, int] = {}
+    for c in chunks:
+        chars[c.lang] = chars.get(c.lang, 0) + len(c.text)
+    return max(chars, key=lambda lang: chars[lang]) if chars else "other"

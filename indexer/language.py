@@ -1,11 +1,19 @@
-"""French / English / other, for chunks and for questions.
+"""French / English / other, for documents, passages and questions.
 
 py3langid (BSD, a few MB) restricted to the languages a French/English user is likely to meet,
 so a short French question is not mistaken for, say, Catalan; anything but fr/en reads "other".
+
+py3langid costs about a millisecond per passage in pure Python, which made it the largest single
+cost of indexing; most passages of French or English prose are settled far more cheaply by
+counting a few dozen function words of each, and only the rest (code, tables, short or mixed
+text, other languages) go to py3langid, on their first few hundred characters. Passages are
+identified one by one because documents mix languages (a French manual quoting an English
+licence, a half-translated page).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Literal
 
@@ -14,6 +22,36 @@ Language = Literal["fr", "en", "other"]
 _CANDIDATES = ["fr", "en", "de", "es", "it", "nl", "pt"]
 _lock = threading.Lock()
 _identifier: Any = None
+_SAMPLE_CHARS = 2000
+_FALLBACK_CHARS = 400  # enough for py3langid on a passage the function words left undecided
+
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+# Frequent words of one language that are not words of the other: "on", "in", "a", "as" are
+# left out, and so are French words that abound in Spanish or Italian ("la", "de", "que", "il").
+_FRENCH_MARKERS = _words(
+    "le les des du une et est dans pour sur pas avec ce ces cette qui ne se sont ont au aux ils "
+    "elle nous vous leur leurs où être été fait très peut aussi comme"
+)
+_ENGLISH_MARKERS = _words(
+    "the and of to is that for with are this be by not it from have has which you can will "
+    "at their there been would should these"
+)
+# Frequent words of German, Spanish, Italian and Portuguese: several of them in a passage send
+# it to py3langid, since some French markers above are words of these languages too.
+_OTHER_MARKERS = _words(
+    "der das und ist nicht ein eine von zu mit auf für sich auch wird werden kann "
+    "el los las por con una es del para como pero más puede están "
+    "di che della delle sono gli alla questo "
+    "não uma com das dos são"
+)
+_MARKER_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœãõáíóúñäöß]+")
+_UNANIMOUS = 2  # this many marker words of one language and none of the other settle it
+_MIN_VOTES = 6  # in a mixed passage, the majority language needs this many
+_MAJORITY = 2  # and twice the other's
 
 
 def _get_identifier() -> Any:
@@ -28,11 +66,42 @@ def _get_identifier() -> Any:
         return _identifier
 
 
+def preload() -> None:
+    """Load py3langid's model (about a second, mostly decompression, which releases the GIL) on a
+    background thread, so the first passage that needs it does not wait the whole second."""
+    if _identifier is None:
+        threading.Thread(target=_get_identifier, name="langid-preload", daemon=True).start()
+
+
 def detect_language(text: str) -> Language:
-    sample = text.strip()[:2000]
+    sample = text.strip()[:_SAMPLE_CHARS]
     if not any(ch.isalpha() for ch in sample):
         return "other"
     code, _prob = _get_identifier().classify(sample)
     if code == "fr":
         return "fr"
     return "en" if code == "en" else "other"
+
+
+def _settles(votes: int, against: int) -> bool:
+    return (votes >= _UNANIMOUS and against == 0) or (
+        votes >= _MIN_VOTES and votes >= _MAJORITY * against
+    )
+
+
+def passage_language(text: str) -> Language:
+    """French or English by their function words when these clearly agree, else py3langid."""
+    french = english = other = 0
+    for word in _MARKER_WORD.findall(text.lower()):
+        if word in _FRENCH_MARKERS:
+            french += 1
+        elif word in _ENGLISH_MARKERS:
+            english += 1
+        elif word in _OTHER_MARKERS:
+            other += 1
+    if not (other >= _UNANIMOUS and 2 * other >= french + english):
+        if _settles(french, english):
+            return "fr"
+        if _settles(english, french):
+            return "en"
+    return detect_language(text[:_FALLBACK_CHARS])

@@ -21,7 +21,7 @@ from lanterne.indexer.vectors import VectorIndex
 
 Mode = Literal["hybrid", "lexical", "dense"]
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.): rank 1 -> 1/61
-POOL = 50  # candidates each side brings to the fusion
+POOL = 50  # candidates each side brings to the fusion and to the diversification
 _vector_indexes: dict[str, VectorIndex] = {}  # one per index file, shared by this process
 
 
@@ -137,16 +137,40 @@ class Retriever:
     ) -> list[SearchResult]:
         if k <= 0:
             return []
+        pool = max(POOL, k)
         if self.embedder is None or mode == "lexical":
-            ranked = self.lexical(question, k, filters)
+            ranked = self.lexical(question, pool, filters)
         elif mode == "dense":
-            ranked = self.dense(question, k, filters)
+            ranked = self.dense(question, pool, filters)
         else:
-            pool = max(POOL, k)
             ranked = fuse(
                 self.lexical(question, pool, filters), self.dense(question, pool, filters)
-            )[:k]
-        return self.results(ranked, question)
+            )
+        return self.results(self._diversify(ranked, k), question)
+
+    def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """The best passage of each document first, then the next best: five passages of one
+        page would hide four other pages that also answer (and cite one source five times);
+        with fewer matching documents than k, the rest is filled from the same documents."""
+        if len(ranked) <= 1:
+            return ranked[:k]
+        ids = [chunk_id for chunk_id, _score in ranked]
+        document_of = dict(
+            self.store.db.execute(
+                f"SELECT id, document_id FROM chunks WHERE id IN ({', '.join('?' for _ in ids)})",
+                ids,
+            ).fetchall()
+        )
+        firsts: list[tuple[int, float]] = []
+        others: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        for item in ranked:
+            document = document_of.get(item[0])
+            if document is None:  # deleted meanwhile
+                continue
+            (others if document in seen else firsts).append(item)
+            seen.add(document)
+        return (firsts + others)[:k]
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks, best first."""

@@ -30,6 +30,19 @@ class DocumentState:
 
 
 @dataclass(frozen=True)
+class PendingChunk:
+    """A passage waiting for its vector."""
+
+    id: int
+    heading: str
+    text: str
+
+    @property
+    def embedding_text(self) -> str:
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+@dataclass(frozen=True)
 class FileError:
     path: str
     reason: str
@@ -66,6 +79,10 @@ class IndexStore:
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.execute("PRAGMA foreign_keys = ON")
+        # In WAL mode NORMAL never corrupts the database and survives an application crash; only
+        # a power cut can lose the last transactions, which the next scan then redoes. FULL would
+        # wait for the disk at every file indexed.
+        self.db.execute("PRAGMA synchronous = NORMAL")
         if self.db.journal_mode != "wal" or {name for name, _fn in MIGRATIONS} - applied(self.db):
             # Two connections opening a new index at once (the GUI's status and its indexer, or
             # the GUI and `lanterne index watch`) must neither both run a migration nor race to
@@ -148,18 +165,24 @@ class IndexStore:
                 folder_id, path, size, mtime_ns, sha256, title, lang, "indexed", None
             )
             self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
-            stems = []
-            for c in chunks:
-                cursor = self.db.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, heading, page, line, lang) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang],
-                )
-                stems.append(
-                    (cursor.lastrowid, stem_text(c.text, c.lang), stem_text(c.heading, c.lang))
-                )
+            # Ids chosen here (this connection is the only writer) so that both tables are
+            # filled by one executemany each rather than a statement per passage.
+            row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
+            ids = range(int(row[0]) + 1, int(row[0]) + 1 + len(chunks))
             self.db.conn.executemany(
-                "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)", stems
+                "INSERT INTO chunks (id, document_id, ordinal, text, heading, page, line, lang) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (i, doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang)
+                    for i, c in zip(ids, chunks, strict=True)
+                ],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)",
+                [
+                    (i, stem_text(c.text, c.lang), stem_text(c.heading, c.lang))
+                    for i, c in zip(ids, chunks, strict=True)
+                ],
             )
 
     def write_error(
@@ -216,27 +239,31 @@ class IndexStore:
 
     # Vectors ------------------------------------------------------------------------------
 
-    def chunks_to_embed(self, model: str, limit: int) -> list[tuple[int, str]]:
-        """(chunk id, text to embed) of chunks with no vector from `model`, oldest first."""
+    def chunks_to_embed(self, model: str, limit: int) -> list[PendingChunk]:
+        """Chunks with no vector from `model`, oldest first."""
         rows = self.db.execute(
             "SELECT c.id, c.heading, c.text FROM chunks c "
             "WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.model = ?) "
             "ORDER BY c.id LIMIT ?",
             [model, limit],
         ).fetchall()
-        return [(int(r[0]), f"{r[1]}\n{r[2]}" if r[1] else r[2]) for r in rows]
+        return [PendingChunk(int(r[0]), r[1] or "", r[2]) for r in rows]
 
     def write_vectors(
-        self, model: str, chunk_ids: list[int], scales: list[float], vectors: list[bytes]
+        self, model: str, chunks: list[PendingChunk], scales: list[float], vectors: list[bytes]
     ) -> None:
-        """Store one batch; chunks deleted meanwhile (by the indexer) are skipped."""
+        """Store one batch; chunks deleted or rewritten meanwhile (by the indexer) are skipped.
+
+        A rewritten file's new passages can take the ids its old ones had, hence the text check.
+        """
         with self.db.conn:
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO vectors (chunk_id, model, scale, vector) "
-                "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)",
+                "SELECT ?, ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM chunks WHERE id = ? AND text = ? AND COALESCE(heading, '') = ?)",
                 [
-                    (cid, model, scale, blob, cid)
-                    for cid, scale, blob in zip(chunk_ids, scales, vectors, strict=True)
+                    (c.id, model, scale, blob, c.id, c.text, c.heading)
+                    for c, scale, blob in zip(chunks, scales, vectors, strict=True)
                 ],
             )
 

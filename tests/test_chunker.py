@@ -4,7 +4,7 @@ from pathlib import Path
 
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.document import Block, ExtractedDocument
-from lanterne.indexer.language import detect_language
+from lanterne.indexer.language import detect_language, passage_language
 
 FR = (
     "Le serveur de sauvegarde copie chaque nuit les dossiers partagés vers un disque externe "
@@ -61,3 +61,28 @@ def test_short_questions_are_recognised() -> None:
     assert detect_language("Combien de temps cuit la tarte ?") == "fr"
     assert detect_language("How long does the pie bake?") == "en"
     assert detect_language("Où sont les sauvegardes ?") == "fr"
+
+
+def test_each_passage_of_a_mixed_document_gets_its_own_language() -> None:
+    """A half-translated page: French passages get French stems, the English box English ones."""
+    doc = ExtractedDocument(
+        Path("d.html"),
+        blocks=[
+            Block(FR * 3, ("Sauvegardes",)),
+            Block(EN * 3, ("Sauvegardes", "Note")),
+            Block("Wie spät ist es heute Abend in Berlin und wann fährt der Zug?", ("Deutsch",)),
+        ],
+    )
+    assert [c.lang for c in chunk_document(doc)] == ["fr", "en", "other"]
+
+
+def test_passage_language_settles_prose_by_function_words_and_defers_the_rest() -> None:
+    assert passage_language(FR) == "fr"
+    assert passage_language(EN) == "en"
+    # Mostly English with a French aside, and the reverse.
+    assert passage_language(EN * 3 + FR) == "en"
+    assert passage_language(FR * 3 + EN) == "fr"
+    # No function words of either language: py3langid decides.
+    assert passage_language("Sauvegardes chiffrées quotidiennes") == "fr"
+    assert passage_language("12345 --- ***") == "other"
+    assert passage_language("Der Zug fährt heute Abend nach Berlin, sagt der Schaffner.") == "other"

@@ -114,3 +114,26 @@ def test_remove_folder_forgets_its_documents_not_the_files(
 def test_symlink_loops_are_not_followed(indexer: Indexer, docs_folder: Path) -> None:
     (docs_folder / "debian" / "loop").symlink_to(docs_folder, target_is_directory=True)
     assert indexer.add_folder(docs_folder).indexed == 3
+
+
+def test_a_vector_for_text_rewritten_meanwhile_is_not_stored(
+    indexer: Indexer, tmp_path: Path
+) -> None:
+    """The embedding worker reads passages, embeds them (seconds), then writes: if the file was
+    re-indexed meanwhile, its new passages may carry the same ids; the stale vector must not land
+    on them."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    note = folder / "note.md"
+    note.write_text("# Note\n\nThe first version of this note.\n")
+    indexer.add_folder(folder)
+    store = indexer.store
+    (pending,) = store.chunks_to_embed("model", 10)
+    note.write_text("# Note\n\nA rewritten version, with other words.\n")
+    indexer.sync_folder(folder.resolve())
+    (rewritten,) = store.chunks_to_embed("model", 10)
+    assert rewritten.id == pending.id and rewritten.text != pending.text
+    store.write_vectors("model", [pending], [1.0], [b"\x01" * 4])
+    assert store.vector_counts("model") == (0, 1)
+    store.write_vectors("model", [rewritten], [1.0], [b"\x01" * 4])
+    assert store.vector_counts("model") == (1, 1)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.indexer.indexing import Indexer
+from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.retriever import Retriever, fts_query
 from lanterne.indexer.store import IndexStore
 
@@ -122,3 +122,24 @@ def test_terms_in_most_chunks_are_dropped_from_large_indexes(
     assert retriever._common_terms("service budget") == frozenset()
     assert len(retriever.search("service budget", k=20)) == 12
     store.close()
+
+
+def test_each_matching_document_before_a_second_passage_of_one(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    # One long page saying "rsync" in every section, two short pages saying it once.
+    sections = "\n\n".join(
+        f"## Part {i}\n\nrsync copies the backup with rsync, rsync again and rsync once more."
+        for i in range(8)
+    )
+    (folder / "manual.md").write_text("# Manual\n\n" + sections)
+    (folder / "note-a.md").write_text("# A\n\nThe nightly job runs rsync to the external disk.\n")
+    (folder / "note-b.md").write_text("# B\n\nOur laptops are saved by rsync over ssh.\n")
+    store = IndexStore(tmp_path / "index.sqlite3")
+    Indexer(store, IndexOptions(chunk_chars=120, chunk_overlap=0)).add_folder(folder)
+    retriever = Retriever(store)
+    top3 = [Path(r.path).name for r in retriever.search("rsync", k=3)]
+    assert sorted(top3) == ["manual.md", "note-a.md", "note-b.md"]
+    # Fewer documents than k: the rest comes from the same documents, best first.
+    top6 = [Path(r.path).name for r in retriever.search("rsync", k=6)]
+    assert len(top6) == 6 and top6.count("manual.md") == 4

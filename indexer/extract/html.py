@@ -6,7 +6,6 @@ import codecs
 import re
 from pathlib import Path
 
-import lxml.html
 from lxml import etree
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
@@ -97,8 +96,8 @@ def _decode(data: bytes) -> str:
 
 
 def _text_of(element: etree._Element) -> str:
-    """All text inside `element`, as lxml.html's text_content() (typed for any element)."""
-    return "".join(str(t) for t in element.itertext())
+    """All text inside `element` (not its tail), serialised by libxml2 rather than joined here."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
 
 
 def _line_of(element: etree._Element) -> int | None:
@@ -108,9 +107,7 @@ def _line_of(element: etree._Element) -> int | None:
 
 def _has_nested_blocks(element: etree._Element) -> bool:
     """A list item holding a sub-list, a <dd> holding a <dl>: walk it, don't flatten it."""
-    return any(
-        isinstance(d.tag, str) and d.tag.lower() in _NESTING for d in element.iterdescendants()
-    )
+    return next(element.iterdescendants(*_NESTING), None) is not None
 
 
 def _clean(text: str) -> str:
@@ -131,8 +128,9 @@ class _Walker:
             )
 
     def _flush_run(self) -> None:
-        self._emit(_clean(" ".join(self._run)), None)
-        self._run = []
+        if self._run:
+            self._emit(_clean(" ".join(self._run)), None)
+            self._run = []
 
     def walk(self, element: etree._Element) -> None:
         if element.text:
@@ -172,11 +170,15 @@ def extract_html(path: Path, data: bytes) -> ExtractedDocument:
     if not text.strip():
         return ExtractedDocument(path=path, title=path.stem, blocks=[])
     try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        # Plain etree elements (lxml.html's element classes cost a Python lookup per element),
+        # from lxml's default HTML parser, which is per thread.
+        root = etree.HTML(text)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ExtractionError(
             _("This HTML file could not be parsed: {error}").format(error=exc)
         ) from exc
+    if root is None:
+        raise ExtractionError(_("This HTML file holds nothing that could be parsed."))
     title_el = root.find(".//title")
     body = root.find("body")
     walker = _Walker()
