@@ -115,12 +115,19 @@ def test_terms_in_most_chunks_are_dropped_from_large_indexes(
     Indexer(store).add_folder(folder)
     retriever = Retriever(store)
     monkeypatch.setattr(retriever_module, "PRUNE_FROM", 1)
-    # "budget" and "service" are in every chunk; the two rarest terms always stay.
-    dropped = retriever._common_terms("service budget numéro3")
-    assert len(dropped) == 1 and dropped <= {"servic", "budget"}
+    # "budget" and "service" are in every chunk; the rarest term always stays.
+    assert retriever._common_terms("service budget numéro3") == {"servic", "budget"}
     assert retriever.search("service budget numéro3")[0].path.endswith("note3.txt")
-    assert retriever._common_terms("service budget") == frozenset()
+    assert len(retriever._common_terms("service budget")) == 1
     assert len(retriever.search("service budget", k=20)) == 12
+    # A word found nowhere is no reason to drop every word that matches.
+    assert len(retriever.search("service budget introuvable", k=20)) == 12
+    # Within the share, terms are kept rarest first up to the postings budget.
+    monkeypatch.setattr(retriever_module, "COMMON_SHARE", 1.0)
+    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 12)
+    assert retriever._common_terms("service budget numéro3") == {"servic", "budget"}
+    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 25)
+    assert len(retriever._common_terms("service budget numéro3")) == 0
     store.close()
 
 
