@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.index_speed import handbook
 from bench.llama_bench_build import ensure_llama_tool
 from bench.retrieval_quality import MODEL
-from lanterne.engine.embedder import MAX_CONTEXT, Embedder
+from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.embedding_worker import BATCH
 from lanterne.indexer.extract import extract
@@ -63,16 +62,12 @@ def passages(count: int) -> list[str]:
     return out
 
 
-def one_line(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split()) or " "
-
-
 def time_lanterne(texts: list[str], threads: int) -> dict[str, Any]:
     embedder = Embedder(MODEL, n_threads=threads)
     try:
         embedder.embed_documents(texts[:2])  # first call allocates buffers
         tokens = sum(
-            len(embedder._llm.tokenize((embedder.prompts.document + one_line(t)).encode()))
+            len(embedder._llm.tokenize((embedder.prompts.document + normalise(t)).encode()))
             for t in texts
         )
         start = time.perf_counter()
@@ -129,7 +124,7 @@ def run_llama_embedding(binary: Path, lines: list[str], threads: int) -> tuple[f
 
 def time_llama(texts: list[str], threads: int, prompt: str) -> dict[str, Any]:
     binary, _info = ensure_llama_tool("llama-embedding")
-    lines = [prompt + one_line(t) for t in texts]
+    lines = [prompt + normalise(t) for t in texts]
     load_only, _ = run_llama_embedding(binary, lines[:1], threads)
     wall, log = run_llama_embedding(binary, lines, threads)
     found = _PROMPT_EVAL.findall(log)

@@ -114,12 +114,13 @@ class MemoEmbedder:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        new = [t for t in dict.fromkeys(texts) if self._key(t) not in self.seen]
+        keys = [self._key(t) for t in texts]
+        new = {key: t for key, t in zip(keys, texts, strict=True) if key not in self.seen}
         if new:
-            vectors = self.embedder.embed_documents(new)
-            self.seen.update(zip(map(self._key, new), vectors, strict=True))
+            vectors = self.embedder.embed_documents(list(new.values()))
+            self.seen.update(zip(new, vectors, strict=True))
             self.fresh += len(new)
-        return np.stack([self.seen[self._key(t)] for t in texts])
+        return np.stack([self.seen[key] for key in keys])
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_query(text)

@@ -54,6 +54,11 @@ def prompts_for(model_name: str) -> EmbeddingPrompts:
     return _NO_PROMPTS
 
 
+def normalise(text: str) -> str:
+    """The text as the model sees it: NFKC, whitespace runs as single spaces, never empty."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()) or " "
+
+
 class Embedder:
     """One loaded embedding model; calls are serialised (a llama.cpp context is single-threaded)."""
 
@@ -95,7 +100,7 @@ class Embedder:
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        normalised = [" ".join(unicodedata.normalize("NFKC", t).split()) or " " for t in texts]
+        normalised = [normalise(t) for t in texts]
         with self._lock:
             vectors = self._llm.embed(normalised, normalize=True, truncate=True)
         rows: np.ndarray = np.asarray(vectors, dtype=np.float32)

@@ -218,8 +218,8 @@ class Retriever:
         by_count = sorted(terms, key=lambda t: counts.get(fold(t), 0))
         # Rarest first, while each term is not common and all kept terms together stay within
         # the postings BM25 can score in time (at a million chunks, a few terms in 5% of the
-        # chunks each meant 300+ ms).
-        # Terms found nowhere cost nothing and stay; at least one term that matches stays.
+        # chunks each meant 300+ ms). Terms found nowhere cost nothing and stay; the first term
+        # that matches always stays.
         keep = postings = 0
         for term in by_count:
             count = counts.get(fold(term), 0)
