@@ -208,8 +208,8 @@ def _snowball_language(lang: Language | str) -> str:
 
 def stem_text(text: str, lang: Language | str) -> str:
     """The text as the index stores it: one stem per word, in order."""
-    language = _snowball_language(lang)
-    return " ".join(stem(w, language) for w in words(text))
+    # One call into the C stemmer per passage (PyStemmer keeps its own cache of recent words).
+    return " ".join(_stemmer(_snowball_language(lang)).stemWords(words(text)))
 
 
 @lru_cache(maxsize=256)  # one search asks for them three times: query, pruning, snippets
