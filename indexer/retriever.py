@@ -15,8 +15,9 @@ from typing import Literal
 
 from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.snippets import Snippet, make_snippet
-from lanterne.indexer.stemming import fold, question_terms
+from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
+from lanterne.indexer.term_pruning import CANDIDATES, TermCounts, plan, rescore
 from lanterne.indexer.vectors import VectorIndex
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -107,11 +108,6 @@ def fts_query(question: str, drop: frozenset[str] = frozenset()) -> str | None:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
-COMMON_SHARE = 0.08  # a term in more chunks than this share says little and costs the most
-PRUNE_FROM = 20_000  # chunks; below, every term is cheap
-POSTINGS_BUDGET = 60_000  # chunks matched by the kept terms together (the rarest always stays)
-
-
 def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Reciprocal rank fusion: ranks, not scores, so BM25 and cosine need no common scale."""
     fused: dict[int, float] = {}
@@ -128,6 +124,7 @@ class Retriever:
     def __init__(self, store: IndexStore, embedder: TextEmbedder | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self._term_counts = TermCounts(store.db)
 
     def search(
         self,
@@ -175,59 +172,30 @@ class Retriever:
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks, best first."""
-        query = fts_query(question, self._common_terms(question))
+        size = self.store.db.execute("SELECT max(rowid) FROM chunks").fetchone()[0] or 0
+        terms = plan(question_terms(question), size, self._term_counts)
+        query = fts_query(question, terms.dropped)
         if query is None:
             return []
+        limit = max(CANDIDATES, k) if terms.dropped else k
         if filters == NO_FILTERS:  # no join: a failed document has no chunks left to find
             rows = self.store.db.execute(
                 "SELECT rowid, bm25(chunks_stems, 1.0, 0.5) AS rank FROM chunks_stems "
                 "WHERE chunks_stems MATCH ? ORDER BY rank LIMIT ?",
-                [query, k],
+                [query, limit],
             ).fetchall()
-            return [(int(r[0]), -float(r[1])) for r in rows]
-        where, params = filters.sql()
-        rows = self.store.db.execute(
-            "SELECT s.rowid, bm25(chunks_stems, 1.0, 0.5) AS rank "
-            "FROM chunks_stems s JOIN chunks c ON c.id = s.rowid "
-            "JOIN documents d ON d.id = c.document_id "
-            f"WHERE chunks_stems MATCH ? AND {where} ORDER BY rank LIMIT ?",
-            [query, *params, k],
-        ).fetchall()
+        else:
+            where, params = filters.sql()
+            rows = self.store.db.execute(
+                "SELECT s.rowid, bm25(chunks_stems, 1.0, 0.5) AS rank "
+                "FROM chunks_stems s JOIN chunks c ON c.id = s.rowid "
+                "JOIN documents d ON d.id = c.document_id "
+                f"WHERE chunks_stems MATCH ? AND {where} ORDER BY rank LIMIT ?",
+                [query, *params, limit],
+            ).fetchall()
+        if terms.dropped:
+            return rescore(self.store.db, [int(r[0]) for r in rows], terms, k)
         return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def _common_terms(self, question: str) -> frozenset[str]:
-        """Terms found in so many chunks that BM25 gives them almost no weight, while scoring
-        their every posting dominates the query's time at 100k+ chunks. The rarest term always
-        stays, so a question made only of common words still finds something."""
-        db = self.store.db
-        size = db.execute("SELECT max(rowid) FROM chunks").fetchone()[0] or 0
-        terms = question_terms(question)
-        if size < PRUNE_FROM or len(terms) < 2:
-            return frozenset()
-        db.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stems_vocab "
-            "USING fts5vocab(main, chunks_stems, 'row')"
-        )
-        counts = dict(
-            db.execute(
-                "SELECT term, doc FROM temp.stems_vocab "
-                f"WHERE term IN ({', '.join('?' for _ in terms)})",
-                [fold(t) for t in terms],
-            ).fetchall()
-        )
-        by_count = sorted(terms, key=lambda t: counts.get(fold(t), 0))
-        # Rarest first, while each term is not common and all kept terms together stay within
-        # the postings BM25 can score in time (at a million chunks, a few terms in 5% of the
-        # chunks each meant 300+ ms). Terms found nowhere cost nothing and stay; the first term
-        # that matches always stays.
-        keep = postings = 0
-        for term in by_count:
-            count = counts.get(fold(term), 0)
-            if postings and (count > COMMON_SHARE * size or postings + count > POSTINGS_BUDGET):
-                break
-            keep += 1
-            postings += count
-        return frozenset(by_count[keep:])
 
     def dense(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, cosine) of the k nearest chunks that still exist and pass the filters."""

@@ -6,6 +6,7 @@ import pytest
 
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.retriever import Retriever, fts_query
+from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
 
 
@@ -105,7 +106,7 @@ def test_filters_by_folder_type_language_and_date(retriever: Retriever, docs_fol
 def test_terms_in_most_chunks_are_dropped_from_large_indexes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lanterne.indexer import retriever as retriever_module
+    from lanterne.indexer import term_pruning
 
     folder = tmp_path / "many"
     folder.mkdir()
@@ -114,20 +115,58 @@ def test_terms_in_most_chunks_are_dropped_from_large_indexes(
     store = IndexStore(tmp_path / "index.sqlite3")
     Indexer(store).add_folder(folder)
     retriever = Retriever(store)
-    monkeypatch.setattr(retriever_module, "PRUNE_FROM", 1)
+
+    def dropped(question: str) -> frozenset[str]:
+        counts = term_pruning.TermCounts(store.db)
+        return term_pruning.plan(question_terms(question), 12, counts).dropped
+
+    monkeypatch.setattr(term_pruning, "PRUNE_FROM", 1)
     # "budget" and "service" are in every chunk; the rarest term always stays.
-    assert retriever._common_terms("service budget numéro3") == {"servic", "budget"}
+    assert dropped("service budget numéro3") == {"servic", "budget"}
     assert retriever.search("service budget numéro3")[0].path.endswith("note3.txt")
-    assert len(retriever._common_terms("service budget")) == 1
+    assert len(dropped("service budget")) == 1
     assert len(retriever.search("service budget", k=20)) == 12
     # A word found nowhere is no reason to drop every word that matches.
     assert len(retriever.search("service budget introuvable", k=20)) == 12
     # Within the share, terms are kept rarest first up to the postings budget.
-    monkeypatch.setattr(retriever_module, "COMMON_SHARE", 1.0)
-    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 12)
-    assert retriever._common_terms("service budget numéro3") == {"servic", "budget"}
-    monkeypatch.setattr(retriever_module, "POSTINGS_BUDGET", 25)
-    assert len(retriever._common_terms("service budget numéro3")) == 0
+    monkeypatch.setattr(term_pruning, "COMMON_SHARE", 1.0)
+    monkeypatch.setattr(term_pruning, "POSTINGS_BUDGET", 12)
+    assert dropped("service budget numéro3") == {"servic", "budget"}
+    monkeypatch.setattr(term_pruning, "POSTINGS_BUDGET", 25)
+    assert len(dropped("service budget numéro3")) == 0
+    store.close()
+
+
+def test_dropped_terms_still_rank_the_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates come from the rare term; the common terms then order them, as BM25 would."""
+    from lanterne.indexer import term_pruning
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"filler{i}.txt").write_text(f"Menu de la cantine, semaine {i}.\n")
+    for i in range(3):
+        (folder / f"budget{i}.txt").write_text(f"Le budget du service numéro {i}.\n")
+    (folder / "a.txt").write_text("Sauvegarde nocturne des serveurs de fichiers.\n")
+    (folder / "b.txt").write_text(
+        "Sauvegarde du budget du service, validée par le service et le budget.\n"
+    )
+    store = IndexStore(tmp_path / "index.sqlite3")
+    Indexer(store).add_folder(folder)
+    retriever = Retriever(store)
+    question = "sauvegarde budget service"
+    unpruned = [r.path for r in retriever.search(question, k=2, mode="lexical")]
+    assert unpruned[0].endswith("b.txt")
+    monkeypatch.setattr(term_pruning, "PRUNE_FROM", 1)
+    monkeypatch.setattr(term_pruning, "COMMON_SHARE", 0.2)
+    counts = term_pruning.TermCounts(store.db)
+    assert term_pruning.plan(question_terms(question), 15, counts).dropped >= {"budget"}
+    pruned = Retriever(store).search(question, k=2, mode="lexical")
+    # b first, as unpruned; a next (only the rare term brings candidates, so no budget page).
+    assert [Path(r.path).name for r in pruned] == ["b.txt", "a.txt"]
+    assert pruned[0].score > pruned[1].score > 0
     store.close()
 
 
