@@ -33,6 +33,12 @@ class ForeignLoad:
         own = t.user + t.system + t.children_user + t.children_system
         return time.perf_counter(), busy, own
 
+    def machine_cpu_s(self) -> float:
+        """CPU seconds every process used since this object was made: for work done in
+        processes this one did not start directly (a fork server's children)."""
+        _wall0, busy0, _own0 = self._start
+        return self._sample()[1] - busy0
+
     def cores(self) -> float:
         """Other processes' average CPU use since this object was made, in cores."""
         wall0, busy0, own0 = self._start

@@ -150,6 +150,7 @@ def evaluate(
     for folder in folders:
         indexer.add_folder(folder)
     lexical_s = time.perf_counter() - start
+    indexer.stop_readers()
     start = time.perf_counter()
     embedded = EmbeddingWorker(store, embedder, batch=32).run()
     embed_s = time.perf_counter() - start

@@ -2,7 +2,7 @@
 
 import sys
 
-from lanterne.cli.main import main
+from lanterne.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lanterne import paths
 from lanterne.embedding_model import close_embedders
 from lanterne.indexer.indexing import Indexer, IndexOptions
+from lanterne.indexer.reader_pool import available_cores
 from lanterne.indexer.store import IndexStore
 from lanterne.settings import Settings
 
@@ -27,6 +28,9 @@ class AppContext:
             chunk_chars=self.settings.get_int("index.chunk_chars"),
             chunk_overlap=self.settings.get_int("index.chunk_overlap_chars"),
             max_file_bytes=self.settings.get_int("index.max_file_mb") * 1024 * 1024,
+            readers=self.settings.get_int("index.readers") or min(4, available_cores()),
+            file_time_limit_s=self.settings.get_int("index.file_time_limit_s"),
+            file_memory_limit_mb=self.settings.get_int("index.file_memory_limit_mb"),
         )
 
     def open_store(self) -> IndexStore:

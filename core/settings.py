@@ -114,6 +114,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("index.chunk_chars", int, 1200, "Largest passage stored in the index, in characters."),
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),
     Setting("index.max_file_mb", int, 50, "Files larger than this are skipped, with a reason."),
+    Setting(
+        "index.readers",
+        int,
+        0,
+        "Processes reading files in parallel; 0 picks one per core, at most 4.",
+    ),
+    Setting(
+        "index.file_time_limit_s",
+        int,
+        120,
+        "A file still being read after this many seconds is skipped, with a reason.",
+    ),
+    Setting(
+        "index.file_memory_limit_mb",
+        int,
+        2048,
+        "Memory a file's reader may use before the file is skipped (Linux and macOS).",
+    ),
     Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -27,10 +27,3 @@ def run_gui(settings: Settings | None = None, argv: list[str] | None = None) -> 
         return int(app.exec())
     finally:
         ctx.close()  # free the model before the interpreter tears down llama.cpp
-
-
-def main() -> int:
-    """The `lanterne-gui` launcher (no console window on Windows)."""
-    from lanterne.cli.main import main as cli_main
-
-    return cli_main([])

@@ -98,6 +98,6 @@ def index_folder_job(ctx: AppContext, folder: Path) -> Callable[[Callable[[Any],
         try:
             return indexer.add_folder(folder, report)
         finally:
-            indexer.store.close()
+            indexer.close()
 
     return job

@@ -6,18 +6,17 @@ A file that cannot be read gets its reason recorded and the rest continues.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanterne.indexer import language
-from lanterne.indexer.chunker import Chunk, chunk_document
-from lanterne.indexer.document import ExtractionError
-from lanterne.indexer.extract import extract
+from lanterne.indexer.chunker import Chunk
+from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unchanged, Unreadable
 from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
 from lanterne.indexer.language import Language
+from lanterne.indexer.reader_pool import ReaderPool, available_cores
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore
 from lanterne.translation import _
@@ -28,6 +27,9 @@ class IndexOptions:
     chunk_chars: int = 1200
     chunk_overlap: int = 150
     max_file_bytes: int = 50 * 1024 * 1024
+    readers: int = field(default_factory=lambda: min(4, available_cores()))
+    file_time_limit_s: float = 120.0
+    file_memory_limit_mb: int | None = 2048
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ class Indexer:
     def __init__(self, store: IndexStore, options: IndexOptions | None = None) -> None:
         self.store = store
         self.options = options or IndexOptions()
+        self._pool: ReaderPool | None = None
+
+    def close(self) -> None:
+        self.stop_readers()
+        self.store.close()
+
+    def stop_readers(self) -> None:
+        """Stop the reader processes (each holds ~100 MB); the next file starts new ones."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _readers(self) -> ReaderPool:
+        if self._pool is None:
+            self._pool = ReaderPool(
+                self.options.readers,
+                self.options.file_time_limit_s,
+                self.options.file_memory_limit_mb,
+            )
+            weakref.finalize(self, self._pool.close)  # an Indexer dropped without close()
+        return self._pool
 
     def add_folder(self, folder: Path, progress: ProgressCallback | None = None) -> Progress:
         folder = folder.expanduser().resolve()
@@ -92,18 +115,17 @@ class Indexer:
             ):
                 todo.append((path, st))
         self.store.mark_pending(folder_id, [p for p, _st in todo])
-        if todo:
-            language.preload()
         indexed = failed = 0
         unchanged = len(found) - len(todo)
         total = len(todo)
-        for done, (path, st) in enumerate(todo):
-            if progress:
-                progress(Progress(done, total, path, indexed, unchanged, failed))
-            outcome = self._index_one(folder_id, path, st)
+        if progress:
+            progress(Progress(0, total, todo[0][0] if todo else None, indexed, unchanged, failed))
+        for done, (path, outcome) in enumerate(self._index(folder_id, todo), start=1):
             indexed += outcome == "indexed"
             unchanged += outcome == "unchanged"
             failed += outcome == "error"
+            if progress and done < total:
+                progress(Progress(done, total, path, indexed, unchanged, failed))
         final = Progress(total, total, None, indexed, unchanged, failed)
         if progress:
             progress(final)
@@ -111,28 +133,36 @@ class Indexer:
 
     def index_path(self, path: Path) -> str | None:
         """Index (or re-index) one file under a watched folder; returns the outcome."""
-        path = path.resolve()
-        if path.name == IGNORE_FILE:  # the rules changed: bring the whole folder in line
-            folder = self._owning_folder(path)
-            if folder is None:
-                return None
-            self.sync_folder(folder[1])
-            return "rescanned"
-        if not is_candidate(path):
-            return None
-        owning = self._owning_folder(path)
-        if owning is None:
-            return None
-        owner, root = owning
-        if IgnoreRules(root).ignores(path):
-            self.remove_path(path)
-            return "removed"
-        try:
-            st = path.stat()
-        except OSError:
-            self.remove_path(path)
-            return "removed"
-        return self._index_one(owner, path, st)
+        return self.index_paths([path])[path.resolve()]
+
+    def index_paths(self, paths: list[Path]) -> dict[Path, str | None]:
+        """Index (or re-index) files under watched folders, read in parallel; each resolved
+        path's outcome (None: not a file Lanterne indexes)."""
+        outcomes: dict[Path, str | None] = {}
+        todo: dict[int, list[tuple[Path, os.stat_result]]] = {}
+        for path in dict.fromkeys(p.resolve() for p in paths):
+            owning = self._owning_folder(path)
+            if owning is None:
+                outcomes[path] = None
+                continue
+            owner, root = owning
+            if path.name == IGNORE_FILE:  # the rules changed: bring the whole folder in line
+                self.sync_folder(root)
+                outcomes[path] = "rescanned"
+            elif not is_candidate(path):
+                outcomes[path] = None
+            elif IgnoreRules(root).ignores(path):
+                self.remove_path(path)
+                outcomes[path] = "removed"
+            else:
+                try:
+                    todo.setdefault(owner, []).append((path, path.stat()))
+                except OSError:
+                    self.remove_path(path)
+                    outcomes[path] = "removed"
+        for owner, files in todo.items():
+            outcomes.update(self._index(owner, files))
+        return outcomes
 
     def remove_path(self, path: Path) -> None:
         """Forget a deleted file, or every file under a deleted folder."""
@@ -150,47 +180,50 @@ class Indexer:
                 return folder_id, folder
         return None
 
-    def _index_one(self, folder_id: int, path: Path, st: os.stat_result) -> str:
+    def _index(
+        self, folder_id: int, files: list[tuple[Path, os.stat_result]]
+    ) -> Iterator[tuple[Path, str]]:
+        """Read the files in the reader processes and write each as it comes back; yields
+        (path, outcome) in the order they finish."""
+        stats = {path: st for path, st in files}
+        jobs = []
+        for path, st in files:
+            if st.st_size > self.options.max_file_bytes:
+                reason = _("File too large ({size} MB; the limit is {limit} MB).").format(
+                    size=st.st_size // (1024 * 1024),
+                    limit=self.options.max_file_bytes // (1024 * 1024),
+                )
+                self.store.write_error(
+                    folder_id, path, size=st.st_size, mtime_ns=st.st_mtime_ns, reason=reason
+                )
+                yield path, "error"
+                continue
+            previous = self.store.document(path)
+            known = previous.sha256 if previous and previous.status != "error" else None
+            jobs.append(ReadJob(path, known, self.options.chunk_chars, self.options.chunk_overlap))
+        for job, outcome in self._readers().read(jobs):
+            yield job.path, self._write(folder_id, job.path, stats[job.path], outcome)
+
+    def _write(self, folder_id: int, path: Path, st: os.stat_result, outcome: ReadOutcome) -> str:
         size, mtime_ns = st.st_size, st.st_mtime_ns
-        if size > self.options.max_file_bytes:
-            reason = _("File too large ({size} MB; the limit is {limit} MB).").format(
-                size=size // (1024 * 1024), limit=self.options.max_file_bytes // (1024 * 1024)
-            )
-            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=reason)
-            return "error"
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            reason = _("The file could not be read: {error}").format(error=exc.strerror or exc)
-            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=reason)
-            return "error"
-        digest = hashlib.sha256(data).hexdigest()
-        previous = self.store.document(path)
-        if previous is not None and previous.sha256 == digest and previous.status != "error":
+        if isinstance(outcome, Unchanged):
             self.store.touch_document(path, mtime_ns=mtime_ns)
             return "unchanged"
-        try:
-            doc = extract(path, data)
-            chunks = chunk_document(doc, self.options.chunk_chars, self.options.chunk_overlap)
-        except ExtractionError as exc:
-            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=exc.reason)
-            return "error"
-        except Exception as exc:  # a hostile or broken file must never stop the whole index
-            reason = _("Unexpected error while reading this file: {error}").format(
-                error=f"{type(exc).__name__}: {exc}"
+        if isinstance(outcome, Unreadable):
+            self.store.write_error(
+                folder_id, path, size=size, mtime_ns=mtime_ns, reason=outcome.reason
             )
-            self.store.write_error(folder_id, path, size=size, mtime_ns=mtime_ns, reason=reason)
             return "error"
-        lang = _main_language(chunks)
         self.store.write_document(
             folder_id,
             path,
             size=size,
             mtime_ns=mtime_ns,
-            sha256=digest,
-            title=doc.title,
-            lang=lang,
-            chunks=chunks,
+            sha256=outcome.sha256,
+            title=outcome.title,
+            lang=_main_language(outcome.chunks),
+            chunks=outcome.chunks,
+            stems=outcome.stems,
         )
         return "indexed"
 

@@ -66,6 +66,11 @@ def _get_identifier() -> Any:
         return _identifier
 
 
+def load() -> None:
+    """Load py3langid's model now, on this thread."""
+    _get_identifier()
+
+
 def preload() -> None:
     """Load py3langid's model (about a second, mostly decompression, which releases the GIL) on a
     background thread, so the first passage that needs it does not wait the whole second."""

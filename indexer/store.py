@@ -159,7 +159,11 @@ class IndexStore:
         title: str | None,
         lang: str,
         chunks: list[Chunk],
+        stems: list[tuple[str, str]] | None = None,
     ) -> None:
+        """`stems`: each chunk's (text, heading) stems when the reader computed them already."""
+        if stems is None:
+            stems = [(stem_text(c.text, c.lang), stem_text(c.heading, c.lang)) for c in chunks]
         with self.db.conn:
             doc_id = self._upsert(
                 folder_id, path, size, mtime_ns, sha256, title, lang, "indexed", None
@@ -179,10 +183,7 @@ class IndexStore:
             )
             self.db.conn.executemany(
                 "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)",
-                [
-                    (i, stem_text(c.text, c.lang), stem_text(c.heading, c.lang))
-                    for i, c in zip(ids, chunks, strict=True)
-                ],
+                [(i, text, heading) for i, (text, heading) in zip(ids, stems, strict=True)],
             )
 
     def write_error(

@@ -38,8 +38,10 @@ class _Collector(FileSystemEventHandler):
 
 
 def apply_changes(indexer: Indexer, changed: set[Path]) -> int:
-    """Re-index changed files, sync changed folders, forget what disappeared."""
+    """Re-index changed files (read in parallel), sync changed folders, forget what
+    disappeared."""
     applied = 0
+    files: list[Path] = []
     for path in sorted(changed):
         if path.is_dir():
             for _folder_id, folder in indexer.store.folders():
@@ -48,11 +50,12 @@ def apply_changes(indexer: Indexer, changed: set[Path]) -> int:
                     applied += 1
                     break
         elif path.exists() or path.name == IGNORE_FILE:  # a removed rules file counts too
-            applied += indexer.index_path(path) is not None
+            files.append(path)
         else:
             indexer.remove_path(path)
             applied += 1
-    return applied
+    outcomes = indexer.index_paths(files)
+    return applied + sum(outcome is not None for outcome in outcomes.values())
 
 
 def watch(
@@ -61,6 +64,7 @@ def watch(
     *,
     debounce: float = 0.3,
     max_wait: float = 1.5,
+    readers_idle: float = 60.0,
     on_batch: Callable[[int], None] | None = None,
     on_ready: Callable[[Progress], None] | None = None,
     progress: ProgressCallback | None = None,
@@ -93,6 +97,8 @@ def watch(
             except queue.Empty:
                 pass
             now = time.monotonic()
+            if not pending and now - last_event >= readers_idle:
+                indexer.stop_readers()  # quiet for a while: give their memory back
             # Quiet for `debounce`, or a storm that has gone on for `max_wait`: apply what we have.
             if pending and (now - last_event >= debounce or now - first_event >= max_wait):
                 batch, pending = pending, set()

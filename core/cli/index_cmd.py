@@ -97,7 +97,7 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
         embedded = EmbeddingWorker(indexer.store, embedder).run(on_batch=_embedding_printer())
     status = indexer.store.status()
     vectors = _vectors_json(indexer.store, ctx)
-    indexer.store.close()
+    indexer.close()
     if args.json:
         print_json({**totals, "embedded": embedded, **status_json(status), "vectors": vectors})
     else:
@@ -114,7 +114,7 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
 def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
     indexer = ctx.indexer()
     removed = indexer.remove_folder(args.path)
-    indexer.store.close()
+    indexer.close()
     folder = args.path.expanduser().resolve()
     if args.json:
         print_json({"removed": removed, "path": str(folder)})
@@ -238,5 +238,5 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
     stop.set()
     if embedding.is_alive():
         embedding.join()
-    indexer.store.close()
+    indexer.close()
     return 0

@@ -1,0 +1,25 @@
+"""The `lanterne` and `lanterne-gui` entry points, kept free of imports.
+
+Reader processes (indexer/reader_pool.py) start by importing the module of the script that
+launched the app, as multiprocessing does outside of fork: a launcher that imported the command
+line (the engine, llama.cpp) or the GUI (Qt) at the top would load them into every reader.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+
+
+def main() -> int:
+    multiprocessing.freeze_support()  # a frozen app's readers run as this executable again
+    from lanterne.cli.main import main as cli_main
+
+    return cli_main()
+
+
+def gui() -> int:
+    """`lanterne-gui`: the app with no console window on Windows."""
+    multiprocessing.freeze_support()
+    from lanterne.cli.main import main as cli_main
+
+    return cli_main([])

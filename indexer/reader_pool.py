@@ -1,0 +1,184 @@
+"""Files are read in worker processes: every core extracts, and a hostile file is contained.
+
+A thread stuck in a C parser (a PDF that loops, a zip bomb) can be neither stopped nor bounded,
+a process can: each file gets a time budget after which its reader is killed and replaced, and
+(on POSIX) an address-space limit that turns a runaway allocation into a recorded reason. A
+reader that crashes takes only its current file with it. Readers run at a lower priority so that
+indexing never starves the chat model or the GUI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+
+from lanterne.indexer import language
+from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unreadable, read_file
+from lanterne.translation import _
+
+_NICENESS = 10
+
+
+def available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _limit_resources(memory_limit_mb: int | None) -> None:
+    if hasattr(os, "nice"):
+        os.nice(_NICENESS)
+    if memory_limit_mb is None:
+        return
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process limit without a job object
+        return
+    limit = memory_limit_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _serve(conn: Connection, memory_limit_mb: int | None) -> None:
+    _limit_resources(memory_limit_mb)
+    language.preload()  # already loaded where the fork server preloaded it
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        conn.send(read_file(job))
+
+
+def _context() -> BaseContext:
+    # forkserver: readers fork from a process that imported the extractors once, without the
+    # parent's threads (fork would copy a held lock); spawn where forkserver is missing.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["lanterne.indexer.reader_preload"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+@dataclass
+class _Reader:
+    process: BaseProcess
+    conn: Connection
+    job: ReadJob | None = None
+    started: float = 0.0
+
+
+class ReaderPool:
+    def __init__(
+        self, workers: int, time_limit_s: float = 120.0, memory_limit_mb: int | None = 2048
+    ) -> None:
+        self.workers = max(1, workers)
+        self.time_limit_s = time_limit_s
+        self.memory_limit_mb = memory_limit_mb
+        self._context = _context()
+        self._idle: list[_Reader] = []
+
+    def _start(self) -> _Reader:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=_serve,
+            args=(child, self.memory_limit_mb),
+            name="lanterne-reader",
+            daemon=True,  # never outlives the app, even if close() is never reached
+        )
+        process.start()
+        child.close()
+        return _Reader(process, parent)
+
+    def read(self, jobs: Iterable[ReadJob]) -> Iterator[tuple[ReadJob, ReadOutcome]]:
+        """Each job with its outcome, in the order they finish."""
+        todo = iter(jobs)
+        busy: dict[Connection, _Reader] = {}
+        try:
+            while True:
+                while len(busy) < self.workers and (job := next(todo, None)) is not None:
+                    reader = self._dispatch(job)
+                    busy[reader.conn] = reader
+                if not busy:
+                    return
+                deadline = min(r.started for r in busy.values()) + self.time_limit_s
+                for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
+                    yield self._collect(busy.pop(conn))  # type: ignore[call-overload]
+                now = time.monotonic()
+                for conn, reader in list(busy.items()):
+                    if now - reader.started >= self.time_limit_s:
+                        del busy[conn]
+                        yield self._expire(reader)
+        finally:  # the caller stopped early: readers still on a job are of no further use
+            for reader in busy.values():
+                self._discard(reader)
+
+    def _dispatch(self, job: ReadJob) -> _Reader:
+        reader = self._idle.pop() if self._idle else self._start()
+        try:
+            reader.conn.send(job)
+        except OSError:  # died while idle (killed, out of memory): a new one takes the job
+            self._discard(reader)
+            reader = self._start()
+            reader.conn.send(job)
+        reader.job, reader.started = job, time.monotonic()
+        return reader
+
+    def _collect(self, reader: _Reader) -> tuple[ReadJob, ReadOutcome]:
+        assert reader.job is not None
+        job, reader.job = reader.job, None
+        try:
+            outcome: ReadOutcome = reader.conn.recv()
+        except (EOFError, OSError):
+            outcome = Unreadable(self._crash_reason(reader))
+            self._discard(reader)
+        else:
+            self._idle.append(reader)
+        return job, outcome
+
+    def _expire(self, reader: _Reader) -> tuple[ReadJob, ReadOutcome]:
+        assert reader.job is not None
+        self._discard(reader)
+        reason = _("Reading this file took longer than {seconds} s.").format(
+            seconds=round(self.time_limit_s)
+        )
+        return reader.job, Unreadable(reason)
+
+    def pids(self) -> list[int]:
+        """The idle readers' process ids (for diagnostics)."""
+        return [r.process.pid for r in self._idle if r.process.pid is not None]
+
+    def _crash_reason(self, reader: _Reader) -> str:
+        reader.process.join(timeout=1.0)
+        code = reader.process.exitcode
+        if code is not None and code < 0:
+            return _("The reader stopped on this file (signal {signal}).").format(signal=-code)
+        return _("The reader stopped on this file (exit code {code}).").format(code=code)
+
+    def _discard(self, reader: _Reader) -> None:
+        reader.process.kill()
+        reader.process.join(timeout=5.0)
+        reader.conn.close()
+
+    def close(self) -> None:
+        readers, self._idle = self._idle, []
+        for reader in readers:
+            with contextlib.suppress(OSError):
+                reader.conn.send(None)
+        for reader in readers:
+            reader.process.join(timeout=2.0)
+            if reader.process.is_alive():
+                reader.process.kill()
+                reader.process.join(timeout=2.0)
+            reader.conn.close()
