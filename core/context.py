@@ -22,6 +22,7 @@ class AppContext:
     def __init__(self, settings: Settings | None = None, index_path: Path | None = None) -> None:
         self.settings = settings or Settings()
         self.index_path = index_path or paths.index_db_path()
+        self.conversations_path = paths.conversations_db_path()
 
     def index_options(self) -> IndexOptions:
         return IndexOptions(

@@ -31,5 +31,9 @@ def index_db_path() -> Path:
     return data_dir() / "index.sqlite3"
 
 
+def conversations_db_path() -> Path:
+    return data_dir() / "conversations.sqlite3"
+
+
 def settings_path() -> Path:
     return data_dir() / "settings.json"

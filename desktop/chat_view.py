@@ -13,8 +13,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from lanterne.assistant.answer import Citation
 from lanterne.translation import _
@@ -30,6 +30,7 @@ class Turn:
     citations: list[Citation] = field(default_factory=list)
     status: str = ""  # e.g. "Thinking…" or an error shown in place
     error: bool = False
+    finished: bool = False  # the answer is over (complete, stopped, failed): actions apply
 
 
 def render_answer(text: str, citations: list[Citation], turn_index: int = 0) -> str:
@@ -44,14 +45,35 @@ def render_answer(text: str, citations: list[Citation], turn_index: int = 0) -> 
     return _MARKER.sub(link, body)
 
 
+def source_tip(citation: Citation) -> str:
+    """What hovering a marker shows: where the passage is, and the passage's matched words."""
+    where = [Path(citation.path).name]
+    if citation.page is not None:
+        where.append(_("page {n}").format(n=citation.page))
+    if citation.heading:
+        where.append(citation.heading)
+    return f"<b>{html.escape(' — '.join(where))}</b><br/>{html.escape(citation.snippet)}"
+
+
 class ChatView(QTextBrowser):
     citation_clicked = Signal(int, int)  # turn index, source number
+    copy_requested = Signal(int)  # turn index
+    regenerate_requested = Signal(int)  # turn index (the last one)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setOpenLinks(False)
+        self.setAccessibleName(_("Conversation"))
         self.anchorClicked.connect(self._on_anchor)
+        self.highlighted.connect(self._on_hover)
         self.turns: list[Turn] = []
+        self.busy = False  # an answer is being written: no regenerate meanwhile
+        palette = self.palette()
+        code_background = palette.alternateBase().color().name()
+        self.document().setDefaultStyleSheet(
+            f"pre {{ background-color: {code_background}; }} "
+            f"code {{ background-color: {code_background}; }}"
+        )
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(40)  # coalesce token bursts into one repaint
@@ -64,8 +86,12 @@ class ChatView(QTextBrowser):
         return turn
 
     def clear_turns(self) -> None:
-        self.turns = []
+        self.set_turns([])
+
+    def set_turns(self, turns: list[Turn]) -> None:
+        self.turns = turns
         self.refresh()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
     def schedule_refresh(self) -> None:
         if not self._render_timer.isActive():
@@ -84,7 +110,7 @@ class ChatView(QTextBrowser):
             if turn.status:
                 color = "#b00020" if turn.error else "#777"
                 parts.append(f'<p style="color:{color}"><i>{html.escape(turn.status)}</i></p>')
-            if turn.citations and not turn.status:
+            if turn.citations and (turn.finished or not turn.status):
                 items = "".join(
                     f'<li><a href="source:{index}:{c.n}">[{c.n}] '
                     f"{html.escape(Path(c.path).name)}</a>"
@@ -92,6 +118,12 @@ class ChatView(QTextBrowser):
                     for c in turn.citations
                 )
                 parts.append(f"<p><b>{html.escape(_('Sources'))}</b></p><ul>{items}</ul>")
+            if turn.finished:
+                actions = [f'<a href="action:copy:{index}">{html.escape(_("Copy"))}</a>']
+                if index == len(self.turns) - 1 and not self.busy:
+                    label = html.escape(_("Regenerate"))
+                    actions.append(f'<a href="action:regenerate:{index}">{label}</a>')
+                parts.append(f"<p>{' · '.join(actions)}</p>")
             parts.append("<hr/>")
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
@@ -111,8 +143,18 @@ class ChatView(QTextBrowser):
         if target.startswith("source:"):
             _scheme, turn, n = target.split(":")
             self.citation_clicked.emit(int(turn), int(n))
+        elif target.startswith("action:"):
+            _scheme, action, turn = target.split(":")
+            signal = self.copy_requested if action == "copy" else self.regenerate_requested
+            signal.emit(int(turn))
 
-    def open_source(self, turn_index: int, n: int) -> None:
-        citation = self.citation_path(turn_index, n)
-        if citation is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(citation.path))
+    def _on_hover(self, url: QUrl) -> None:
+        target = url.toString()
+        citation = None
+        if target.startswith("source:"):
+            _scheme, turn, n = target.split(":")
+            citation = self.citation_path(int(turn), int(n))
+        if citation is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(QCursor.pos(), source_tip(citation), self)

@@ -1,11 +1,15 @@
-"""The main window: the conversation, a question box, and the model's status."""
+"""The main window: conversations on the left, the chat in the middle, its sources on the right,
+and the model's and the index's status below."""
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -13,16 +17,22 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from lanterne.assistant.answer import Answer
+from lanterne.assistant.answer import Answer, Citation
 from lanterne.assistant.pipeline import ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
-from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.conversations.store import ConversationStore, Message
+from lanterne.desktop.chat_view import ChatView, Turn, source_tip
+from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.models_dialog import ModelsDialog
+from lanterne.desktop.source_location import default_pdf_viewer, page_command
+from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.workers import AskWorker, BackgroundTask, index_folder_job
 from lanterne.indexer.indexing import Progress
 from lanterne.model_library import ModelLibrary
@@ -47,19 +57,94 @@ class QuestionBox(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+TITLE_CHARS = 60
+SAVE_EVERY_MS = 1000  # a streaming answer is saved this often: a crash loses at most this much
+
+
+def conversation_title(question: str) -> str:
+    """A new conversation's name: its first question, on one line, cut at a word."""
+    line = " ".join(question.split())
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line.rfind(" ", 0, TITLE_CHARS)
+    return line[: cut if cut > TITLE_CHARS // 2 else TITLE_CHARS].rstrip(" ,;:") + "…"
+
+
+@dataclass
+class _Conversation:
+    """The conversation on screen. `id` is written by the store thread's first job for it, and
+    read only by later jobs on that thread (they run in order), never by the GUI thread."""
+
+    id: int | None = None
+
+
+@dataclass
+class _SavedAnswer:
+    conversation: _Conversation
+    message_id: int | None = None  # set by the store thread, read by its later jobs
+    saved_text: str = ""  # what the last save wrote (GUI thread)
+
+
+def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastTurn]]:
+    """A saved conversation as the chat shows it, and as history for its next question."""
+    turns: list[Turn] = []
+    history: list[PastTurn] = []
+    for message in messages:
+        if message.role == "user":
+            turns.append(Turn(question=message.text, finished=True))
+            continue
+        if not turns:
+            continue
+        turn = turns[-1]
+        turn.answer = message.text
+        turn.citations = [Citation.from_record(r) for r in message.sources]
+        if message.status == "stopped":
+            turn.status = _("Stopped.")
+        elif message.status in ("interrupted", "streaming"):
+            turn.status = _("Interrupted: Lanterne closed before this answer was finished.")
+        elif message.status == "error":
+            turn.status = str(message.details.get("error") or _("This answer failed."))
+            turn.error = True
+        if turn.answer and message.status != "error":
+            sources = tuple(c.as_source() for c in turn.citations)
+            history.append(PastTurn(turn.question, turn.answer, sources))
+    return turns, history
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Lanterne")
-        self.resize(900, 680)
+        self.resize(1180, 720)
         self._tasks: list[BackgroundTask] = []
         self._turn: Turn | None = None
+        self._saved: _SavedAnswer | None = None
         self._history: list[PastTurn] = []  # this conversation's answered turns
+        self._conversation = _Conversation()
+        self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
         self.models_dialog: ModelsDialog | None = None
 
+        self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
+        self.store.failed.connect(self._on_store_failed)
+        self.conversations = ConversationList()
+        self.conversations.new_requested.connect(self.new_conversation)
+        self.conversations.selected.connect(self.open_conversation)
+        self.conversations.rename_requested.connect(self.rename_conversation)
+        self.conversations.delete_requested.connect(self.delete_conversation)
+        self.conversations.search_changed.connect(self._refresh_conversations)
+
         self.chat = ChatView()
-        self.chat.citation_clicked.connect(self.chat.open_source)
+        self.chat.citation_clicked.connect(self.open_citation)
+        self.chat.copy_requested.connect(self.copy_answer)
+        self.chat.regenerate_requested.connect(self.regenerate)
+        self.sources = QTextBrowser()
+        self.sources.setOpenLinks(False)
+        self.sources.setAccessibleName(_("Sources"))
+        self.sources.anchorClicked.connect(self._on_source_link)
+        self._save_timer = QTimer(self)
+        self._save_timer.setInterval(SAVE_EVERY_MS)
+        self._save_timer.timeout.connect(self._save_partial)
         self.question = QuestionBox(self)
         self.ask_button = QPushButton(_("Ask"))
         self.ask_button.clicked.connect(self.ask)
@@ -74,11 +159,18 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.stop_button)
         row.addLayout(buttons)
         layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.chat, 1)
         layout.addLayout(row)
-        central = QWidget()
-        central.setLayout(layout)
-        self.setCentralWidget(central)
+        middle = QWidget()
+        middle.setLayout(layout)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.conversations)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.sources)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([240, 640, 300])
+        self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel()
         self.speed_label = QLabel()
@@ -96,6 +188,9 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self._show_model_setting()
         self._refresh_index_label()
+        self._show_sources(None)
+        self.store.submit(lambda store: store.recover_interrupted())
+        self._refresh_conversations()
         self.question.setFocus()  # the window opens ready to type a question
 
     # Menu ---------------------------------------------------------------------------------
@@ -206,19 +301,209 @@ class MainWindow(QMainWindow):
         if not question or self.worker.is_running():
             return
         self.question.clear()
-        self._turn = self.chat.add_turn(question)
+        conversation = self._conversation
+        saved = _SavedAnswer(conversation)
+        title = conversation_title(question)
+
+        def save_question(store: ConversationStore) -> int:
+            if conversation.id is None:
+                conversation.id = store.create(title)
+            store.add_message(conversation.id, "user", question)
+            saved.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+            return conversation.id
+
+        self.store.submit(save_question, self._on_question_saved)
+        self._start(self.chat.add_turn(question), saved, self._history)
+
+    def regenerate(self, turn_index: int) -> None:
+        """Ask the last question again, in place of its answer."""
+        if self.worker.is_running() or turn_index != len(self.chat.turns) - 1:
+            return
+        turn = self.chat.turns[turn_index]
+        if self._history and self._history[-1].question == turn.question:
+            self._history = self._history[:-1]
+        conversation = self._conversation
+        saved = _SavedAnswer(conversation)
+
+        def replace_answer(store: ConversationStore) -> None:
+            if conversation.id is None:
+                return
+            last = store.messages(conversation.id)[-1:]
+            if last and last[0].role == "assistant":
+                saved.message_id = last[0].id
+                store.update_message(last[0].id, text="", status="streaming", sources=[])
+            else:
+                saved.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+
+        self.store.submit(replace_answer)
+        turn.answer, turn.citations, turn.error, turn.finished = "", [], False, False
+        turn.status = _("Thinking…")
+        self._start(turn, saved, self._history)
+
+    def _start(self, turn: Turn, saved: _SavedAnswer, history: list[PastTurn]) -> None:
+        self._turn, self._saved = turn, saved
+        self.chat.busy = True
+        self.chat.refresh()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.worker.start(question, history=self._history)
+        self._save_timer.start()
+        self.worker.start(turn.question, history=history)
+
+    def _on_question_saved(self, conversation_id: int) -> None:
+        self._shown_id = conversation_id
+        self._refresh_conversations()
+
+    def _save_partial(self) -> None:
+        saved, turn = self._saved, self._turn
+        if saved is None or turn is None or turn.answer == saved.saved_text:
+            return
+        saved.saved_text = text = turn.answer
+
+        def save(store: ConversationStore) -> None:
+            if saved.message_id is not None:
+                store.update_message(saved.message_id, text=text)
+
+        self.store.submit(save)
+
+    def _save_final(self, text: str, status: Any, answer: Answer | None, error: str = "") -> None:
+        saved = self._saved
+        if saved is None:
+            return
+        sources = [c.to_record() for c in answer.citations] if answer else []
+        details: dict[str, Any] = {"error": error} if error else {}
+        if answer is not None:
+            details = {
+                "language": answer.language,
+                "model": answer.engine.name,
+                "tokens": answer.timings.predicted_tokens,
+                "tokens_per_second": round(answer.timings.tokens_per_second, 2),
+            }
+
+        def save(store: ConversationStore) -> None:
+            if saved.message_id is not None:
+                store.update_message(
+                    saved.message_id, text=text, status=status, sources=sources, details=details
+                )
+
+        self.store.submit(save, lambda _r: self._refresh_conversations())
 
     def new_conversation(self) -> None:
         """Start afresh: the model no longer sees the earlier questions and answers."""
         if self.worker.is_running():
             return
+        self._conversation = _Conversation()
+        self._shown_id = None
         self._history = []
         self._turn = None
         self.chat.clear_turns()
+        self._show_sources(None)
+        self.conversations.list.clearSelection()
         self.question.setFocus()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if self.worker.is_running() or conversation_id == self._shown_id:
+            return
+
+        def load(store: ConversationStore) -> list[Message]:
+            return store.messages(conversation_id)
+
+        def show(messages: list[Message]) -> None:
+            turns, history = turns_from_messages(messages)
+            conversation = _Conversation(conversation_id)
+            self._conversation, self._shown_id, self._history = (
+                conversation,
+                conversation_id,
+                history,
+            )
+            self.chat.set_turns(turns)
+            self._show_sources(turns[-1] if turns else None)
+
+        self.store.submit(load, show)
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.store.submit(lambda store: store.rename(conversation_id, title))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        if conversation_id == self._shown_id:
+            if self.worker.is_running():
+                return
+            self.new_conversation()
+        self.store.submit(
+            lambda store: store.delete(conversation_id), lambda _r: self._refresh_conversations()
+        )
+
+    def _refresh_conversations(self, _text: str | None = None) -> None:
+        query = self.conversations.search.text().strip()
+        if query:
+            self.store.submit(
+                lambda store: store.search(query),
+                lambda hits: self.conversations.show_hits(hits, self._shown_id),
+            )
+        else:
+            self.store.submit(
+                lambda store: store.conversations(),
+                lambda found: self.conversations.show_conversations(found, self._shown_id),
+            )
+
+    def _on_store_failed(self, message: str) -> None:
+        self.statusBar().showMessage(
+            _("Conversations could not be saved: {error}").format(error=message), 10000
+        )
+
+    # Sources ------------------------------------------------------------------------------
+
+    def _show_sources(self, turn: Turn | None) -> None:
+        """The sources panel: what was retrieved for the answer, each a click from its file."""
+        title = f"<h3>{html.escape(_('Sources'))}</h3>"
+        if turn is None or not turn.citations:
+            hint = _("The passages an answer draws on are listed here.")
+            self.sources.setHtml(f"{title}<p style='color:#777'>{html.escape(hint)}</p>")
+            return
+        index = self.chat.turns.index(turn) if turn in self.chat.turns else 0
+        items = "".join(
+            f'<p><a href="source:{index}:{c.n}">[{c.n}]</a> {source_tip(c)}</p>'
+            for c in turn.citations
+        )
+        self.sources.setHtml(title + items)
+
+    def _on_source_link(self, url: QUrl) -> None:
+        _scheme, turn, n = url.toString().split(":")
+        self.open_citation(int(turn), int(n))
+
+    def open_citation(self, turn_index: int, n: int) -> None:
+        """Open the cited file, at the cited page where its viewer can be told (looked up on a
+        worker thread: it asks the system for the default PDF viewer)."""
+        citation = self.chat.citation_path(turn_index, n)
+        if citation is None:
+            return
+        path, page = Path(citation.path), citation.page
+        task = BackgroundTask()
+        self._tasks.append(task)
+
+        def lookup(_report: object) -> list[str] | None:
+            return page_command(path, page, default_pdf_viewer()) if page else None
+
+        def launch(command: object) -> None:
+            self._tasks.remove(task)
+            if isinstance(command, list) and QProcess.startDetached(command[0], command[1:])[0]:
+                return
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if page:
+                self.statusBar().showMessage(
+                    _("Opened {name}: the passage is on page {page}.").format(
+                        name=path.name, page=page
+                    ),
+                    10000,
+                )
+
+        task.succeeded.connect(launch)
+        task.failed.connect(lambda _m: launch(None))
+        task.run(lookup)
+
+    def copy_answer(self, turn_index: int) -> None:
+        if 0 <= turn_index < len(self.chat.turns):
+            QGuiApplication.clipboard().setText(self.chat.turns[turn_index].answer)
+            self.statusBar().showMessage(_("Answer copied."), 3000)
 
     def stop(self) -> None:
         self.worker.stop()
@@ -234,6 +519,7 @@ class MainWindow(QMainWindow):
             self._turn.citations = list(citations)  # type: ignore[arg-type]
             self._turn.status = _("Writing…")
             self.chat.schedule_refresh()
+            self._show_sources(self._turn)
 
     def _on_token(self, text: str) -> None:
         if self._turn is not None:
@@ -248,7 +534,8 @@ class MainWindow(QMainWindow):
             self._turn.answer = answer.text
             self._turn.citations = answer.citations
             self._turn.status = _("Stopped.") if answer.stopped else ""
-            self.chat.refresh()
+            self._show_sources(self._turn)
+        self._save_final(answer.text, "stopped" if answer.stopped else "complete", answer)
         t = answer.timings
         self.speed_label.setText(
             _("Last answer: {tokens} tokens at {speed:.1f} tokens/s").format(
@@ -258,14 +545,22 @@ class MainWindow(QMainWindow):
         self._done()
 
     def _on_failed(self, message: str) -> None:
+        text = ""
         if self._turn is not None:
+            text = self._turn.answer
             self._turn.status = message
             self._turn.error = True
-            self.chat.refresh()
+        self._save_final(text, "error", None, error=message)
         self._done()
 
     def _done(self) -> None:
+        self._save_timer.stop()
+        if self._turn is not None:
+            self._turn.finished = True
         self._turn = None
+        self._saved = None
+        self.chat.busy = False
+        self.chat.refresh()
         self.ask_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
@@ -274,4 +569,5 @@ class MainWindow(QMainWindow):
             self.models_dialog.close()  # stops a download; it resumes next time
         self.worker.stop()
         self.worker.wait(10)
+        self.store.close()  # what is queued (the answer so far) is written first
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""Named schema migrations for the index database, applied once each and recorded.
+"""The index database's schema migrations (run by lanterne.database).
 
 Append new migrations at the end; never edit one that has shipped. `tests/test_index_schema.py`
 pins the resulting schema.
@@ -6,21 +6,13 @@ pins the resulting schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 import sqlite_utils
 
+from lanterne.database import Migrations
 from lanterne.indexer.stemming import stem_text
 
-Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS_TABLE = "_lanterne_migrations"
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
+MIGRATIONS = Migrations()
+migration = MIGRATIONS.add
 
 
 @migration
@@ -123,28 +115,3 @@ def m003_vectors(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN "
         "UPDATE vector_changes SET deleted = deleted + 1 WHERE id = 1; END"
     )
-
-
-def applied(db: sqlite_utils.Database) -> set[str]:
-    if MIGRATIONS_TABLE not in db.table_names():
-        return set()
-    return {row["name"] for row in db[MIGRATIONS_TABLE].rows}
-
-
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations, each in its own transaction; returns the names applied."""
-    db[MIGRATIONS_TABLE].create(  # type: ignore[union-attr]
-        {"name": str, "applied_at": str}, pk="name", if_not_exists=True
-    )
-    done = applied(db)
-    newly: list[str] = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        with db.conn:
-            fn(db)
-            db[MIGRATIONS_TABLE].insert(  # type: ignore[union-attr]
-                {"name": name, "applied_at": datetime.now(UTC).isoformat()}
-            )
-        newly.append(name)
-    return newly

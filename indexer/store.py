@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-from filelock import FileLock
-
+from lanterne.database import open_database
 from lanterne.indexer.chunker import Chunk
-from lanterne.indexer.migrations import MIGRATIONS, applied, migrate
+from lanterne.indexer.migrations import MIGRATIONS
 from lanterne.indexer.stemming import stem_text
 
 
@@ -74,22 +72,8 @@ class IndexStore:
     """One connection to the index; open one per thread."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite_utils.Database(path)
-        self.db.execute("PRAGMA busy_timeout = 10000")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        # In WAL mode NORMAL never corrupts the database and survives an application crash; only
-        # a power cut can lose the last transactions, which the next scan then redoes. FULL would
-        # wait for the disk at every file indexed.
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        if self.db.journal_mode != "wal" or {name for name, _fn in MIGRATIONS} - applied(self.db):
-            # Two connections opening a new index at once (the GUI's status and its indexer, or
-            # the GUI and `lanterne index watch`) must neither both run a migration nor race to
-            # switch the journal to WAL (that switch needs the database to itself).
-            with FileLock(str(path) + ".migrate.lock", timeout=60):
-                self.db.enable_wal()
-                migrate(self.db)
+        self.db = open_database(path, MIGRATIONS)
 
     def close(self) -> None:
         self.db.close()

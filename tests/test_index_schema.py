@@ -7,7 +7,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from lanterne.indexer.migrations import MIGRATIONS, MIGRATIONS_TABLE, applied, migrate
+from lanterne.database import MIGRATIONS_TABLE, applied
+from lanterne.indexer.migrations import MIGRATIONS
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
 
@@ -30,8 +31,8 @@ def test_migrations_are_named_recorded_and_applied_once(tmp_path: Path) -> None:
     db = sqlite_utils.Database(tmp_path / "m.sqlite3")
     names = [name for name, _fn in MIGRATIONS]
     assert len(names) == len(set(names))
-    assert migrate(db) == names
-    assert migrate(db) == []
+    assert MIGRATIONS.migrate(db) == names
+    assert MIGRATIONS.migrate(db) == []
     assert applied(db) == set(names)
     assert db[MIGRATIONS_TABLE].count == len(names)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from lanterne.assistant.engine_info import EngineInfo
 from lanterne.assistant.prompt import PastTurn, Source
@@ -47,6 +48,39 @@ class Citation:
     def as_source(self) -> Source:
         """The passage as the prompt shows it to the model."""
         return Source(self.n, self.path, self.heading, self.page, self.text)
+
+    def to_record(self) -> dict[str, Any]:
+        """All of the source, to show it and give it to the model again from saved history."""
+        s = self.source
+        return {
+            "n": self.n,
+            "chunk_id": s.chunk_id,
+            "path": s.path,
+            "page": s.page,
+            "line": s.line,
+            "heading": s.heading,
+            "snippet": s.snippet,
+            "highlights": [list(span) for span in s.highlights],
+            "text": s.text,
+            "score": s.score,
+            "lang": s.lang,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Citation:
+        source = SearchResult(
+            chunk_id=int(record["chunk_id"]),
+            path=str(record["path"]),
+            page=record.get("page"),
+            line=record.get("line"),
+            heading=str(record.get("heading") or ""),
+            snippet=str(record.get("snippet") or ""),
+            highlights=tuple((int(a), int(b)) for a, b in record.get("highlights") or ()),
+            text=str(record.get("text") or ""),
+            score=float(record.get("score") or 0.0),
+            lang=str(record.get("lang") or "other"),
+        )
+        return cls(int(record["n"]), source)
 
     def to_json(self, cited: bool) -> dict[str, object]:
         return {

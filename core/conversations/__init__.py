@@ -1,0 +1,1 @@
+"""Conversations: questions and answers with their sources, kept in their own SQLite database."""

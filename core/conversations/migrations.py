@@ -1,0 +1,46 @@
+"""The conversations database's schema migrations (run by lanterne.database).
+
+Append new migrations at the end; never edit one that has shipped.
+`tests/test_conversation_store.py` pins the resulting schema.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from lanterne.database import Migrations
+
+MIGRATIONS = Migrations()
+
+
+@MIGRATIONS.add
+def m001_conversations(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE TABLE conversations ("
+        "id INTEGER PRIMARY KEY, "
+        "title TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX conversations_updated ON conversations (updated_at)")
+    # status: 'complete'; for answers also 'streaming' (being written), 'stopped' (by the user),
+    # 'interrupted' (the app ended mid-answer: the text so far is kept) or 'error' (the text is
+    # the error shown). sources and details are JSON.
+    db.execute(
+        "CREATE TABLE messages ("
+        "id INTEGER PRIMARY KEY, "
+        "conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE, "
+        "role TEXT NOT NULL CHECK (role IN ('user', 'assistant')), "
+        "text TEXT NOT NULL, "
+        "status TEXT NOT NULL, "
+        "sources TEXT NOT NULL DEFAULT '[]', "
+        "details TEXT NOT NULL DEFAULT '{}', "
+        "created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX messages_conversation ON messages (conversation_id, id)")
+    db["messages"].enable_fts(  # type: ignore[union-attr]
+        ["text"],
+        fts_version="FTS5",
+        tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )

@@ -1,0 +1,74 @@
+"""The conversations database, used from one thread of its own so the GUI never waits on disk.
+
+Jobs run one at a time in the order they were submitted (a conversation is created before its
+first message is written); a job's result comes back to the GUI thread through a signal.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from PySide6.QtCore import QObject, Signal
+
+from lanterne.conversations.store import ConversationStore
+
+T = TypeVar("T")
+Job = Callable[[ConversationStore], Any]
+_STOP = object()
+
+
+class StoreThread(QObject):
+    _delivered = Signal(object, object)  # callback, result
+    failed = Signal(str)  # a job's error, to be shown (the job's data is not lost: nothing ran)
+
+    def __init__(self, open_store: Callable[[], ConversationStore]) -> None:
+        super().__init__()
+        self._jobs: queue.Queue[object] = queue.Queue()
+        self._delivered.connect(lambda then, result: then(result))
+        self._pending = 0
+        self._settled = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._run, args=(open_store,), name="lanterne-conversations", daemon=True
+        )
+        self._thread.start()
+
+    def submit(
+        self, job: Callable[[ConversationStore], T], then: Callable[[T], None] | None = None
+    ) -> None:
+        with self._settled:
+            self._pending += 1
+        self._jobs.put((job, then))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Every job submitted so far has run (tests; the app's shutdown)."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Run what is queued, then stop."""
+        self._jobs.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self, open_store: Callable[[], ConversationStore]) -> None:
+        store = open_store()
+        try:
+            while True:
+                item = self._jobs.get()
+                if item is _STOP:
+                    return
+                job, then = cast(tuple[Job, Callable[[Any], None] | None], item)
+                try:
+                    result = job(store)
+                except Exception as exc:  # shown by the window; the thread goes on
+                    self.failed.emit(f"{type(exc).__name__}: {exc}")
+                else:
+                    if then is not None:
+                        self._delivered.emit(then, result)
+                with self._settled:
+                    self._pending -= 1
+                    self._settled.notify_all()
+        finally:
+            store.close()

@@ -1,0 +1,249 @@
+"""Conversations in the window: saved as they stream, listed, searched, renamed, deleted, reopened
+after a restart or a crash; each answer's sources one click from the file, at its page."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QProcess, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit
+from pytestqt.qtbot import QtBot
+
+from lanterne.context import AppContext
+from lanterne.conversations.store import ConversationStore
+from lanterne.desktop import main_window as main_window_module
+from lanterne.desktop.main_window import MainWindow, conversation_title
+from lanterne.desktop.source_location import page_command
+from lanterne.settings import Settings
+
+pytestmark = pytest.mark.gui
+
+SOURCE = {
+    "n": 1,
+    "chunk_id": 3,
+    "path": "/docs/rapport.pdf",
+    "page": 4,
+    "line": None,
+    "heading": "Budget",
+    "snippet": "les dépenses ont baissé",
+    "highlights": [],
+    "text": "Les dépenses ont baissé de 4 %.",
+    "score": 2.0,
+    "lang": "fr",
+}
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[list[MainWindow]]:
+    """Opens windows on the same data directory, as restarts of the app; closes them all."""
+    windows: list[MainWindow] = []
+    yield windows
+    for window in windows:
+        window.close()
+        window.ctx.close()
+
+
+def start(qtbot: QtBot, windows: list[MainWindow]) -> MainWindow:
+    window = MainWindow(AppContext(Settings()))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    windows.append(window)
+    return window
+
+
+def titles(window: MainWindow) -> list[str]:
+    items = window.conversations.list
+    return [items.item(i).text() for i in range(items.count())]
+
+
+def saved_conversation(title: str, status: str = "complete") -> int:
+    store = ConversationStore(AppContext(Settings()).conversations_path)
+    cid = store.create(title)
+    store.add_message(cid, "user", "Les dépenses ont-elles baissé ?")
+    store.add_message(cid, "assistant", "Oui, de 4 % [1].", status, [SOURCE])  # type: ignore[arg-type]
+    store.close()
+    return cid
+
+
+def test_titles_are_the_first_question_on_one_line() -> None:
+    assert conversation_title("Combien  de\ntemps ?") == "Combien de temps ?"
+    long = (
+        "Comment configurer la sauvegarde nocturne des serveurs de fichiers du service comptable ?"
+    )
+    title = conversation_title(long)
+    assert len(title) <= 61 and title.endswith("…") and long.startswith(title[:-1])
+
+
+def test_a_question_is_saved_and_the_list_survives_a_restart(
+    qtbot: QtBot, open_window: list[MainWindow]
+) -> None:
+    window = start(qtbot, open_window)
+    window.question.setPlainText("Une question sans modèle ?")
+    with qtbot.waitSignal(window.worker.failed, timeout=30000):
+        window.ask()
+    qtbot.waitUntil(lambda: titles(window) == ["Une question sans modèle ?"], timeout=5000)
+    window.close()
+    again = start(qtbot, open_window)
+    qtbot.waitUntil(lambda: titles(again) == ["Une question sans modèle ?"], timeout=5000)
+    again.conversations.list.setCurrentRow(0)
+    again.conversations.selected.emit(again.conversations.current_id())
+    qtbot.waitUntil(lambda: len(again.chat.turns) == 1, timeout=5000)
+    turn = again.chat.turns[0]
+    assert turn.question == "Une question sans modèle ?"
+    assert turn.error and "No model is configured" in turn.status
+
+
+def test_an_answer_cut_by_a_crash_reopens_marked(
+    qtbot: QtBot, open_window: list[MainWindow]
+) -> None:
+    cid = saved_conversation("Coupée", status="streaming")  # as left by a kill -9
+    window = start(qtbot, open_window)
+    qtbot.waitUntil(lambda: titles(window) == ["Coupée"], timeout=5000)
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
+    assert "Interrupted" in window.chat.toPlainText()
+    assert "Oui, de 4 %" in window.chat.toPlainText()  # the text so far is kept
+    window.store.wait_idle(5)
+    store = ConversationStore(window.ctx.conversations_path)
+    assert store.messages(cid)[1].status == "interrupted"
+    store.close()
+    # It carries on as history: a follow-up would see it.
+    assert window._history[0].answer == "Oui, de 4 % [1]."
+
+
+def test_rename_search_and_delete(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+    budget = saved_conversation("Budget")
+    saved_conversation("Autre chose")
+    window = start(qtbot, open_window)
+    qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5000)
+    window.rename_conversation(budget, "Budget 2025")
+    window.conversations.search.setText("depenses")  # accents folded, debounced
+    qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5000)
+    window.conversations.search.setText("Budget 2025 zzz")
+    qtbot.waitUntil(lambda: titles(window) == [], timeout=5000)
+    window.conversations.search.clear()
+    qtbot.waitUntil(lambda: "Budget 2025" in titles(window), timeout=5000)
+    window.open_conversation(budget)
+    qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
+    window.delete_conversation(budget)
+    qtbot.waitUntil(lambda: titles(window) == ["Autre chose"], timeout=5000)
+    assert window.chat.turns == []  # the open conversation went with it
+
+
+def test_rename_in_place_with_f2(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+    cid = saved_conversation("Ancien nom")
+    window = start(qtbot, open_window)
+    qtbot.waitUntil(lambda: titles(window) == ["Ancien nom"], timeout=5000)
+    window.conversations.list.setFocus()
+    window.conversations.list.setCurrentRow(0)
+    QTest.keyClick(window.conversations.list, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)  # the list's own editor, in place
+    editor.selectAll()
+    QTest.keyClicks(editor, "Nouveau nom")
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    window.store.wait_idle(5)
+    qtbot.waitUntil(lambda: titles(window) == ["Nouveau nom"], timeout=5000)
+    store = ConversationStore(window.ctx.conversations_path)
+    assert store.conversation(cid).title == "Nouveau nom"  # type: ignore[union-attr]
+    store.close()
+
+
+def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
+    qtbot: QtBot, open_window: list[MainWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    evince = bin_dir / "evince"
+    evince.write_text("#!/bin/sh\nexit 0\n")
+    evince.chmod(evince.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(main_window_module, "default_pdf_viewer", lambda: "org.gnome.evince")
+    launched: list[tuple[str, list[str]]] = []
+
+    def start_detached(program: str, args: list[str]) -> tuple[bool, int]:
+        launched.append((program, args))
+        return True, 1
+
+    monkeypatch.setattr(QProcess, "startDetached", start_detached)
+    cid = saved_conversation("Budget")
+    window = start(qtbot, open_window)
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
+    assert "rapport.pdf" in window.sources.toPlainText()
+    assert "les dépenses ont baissé" in window.sources.toPlainText()
+    window.chat.citation_clicked.emit(0, 1)
+    qtbot.waitUntil(lambda: bool(launched), timeout=5000)
+    program, args = launched[0]
+    assert program == str(evince) and args == ["--page-label=4", "/docs/rapport.pdf"]
+
+
+def test_page_arguments_of_known_viewers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("okular", "zathura"):
+        exe = bin_dir / name
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    pdf = Path("/d/a.pdf")
+    assert page_command(pdf, 2, "org.kde.okular") == [
+        str(bin_dir / "okular"),
+        "--page",
+        "2",
+        str(pdf),
+    ]
+    assert page_command(pdf, 2, "org.pwmt.zathura") == [
+        str(bin_dir / "zathura"),
+        "--page=2",
+        str(pdf),
+    ]
+    assert page_command(pdf, 2, "org.gnome.evince") is None  # not installed here
+    assert page_command(pdf, 2, "some-unknown-viewer") is None
+    assert page_command(Path("/d/a.docx"), 2, "org.kde.okular") is None
+
+
+def test_copy_puts_the_answer_on_the_clipboard(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+    cid = saved_conversation("Budget")
+    window = start(qtbot, open_window)
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
+    assert "Copy" in window.chat.toPlainText() and "Regenerate" in window.chat.toPlainText()
+    window.chat.copy_requested.emit(0)
+    assert QGuiApplication.clipboard().text() == "Oui, de 4 % [1]."
+
+
+@pytest.mark.model
+def test_answers_are_saved_as_they_stream_and_regenerate_replaces_the_last(
+    qtbot: QtBot, open_window: list[MainWindow], tiny_moe_model: Path
+) -> None:
+    window = start(qtbot, open_window)
+    window.ctx.settings.set("model.max_answer_tokens", 8)
+    window.set_model_path(tiny_moe_model)
+    window.question.setPlainText("Première question ?")
+    with qtbot.waitSignal(window.worker.finished, timeout=60000):
+        window.ask()
+    window.store.wait_idle(5)
+    store = ConversationStore(window.ctx.conversations_path)
+    (conversation,) = store.conversations()
+    messages = store.messages(conversation.id)
+    assert [(m.role, m.status) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert messages[1].text == window.chat.turns[0].answer
+    assert messages[1].details["tokens"] > 0
+    with qtbot.waitSignal(window.worker.finished, timeout=60000):
+        window.chat.regenerate_requested.emit(0)
+    window.store.wait_idle(5)
+    again = store.messages(conversation.id)
+    assert [m.role for m in again] == ["user", "assistant"]  # replaced, not added
+    assert again[1].status == "complete" and again[1].text == window.chat.turns[0].answer
+    store.close()
