@@ -30,10 +30,12 @@ from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
 from lanterne.desktop.chat_view import ChatView, Turn, source_tip
 from lanterne.desktop.conversation_list import ConversationList
+from lanterne.desktop.indexing_bridge import IndexingBridge
+from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.source_location import default_pdf_viewer, page_command
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.desktop.workers import AskWorker, BackgroundTask, index_folder_job
+from lanterne.desktop.workers import AskWorker, BackgroundTask
 from lanterne.indexer.indexing import Progress
 from lanterne.model_library import ModelLibrary
 from lanterne.translation import _
@@ -124,6 +126,13 @@ class MainWindow(QMainWindow):
         self._conversation = _Conversation()
         self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
         self.models_dialog: ModelsDialog | None = None
+        self.knowledge: KnowledgePanel | None = None
+        self.indexing = IndexingBridge(ctx, self)
+        self.indexing.progress.connect(self._on_index_progress)
+        self.indexing.ready.connect(lambda _p: self._refresh_index_label())
+        self.indexing.batch.connect(lambda _n: self._refresh_index_label())
+        self.indexing.folders_changed.connect(self._refresh_index_label)
+        self.indexing.error.connect(lambda message: self.statusBar().showMessage(message, 10000))
 
         self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
         self.store.failed.connect(self._on_store_failed)
@@ -208,10 +217,13 @@ class MainWindow(QMainWindow):
         choose.triggered.connect(self.choose_model)
         add = QAction(_("&Add folder…"), self)
         add.triggered.connect(self.choose_folder)
+        knowledge = QAction(_("&Knowledge…"), self)
+        knowledge.setShortcut(QKeySequence("Ctrl+Shift+K"))
+        knowledge.triggered.connect(self.open_knowledge)
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (models, choose, add):
+        for action in (models, choose, add, knowledge):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(quit_action)
@@ -242,24 +254,21 @@ class MainWindow(QMainWindow):
         if folder:
             self.add_folder(Path(folder))
 
-    def add_folder(self, folder: Path) -> BackgroundTask:
-        task = BackgroundTask()
-        self._tasks.append(task)
-        task.progress.connect(self._on_index_progress)
-        task.succeeded.connect(lambda _p: self._finish_task(task))
-        task.failed.connect(lambda message: self._finish_task(task, message))
-        task.run(index_folder_job(self.ctx, folder))
-        return task
+    def add_folder(self, folder: Path) -> None:
+        """Watch the folder: indexed now, then kept up to date (on the index service's thread)."""
+        self.indexing.add_folder(folder)
 
-    def _finish_task(self, task: BackgroundTask, error: str | None = None) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
-        if error:
-            self.index_label.setText(error)
-        else:
-            self._refresh_index_label()
+    def open_knowledge(self) -> KnowledgePanel:
+        if self.knowledge is None:
+            self.knowledge = KnowledgePanel(self.ctx, self.indexing, self)
+        self.knowledge.show()
+        self.knowledge.raise_()
+        return self.knowledge
 
     def _on_index_progress(self, p: Progress) -> None:
+        if p.done >= p.total:
+            self._refresh_index_label()
+            return
         self.index_label.setText(
             _("Indexing {done}/{total} {name}").format(
                 done=p.done, total=p.total, name=p.current.name if p.current else ""
@@ -567,7 +576,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.models_dialog is not None:
             self.models_dialog.close()  # stops a download; it resumes next time
+        if self.knowledge is not None:
+            self.knowledge.close()
         self.worker.stop()
         self.worker.wait(10)
+        self.indexing.stop()
         self.store.close()  # what is queued (the answer so far) is written first
         super().closeEvent(event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -12,7 +11,6 @@ from PySide6.QtCore import QObject, Signal
 from lanterne.assistant.pipeline import Finished, ModelReady, Retrieved, Token
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
-from lanterne.indexer.indexing import Progress
 
 
 class AskWorker(QObject):
@@ -90,14 +88,3 @@ class BackgroundTask(QObject):
                 self.failed.emit(str(exc))
 
         threading.Thread(target=target, name="lanterne-task", daemon=True).start()
-
-
-def index_folder_job(ctx: AppContext, folder: Path) -> Callable[[Callable[[Any], None]], Progress]:
-    def job(report: Callable[[Any], None]) -> Progress:
-        indexer = ctx.indexer()  # its own connection, on the task's thread
-        try:
-            return indexer.add_folder(folder, report)
-        finally:
-            indexer.close()
-
-    return job

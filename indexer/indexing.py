@@ -7,6 +7,7 @@ A file that cannot be read gets its reason recorded and the rest continues.
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unchanged, Unreadable
 from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
 from lanterne.indexer.language import Language
+from lanterne.indexer.pause_gate import PauseGate
 from lanterne.indexer.reader_pool import ReaderPool, available_cores
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore
@@ -56,6 +58,8 @@ class Indexer:
         self.store = store
         self.options = options or IndexOptions()
         self._pool: ReaderPool | None = None
+        self.gate = PauseGate()  # paused: the next file waits (the one being written finishes)
+        self.stop = threading.Event()  # set: a paused indexer gives up waiting
 
     def close(self) -> None:
         self.stop_readers()
@@ -86,6 +90,13 @@ class Indexer:
         if not os.access(folder, os.R_OK | os.X_OK):
             raise FolderError(_("Folder cannot be read: {path}").format(path=folder))
         self.store.add_folder(folder)
+        return self.sync_folder(folder, progress)
+
+    def reindex_folder(self, folder: Path, progress: ProgressCallback | None = None) -> Progress:
+        """Read every file of the folder again, changed or not (after an extractor update, or
+        to retry files that failed)."""
+        folder = folder.expanduser().resolve()
+        self.store.forget_contents(folder)
         return self.sync_folder(folder, progress)
 
     def remove_folder(self, folder: Path) -> bool:
@@ -203,6 +214,7 @@ class Indexer:
             jobs.append(ReadJob(path, known, self.options.chunk_chars, self.options.chunk_overlap))
         for job, outcome in self._readers().read(jobs):
             yield job.path, self._write(folder_id, job.path, stats[job.path], outcome)
+            self.gate.wait(self.stop)
 
     def _write(self, folder_id: int, path: Path, st: os.stat_result, outcome: ReadOutcome) -> str:
         size, mtime_ns = st.st_size, st.st_mtime_ns

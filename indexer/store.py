@@ -123,6 +123,16 @@ class IndexStore:
         ).fetchone()
         return DocumentState(*row) if row else None
 
+    def forget_contents(self, folder: Path) -> None:
+        """Make the next scan read every file of the folder again; its passages stay
+        searchable until each file is rewritten."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE documents SET status = 'pending', sha256 = NULL "
+                "WHERE folder_id = (SELECT id FROM folders WHERE path = ?)",
+                [str(folder)],
+            )
+
     def mark_pending(self, folder_id: int, paths: list[Path]) -> None:
         """Record files found but not yet indexed, so a crash or restart resumes with them."""
         with self.db.conn:

@@ -18,6 +18,7 @@ from watchdog.observers import Observer
 
 from lanterne.indexer.ignore_rules import IGNORE_FILE
 from lanterne.indexer.indexing import Indexer, Progress, ProgressCallback
+from lanterne.indexer.pause_gate import PauseGate
 
 
 class _Collector(FileSystemEventHandler):
@@ -65,6 +66,7 @@ def watch(
     debounce: float = 0.3,
     max_wait: float = 1.5,
     readers_idle: float = 60.0,
+    gate: PauseGate | None = None,
     on_batch: Callable[[int], None] | None = None,
     on_ready: Callable[[Progress], None] | None = None,
     progress: ProgressCallback | None = None,
@@ -100,6 +102,8 @@ def watch(
             if not pending and now - last_event >= readers_idle:
                 indexer.stop_readers()  # quiet for a while: give their memory back
             # Quiet for `debounce`, or a storm that has gone on for `max_wait`: apply what we have.
+            if gate is not None and gate.paused:
+                continue  # changes wait, unlost, until indexing resumes
             if pending and (now - last_event >= debounce or now - first_event >= max_wait):
                 batch, pending = pending, set()
                 count = apply_changes(indexer, batch)

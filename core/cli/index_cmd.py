@@ -13,12 +13,11 @@ from pathlib import Path
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder
-from lanterne.engine.activity import GENERATION
+from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding import model_key
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
 from lanterne.indexer.indexing import FolderError, Progress
 from lanterne.indexer.store import IndexStatus, IndexStore
-from lanterne.indexer.watcher import watch
 from lanterne.translation import _
 
 
@@ -186,8 +185,10 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
-    indexer = ctx.indexer()
-    if not indexer.store.folders():
+    store = ctx.open_store()
+    folders = len(store.folders())
+    store.close()
+    if not folders:
         return error(_("No folder is watched yet. Add one with: lanterne index add PATH"))
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_a: stop.set())
@@ -197,11 +198,7 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
         if args.json:
             print_json({"event": "ready", "indexed": progress.indexed})
         else:
-            print(
-                _("Watching {n} folders; press Ctrl-C to stop.").format(
-                    n=len(indexer.store.folders())
-                )
-            )
+            print(_("Watching {n} folders; press Ctrl-C to stop.").format(n=folders))
         sys.stdout.flush()
 
     def on_batch(count: int) -> None:
@@ -211,32 +208,15 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
             print(_("{n} changes applied.").format(n=count))
         sys.stdout.flush()
 
-    embedder, problem = configured_embedder(ctx.settings)
-    if problem:
-        sys.stderr.write(_("lanterne: not embedding: {reason}").format(reason=problem) + "\n")
-    changed = threading.Event()
-    changed.set()  # whatever the last run left unembedded
+    def on_error(message: str) -> None:
+        sys.stderr.write(f"lanterne: {message}\n")
 
-    def embed_in_background() -> None:
-        assert embedder is not None
-        store = ctx.open_store()  # its own connection: SQLite wants one per thread
-        worker = EmbeddingWorker(store, embedder, wait_turn=GENERATION.wait_idle)
-        while not stop.is_set():
-            if changed.wait(0.5):
-                changed.clear()
-                worker.run(stop)
-        store.close()
-
-    def on_changes(count: int) -> None:
-        changed.set()
-        on_batch(count)
-
-    embedding = threading.Thread(target=embed_in_background, name="embedding", daemon=True)
-    if embedder is not None:
-        embedding.start()
-    watch(indexer, stop, on_batch=on_changes, on_ready=on_ready, progress=_ProgressPrinter())
-    stop.set()
-    if embedding.is_alive():
-        embedding.join()
-    indexer.close()
+    events = ServiceEvents(
+        progress=_ProgressPrinter(), ready=on_ready, batch=on_batch, error=on_error
+    )
+    service = IndexService(ctx, events)
+    service.start()
+    while not stop.wait(0.5):  # a timed wait lets the signal handlers run
+        pass
+    service.stop()
     return 0

@@ -1,0 +1,56 @@
+"""The index service's callbacks, which arrive on its threads, as Qt signals on the GUI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from lanterne.context import AppContext
+from lanterne.index_service import IndexService, ServiceEvents
+
+
+class IndexingBridge(QObject):
+    progress = Signal(object)  # Progress
+    ready = Signal(object)  # Progress
+    batch = Signal(int)
+    embedding = Signal(object)  # EmbeddingProgress
+    error = Signal(str)
+    folders_changed = Signal()
+    paused_changed = Signal(bool)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        events = ServiceEvents(
+            progress=self.progress.emit,
+            ready=self.ready.emit,
+            batch=self.batch.emit,
+            embedding=self.embedding.emit,
+            error=self.error.emit,
+            folders_changed=self.folders_changed.emit,
+        )
+        self.service = IndexService(ctx, events)
+        self.service.start()
+
+    def add_folder(self, folder: Path) -> None:
+        self.service.add_folder(folder)
+
+    def remove_folder(self, folder: Path) -> None:
+        self.service.remove_folder(folder)
+
+    def reindex(self, folder: Path) -> None:
+        self.service.reindex(folder)
+
+    @property
+    def paused(self) -> bool:
+        return self.service.paused
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.service.pause()
+        else:
+            self.service.resume()
+        self.paused_changed.emit(paused)
+
+    def stop(self) -> None:
+        self.service.stop()

@@ -1,0 +1,235 @@
+"""The knowledge panel: watched folders (add, drop, remove, re-index), live indexing progress,
+pause and resume, and every file that could not be read with its reason."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import cast
+
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lanterne.context import AppContext
+from lanterne.desktop.indexing_bridge import IndexingBridge
+from lanterne.desktop.workers import BackgroundTask
+from lanterne.indexer.embedding_worker import EmbeddingProgress
+from lanterne.indexer.indexing import Progress
+from lanterne.indexer.store import IndexStatus
+from lanterne.translation import _
+
+
+class KnowledgePanel(QDialog):
+    def __init__(self, ctx: AppContext, indexing: IndexingBridge, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.indexing = indexing
+        self.setWindowTitle(_("Knowledge"))
+        self.resize(760, 520)
+        self.setAcceptDrops(True)
+        self._tasks: list[BackgroundTask] = []
+        self._started: tuple[float, int] | None = None  # (when, files done) of this run
+
+        self.folders = QListWidget()
+        self.folders.setAccessibleName(_("Watched folders"))
+        self.folders.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.add_button = QPushButton(_("Add folder…"))
+        self.add_button.clicked.connect(self.choose_folder)
+        self.remove_button = QPushButton(_("Remove"))
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.reindex_button = QPushButton(_("Re-index"))
+        self.reindex_button.clicked.connect(self.reindex_selected)
+        self.pause_button = QPushButton()
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName(_("Indexing status"))
+        self.embedding = QLabel()
+        self.errors = QTableWidget(0, 2)
+        self.errors.setAccessibleName(_("Files that could not be read"))
+        self.errors.setHorizontalHeaderLabels([_("File"), _("Reason")])
+        self.errors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.errors.horizontalHeader().setStretchLastSection(True)
+        self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.errors.verticalHeader().setVisible(False)
+        self.errors_label = QLabel()
+
+        buttons = QVBoxLayout()
+        for button in (self.add_button, self.remove_button, self.reindex_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.pause_button)
+        top = QHBoxLayout()
+        top.addWidget(self.folders, 1)
+        top.addLayout(buttons)
+        hint = QLabel(_("Drop folders here to watch them. Lanterne never changes your files."))
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("Watched folders")))
+        layout.addLayout(top)
+        layout.addWidget(hint)
+        layout.addWidget(self.status)
+        layout.addWidget(self.embedding)
+        layout.addWidget(self.errors_label)
+        layout.addWidget(self.errors, 1)
+
+        indexing.progress.connect(self.show_progress)
+        indexing.ready.connect(lambda _p: self.refresh())
+        indexing.batch.connect(lambda _n: self.refresh())
+        indexing.folders_changed.connect(self.refresh)
+        indexing.embedding.connect(self.show_embedding)
+        indexing.error.connect(self.show_error)
+        indexing.paused_changed.connect(lambda _p: self._show_pause())
+        self._show_pause()
+        self.refresh()
+
+    # Folders ------------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, _("Choose a folder to watch"))
+        if folder:
+            self.add_folder(Path(folder))
+
+    def add_folder(self, folder: Path) -> None:
+        self.status.setText(_("Adding {path}…").format(path=folder))
+        self.indexing.add_folder(folder)
+
+    def selected_folder(self) -> Path | None:
+        item = self.folders.currentItem()
+        return Path(item.text()) if item is not None else None
+
+    def remove_selected(self) -> None:
+        folder = self.selected_folder()
+        if folder is not None:
+            self.indexing.remove_folder(folder)
+
+    def reindex_selected(self) -> None:
+        folder = self.selected_folder()
+        if folder is not None:
+            self.indexing.reindex(folder)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.add_folder(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    # Status -------------------------------------------------------------------------------
+
+    def toggle_pause(self) -> None:
+        self.indexing.set_paused(not self.indexing.paused)
+
+    def _show_pause(self) -> None:
+        paused = self.indexing.paused
+        self.pause_button.setText(_("Resume") if paused else _("Pause"))
+        if paused:
+            self.status.setText(_("Paused: changes are noted and indexed on resume."))
+
+    def show_progress(self, p: Progress) -> None:
+        if p.done == 0 or self._started is None:
+            self._started = (time.monotonic(), p.done)
+            self.refresh()  # a folder just added is listed from its first file on
+        if p.total == 0 or p.done >= p.total:
+            self._started = None
+            return
+        since, first = self._started
+        elapsed = time.monotonic() - since
+        rate = (p.done - first) / elapsed if elapsed > 0.5 else 0.0
+        name = p.current.name if p.current else ""
+        text = _("Indexing {done} of {total} files: {name}").format(
+            done=p.done, total=p.total, name=name
+        )
+        if rate:
+            text += " " + _("({rate:.0f} files/s)").format(rate=rate)
+        if self.indexing.paused:
+            text = _("Paused at {done} of {total} files.").format(done=p.done, total=p.total)
+        self.status.setText(text)
+
+    def show_embedding(self, e: EmbeddingProgress) -> None:
+        if e.total and e.embedded < e.total:
+            self.embedding.setText(
+                _("Search by meaning: {done} of {total} passages ready").format(
+                    done=e.embedded, total=e.total
+                )
+            )
+        else:
+            self.embedding.setText(_("Search by meaning: ready"))
+
+    def show_error(self, message: str) -> None:
+        self.status.setText(message)
+
+    def refresh(self) -> None:
+        """Folders, counts and errors, read on a worker thread."""
+        task = BackgroundTask()
+        self._tasks.append(task)
+
+        def read(_report: object) -> tuple[list[Path], IndexStatus]:
+            store = self.ctx.open_store()
+            try:
+                return [folder for _id, folder in store.folders()], store.status()
+            finally:
+                store.close()
+
+        def show(result: object) -> None:
+            self._tasks.remove(task)
+            folders, status = cast(tuple[list[Path], IndexStatus], result)
+            self._show(folders, status)
+
+        def failed(message: str) -> None:
+            self._tasks.remove(task)
+            self.show_error(message)
+
+        task.succeeded.connect(show)
+        task.failed.connect(failed)
+        task.run(read)
+
+    def _show(self, folders: list[Path], status: IndexStatus) -> None:
+        current = self.selected_folder()
+        self.folders.clear()
+        for folder in folders:
+            self.folders.addItem(str(folder))
+            if folder == current:
+                self.folders.setCurrentRow(self.folders.count() - 1)
+        has_folder = bool(folders)
+        self.remove_button.setEnabled(has_folder)
+        self.reindex_button.setEnabled(has_folder)
+        if not self.indexing.paused and self._started is None:
+            if status.pending:
+                self.status.setText(
+                    _("{pending} files waiting to be indexed.").format(pending=status.pending)
+                )
+            else:
+                self.status.setText(
+                    _("Up to date: {documents} documents, {chunks} passages.").format(
+                        documents=status.documents, chunks=status.chunks
+                    )
+                )
+        self.errors_label.setText(
+            _("Files that could not be read: {n}").format(n=len(status.errors))
+        )
+        self.errors.setRowCount(len(status.errors))
+        for row, error in enumerate(status.errors):
+            path_item = QTableWidgetItem(Path(error.path).name)
+            path_item.setToolTip(error.path)
+            reason = QTableWidgetItem(error.reason)
+            reason.setToolTip(error.reason)
+            self.errors.setItem(row, 0, path_item)
+            self.errors.setItem(row, 1, reason)
+        self.errors.resizeColumnToContents(0)
