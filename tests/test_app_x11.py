@@ -55,7 +55,7 @@ def test_no_argument_opens_the_main_window_and_quits_cleanly(
             time.sleep(0.2)
         assert window, "no visible window named Lanterne appeared"
         geometry = xdotool(display, "getwindowgeometry", window.split()[0])
-        assert "Geometry: 900x680" in geometry
+        assert "Geometry: 1180x720" in geometry
         time.sleep(0.5)
         # As a user would: click into the window (no window manager gives focus), then Ctrl+Q.
         # (`key --window` sends synthetic events, which Qt rightly ignores.)

@@ -64,8 +64,9 @@ def test_a_dropped_folder_is_indexed_and_its_broken_file_explained(
     qtbot.waitUntil(lambda: panel.folders.count() == 1, timeout=30000)
     assert panel.folders.item(0).text() == str(folder)
     qtbot.waitUntil(lambda: panel.errors.rowCount() == 1, timeout=30000)
-    assert panel.errors.item(0, 0).text() == "cassé.pdf"
-    assert panel.errors.item(0, 1).text()  # a reason, in words
+    name, reason = panel.errors.item(0, 0), panel.errors.item(0, 1)
+    assert name is not None and name.text() == "cassé.pdf"
+    assert reason is not None and "PDF" in reason.text()  # a reason, in words
     qtbot.waitUntil(lambda: "Up to date: 2 documents" in panel.status.text(), timeout=30000)
     qtbot.waitUntil(lambda: "2 documents" in window.index_label.text(), timeout=10000)
 
