@@ -16,6 +16,7 @@ Target (issue #6): no stall over 50 ms. Reports max, p99 and the count over 50 m
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -50,7 +51,7 @@ class Heartbeat:
         seconds = time.perf_counter() - start
         self.timer.stop()
         stalls = sorted(
-            max(0.0, (b - a) * 1000 - BEAT_MS) for a, b in zip(self.beats, self.beats[1:])
+            max(0.0, (b - a) * 1000 - BEAT_MS) for a, b in itertools.pairwise(self.beats)
         )
         if not stalls:
             return {"seconds": round(seconds, 2), "beats": 0}
