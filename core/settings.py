@@ -133,6 +133,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory a file's reader may use before the file is skipped (Linux and macOS).",
     ),
     Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
+    Setting(
+        "ui.close_to_tray",
+        bool,
+        True,
+        "Closing the window keeps Lanterne in the tray (indexing and the hotkey go on).",
+    ),
+    Setting(
+        "quick_ask.hotkey",
+        str,
+        "ctrl+shift+space",
+        "Global shortcut of the quick-ask window, as modifiers+key; empty turns it off.",
+    ),
+    Setting(
+        "quick_ask.prefill",
+        str,
+        "selection",
+        "What the quick-ask window starts with: the selected text, the clipboard, or nothing.",
+        choices=("selection", "clipboard", "none"),
+    ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -220,6 +239,9 @@ class Settings:
 
     def get_float(self, key: str) -> float:
         return float(self.get(key))
+
+    def get_bool(self, key: str) -> bool:
+        return bool(self.get(key))
 
     def set(self, key: str, value: Value) -> None:
         if key not in _BY_KEY:

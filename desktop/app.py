@@ -1,29 +1,148 @@
-"""Starting the GUI: one QApplication, the main window, and a clean model shutdown at exit."""
+"""Starting the GUI: one instance per user, the main window, the tray, quick-ask and its hotkey,
+and a clean model shutdown at exit."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from lanterne import __version__
 from lanterne.assets import asset_path
 from lanterne.context import AppContext
+from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.main_window import MainWindow
+from lanterne.desktop.quick_ask import QuickAskWindow
+from lanterne.desktop.single_instance import InstanceServer, send_to_running
 from lanterne.settings import Settings
+from lanterne.translation import _
 
 
-def run_gui(settings: Settings | None = None, argv: list[str] | None = None) -> int:
+def _application(argv: list[str] | None) -> QApplication:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("Lanterne")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Lanterne")
+    app.setDesktopFileName("lanterne")
     QApplication.setWindowIcon(QIcon(str(asset_path("lanterne.svg"))))
+    return app
+
+
+class Tray:
+    """The tray icon and its menu: the app lives here while its window is closed."""
+
+    def __init__(self, window: MainWindow, quick: QuickAskWindow) -> None:
+        self.icon = QSystemTrayIcon(QIcon(str(asset_path("lanterne.svg"))))
+        self.icon.setToolTip("Lanterne")
+        menu = QMenu()
+        show = QAction(_("Open Lanterne"), menu)
+        show.triggered.connect(lambda: raise_window(window))
+        ask = QAction(_("Quick ask"), menu)
+        ask.triggered.connect(lambda: quick.summon())
+        self.pause = QAction(_("Pause indexing"), menu)
+        self.pause.setCheckable(True)
+        self.pause.toggled.connect(window.indexing.set_paused)
+        window.indexing.paused_changed.connect(self.pause.setChecked)
+        leave = QAction(_("Quit Lanterne"), menu)
+        leave.triggered.connect(window.quit)
+        for action in (show, ask, self.pause):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(leave)
+        self.menu = menu
+        self.icon.setContextMenu(menu)
+        self.icon.activated.connect(
+            lambda reason: (
+                raise_window(window) if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+            )
+        )
+        self._told = False
+        window.hidden_to_tray.connect(self._tell_once)
+        self.icon.show()
+
+    def _tell_once(self) -> None:
+        if not self._told:
+            self._told = True
+            self.icon.showMessage(
+                "Lanterne",
+                _("Lanterne keeps running here: indexing and quick-ask go on."),
+                QSystemTrayIcon.MessageIcon.Information,
+                4000,
+            )
+
+
+def raise_window(window: MainWindow) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def _handle(request: dict[str, Any], window: MainWindow, quick: QuickAskWindow) -> None:
+    if request.get("command") == "quick-ask":
+        text = request.get("text")
+        quick.summon(text if isinstance(text, str) and text else None)
+    else:
+        raise_window(window)
+
+
+def _register_hotkey(
+    ctx: AppContext, quick: QuickAskWindow, window: MainWindow
+) -> GlobalHotkey | None:
+    """The quick-ask shortcut; when it cannot be had, the window says why and what to do."""
+    text = ctx.settings.get_str("quick_ask.hotkey")
+    if not text:
+        return None
+    try:
+        hotkey = GlobalHotkey(parse_hotkey(text))
+        hotkey.activated.connect(lambda: quick.summon())
+        hotkey.start()
+    except HotkeyError as exc:
+        window.statusBar().showMessage(str(exc), 30000)
+        return None
+    return hotkey
+
+
+def run_gui(
+    settings: Settings | None = None,
+    argv: list[str] | None = None,
+    request: dict[str, Any] | None = None,
+) -> int:
+    """The app; `request` is what this launch asks for ({"command": "show"} by default). When
+    Lanterne already runs for this user, the request goes to it and this launch ends."""
+    request = request or {"command": "show"}
+    app = _application(argv)
+    if send_to_running(request):
+        return 0
+    server = InstanceServer()
+    server.listen()
     ctx = AppContext(settings)
     window = MainWindow(ctx)
-    window.show()
+    quick = QuickAskWindow(ctx, window.store)
+
+    def expand(conversation_id: int) -> None:
+        window.open_conversation(conversation_id)
+        raise_window(window)
+
+    quick.expand_requested.connect(expand)
+    tray = Tray(window, quick) if QSystemTrayIcon.isSystemTrayAvailable() else None
+    if tray is not None:
+        window.keep_in_tray = ctx.settings.get_bool("ui.close_to_tray")
+        app.setQuitOnLastWindowClosed(False)
+    hotkey = _register_hotkey(ctx, quick, window)
+    server.request.connect(lambda r: _handle(r, window, quick))
+    app.aboutToQuit.connect(window.shutdown)
+    if request.get("command") == "quick-ask":
+        _handle(request, window, quick)
+    else:
+        window.show()
     try:
         return int(app.exec())
     finally:
+        if hotkey is not None:
+            hotkey.stop()
+        window.shutdown()
+        server.close()
         ctx.close()  # free the model before the interpreter tears down llama.cpp

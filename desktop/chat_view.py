@@ -60,8 +60,9 @@ class ChatView(QTextBrowser):
     copy_requested = Signal(int)  # turn index
     regenerate_requested = Signal(int)  # turn index (the last one)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, actions: bool = True) -> None:
         super().__init__(parent)
+        self.show_actions = actions  # Copy and Regenerate under finished answers
         self.setOpenLinks(False)
         self.setAccessibleName(_("Conversation"))
         self.anchorClicked.connect(self._on_anchor)
@@ -118,7 +119,7 @@ class ChatView(QTextBrowser):
                     for c in turn.citations
                 )
                 parts.append(f"<p><b>{html.escape(_('Sources'))}</b></p><ul>{items}</ul>")
-            if turn.finished:
+            if turn.finished and self.show_actions:
                 actions = [f'<a href="action:copy:{index}">{html.escape(_("Copy"))}</a>']
                 if index == len(self.turns) - 1 and not self.busy:
                     label = html.escape(_("Regenerate"))

@@ -4,13 +4,12 @@ and the model's and the index's status below."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QProcess, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,12 +27,13 @@ from lanterne.assistant.pipeline import ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
+from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.chat_view import ChatView, Turn, source_tip
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.models_dialog import ModelsDialog
-from lanterne.desktop.source_location import default_pdf_viewer, page_command
+from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.workers import AskWorker, BackgroundTask
 from lanterne.indexer.indexing import Progress
@@ -57,34 +57,6 @@ class QuestionBox(QPlainTextEdit):
             self._window.ask()
             return
         super().keyPressEvent(event)
-
-
-TITLE_CHARS = 60
-SAVE_EVERY_MS = 1000  # a streaming answer is saved this often: a crash loses at most this much
-
-
-def conversation_title(question: str) -> str:
-    """A new conversation's name: its first question, on one line, cut at a word."""
-    line = " ".join(question.split())
-    if len(line) <= TITLE_CHARS:
-        return line
-    cut = line.rfind(" ", 0, TITLE_CHARS)
-    return line[: cut if cut > TITLE_CHARS // 2 else TITLE_CHARS].rstrip(" ,;:") + "…"
-
-
-@dataclass
-class _Conversation:
-    """The conversation on screen. `id` is written by the store thread's first job for it, and
-    read only by later jobs on that thread (they run in order), never by the GUI thread."""
-
-    id: int | None = None
-
-
-@dataclass
-class _SavedAnswer:
-    conversation: _Conversation
-    message_id: int | None = None  # set by the store thread, read by its later jobs
-    saved_text: str = ""  # what the last save wrote (GUI thread)
 
 
 def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastTurn]]:
@@ -114,16 +86,19 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
 
 
 class MainWindow(QMainWindow):
+    hidden_to_tray = Signal()
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.keep_in_tray = False  # set by the app when a tray icon is shown
+        self._shut_down = False
         self.setWindowTitle("Lanterne")
         self.resize(1180, 720)
         self._tasks: list[BackgroundTask] = []
         self._turn: Turn | None = None
-        self._saved: _SavedAnswer | None = None
         self._history: list[PastTurn] = []  # this conversation's answered turns
-        self._conversation = _Conversation()
+        self._conversation = ConversationRef()
         self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
         self.models_dialog: ModelsDialog | None = None
         self.knowledge: KnowledgePanel | None = None
@@ -136,6 +111,9 @@ class MainWindow(QMainWindow):
 
         self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
         self.store.failed.connect(self._on_store_failed)
+        self.recorder = AnswerRecorder(self.store, self)
+        self.recorder.question_saved.connect(self._on_question_saved)
+        self.recorder.answer_saved.connect(lambda _cid: self._refresh_conversations())
         self.conversations = ConversationList()
         self.conversations.new_requested.connect(self.new_conversation)
         self.conversations.selected.connect(self.open_conversation)
@@ -143,6 +121,8 @@ class MainWindow(QMainWindow):
         self.conversations.delete_requested.connect(self.delete_conversation)
         self.conversations.search_changed.connect(self._refresh_conversations)
 
+        self.opener = SourceOpener(self)
+        self.opener.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.chat = ChatView()
         self.chat.citation_clicked.connect(self.open_citation)
         self.chat.copy_requested.connect(self.copy_answer)
@@ -151,9 +131,6 @@ class MainWindow(QMainWindow):
         self.sources.setOpenLinks(False)
         self.sources.setAccessibleName(_("Sources"))
         self.sources.anchorClicked.connect(self._on_source_link)
-        self._save_timer = QTimer(self)
-        self._save_timer.setInterval(SAVE_EVERY_MS)
-        self._save_timer.timeout.connect(self._save_partial)
         self.question = QuestionBox(self)
         self.ask_button = QPushButton(_("Ask"))
         self.ask_button.clicked.connect(self.ask)
@@ -222,7 +199,7 @@ class MainWindow(QMainWindow):
         knowledge.triggered.connect(self.open_knowledge)
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action.triggered.connect(self.quit)
         for action in (models, choose, add, knowledge):
             menu.addAction(action)
         menu.addSeparator()
@@ -310,19 +287,9 @@ class MainWindow(QMainWindow):
         if not question or self.worker.is_running():
             return
         self.question.clear()
-        conversation = self._conversation
-        saved = _SavedAnswer(conversation)
-        title = conversation_title(question)
-
-        def save_question(store: ConversationStore) -> int:
-            if conversation.id is None:
-                conversation.id = store.create(title)
-            store.add_message(conversation.id, "user", question)
-            saved.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
-            return conversation.id
-
-        self.store.submit(save_question, self._on_question_saved)
-        self._start(self.chat.add_turn(question), saved, self._history)
+        turn = self.chat.add_turn(question)
+        self.recorder.begin_question(self._conversation, question, lambda: turn.answer)
+        self._start(turn, self._history)
 
     def regenerate(self, turn_index: int) -> None:
         """Ask the last question again, in place of its answer."""
@@ -331,76 +298,28 @@ class MainWindow(QMainWindow):
         turn = self.chat.turns[turn_index]
         if self._history and self._history[-1].question == turn.question:
             self._history = self._history[:-1]
-        conversation = self._conversation
-        saved = _SavedAnswer(conversation)
-
-        def replace_answer(store: ConversationStore) -> None:
-            if conversation.id is None:
-                return
-            last = store.messages(conversation.id)[-1:]
-            if last and last[0].role == "assistant":
-                saved.message_id = last[0].id
-                store.update_message(last[0].id, text="", status="streaming", sources=[])
-            else:
-                saved.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
-
-        self.store.submit(replace_answer)
+        self.recorder.begin_regenerate(self._conversation, lambda: turn.answer)
         turn.answer, turn.citations, turn.error, turn.finished = "", [], False, False
         turn.status = _("Thinking…")
-        self._start(turn, saved, self._history)
+        self._start(turn, self._history)
 
-    def _start(self, turn: Turn, saved: _SavedAnswer, history: list[PastTurn]) -> None:
-        self._turn, self._saved = turn, saved
+    def _start(self, turn: Turn, history: list[PastTurn]) -> None:
+        self._turn = turn
         self.chat.busy = True
         self.chat.refresh()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self._save_timer.start()
         self.worker.start(turn.question, history=history)
 
     def _on_question_saved(self, conversation_id: int) -> None:
         self._shown_id = conversation_id
         self._refresh_conversations()
 
-    def _save_partial(self) -> None:
-        saved, turn = self._saved, self._turn
-        if saved is None or turn is None or turn.answer == saved.saved_text:
-            return
-        saved.saved_text = text = turn.answer
-
-        def save(store: ConversationStore) -> None:
-            if saved.message_id is not None:
-                store.update_message(saved.message_id, text=text)
-
-        self.store.submit(save)
-
-    def _save_final(self, text: str, status: Any, answer: Answer | None, error: str = "") -> None:
-        saved = self._saved
-        if saved is None:
-            return
-        sources = [c.to_record() for c in answer.citations] if answer else []
-        details: dict[str, Any] = {"error": error} if error else {}
-        if answer is not None:
-            details = {
-                "language": answer.language,
-                "model": answer.engine.name,
-                "tokens": answer.timings.predicted_tokens,
-                "tokens_per_second": round(answer.timings.tokens_per_second, 2),
-            }
-
-        def save(store: ConversationStore) -> None:
-            if saved.message_id is not None:
-                store.update_message(
-                    saved.message_id, text=text, status=status, sources=sources, details=details
-                )
-
-        self.store.submit(save, lambda _r: self._refresh_conversations())
-
     def new_conversation(self) -> None:
         """Start afresh: the model no longer sees the earlier questions and answers."""
         if self.worker.is_running():
             return
-        self._conversation = _Conversation()
+        self._conversation = ConversationRef()
         self._shown_id = None
         self._history = []
         self._turn = None
@@ -418,7 +337,7 @@ class MainWindow(QMainWindow):
 
         def show(messages: list[Message]) -> None:
             turns, history = turns_from_messages(messages)
-            conversation = _Conversation(conversation_id)
+            conversation = ConversationRef(conversation_id)
             self._conversation, self._shown_id, self._history = (
                 conversation,
                 conversation_id,
@@ -480,34 +399,9 @@ class MainWindow(QMainWindow):
         self.open_citation(int(turn), int(n))
 
     def open_citation(self, turn_index: int, n: int) -> None:
-        """Open the cited file, at the cited page where its viewer can be told (looked up on a
-        worker thread: it asks the system for the default PDF viewer)."""
         citation = self.chat.citation_path(turn_index, n)
-        if citation is None:
-            return
-        path, page = Path(citation.path), citation.page
-        task = BackgroundTask()
-        self._tasks.append(task)
-
-        def lookup(_report: object) -> list[str] | None:
-            return page_command(path, page, default_pdf_viewer()) if page else None
-
-        def launch(command: object) -> None:
-            self._tasks.remove(task)
-            if isinstance(command, list) and QProcess.startDetached(command[0], command[1:])[0]:
-                return
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-            if page:
-                self.statusBar().showMessage(
-                    _("Opened {name}: the passage is on page {page}.").format(
-                        name=path.name, page=page
-                    ),
-                    10000,
-                )
-
-        task.succeeded.connect(launch)
-        task.failed.connect(lambda _m: launch(None))
-        task.run(lookup)
+        if citation is not None:
+            self.opener.open(citation)
 
     def copy_answer(self, turn_index: int) -> None:
         if 0 <= turn_index < len(self.chat.turns):
@@ -544,7 +438,7 @@ class MainWindow(QMainWindow):
             self._turn.citations = answer.citations
             self._turn.status = _("Stopped.") if answer.stopped else ""
             self._show_sources(self._turn)
-        self._save_final(answer.text, "stopped" if answer.stopped else "complete", answer)
+        self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)
         t = answer.timings
         self.speed_label.setText(
             _("Last answer: {tokens} tokens at {speed:.1f} tokens/s").format(
@@ -559,21 +453,38 @@ class MainWindow(QMainWindow):
             text = self._turn.answer
             self._turn.status = message
             self._turn.error = True
-        self._save_final(text, "error", None, error=message)
+        self.recorder.finish(text, "error", None, error=message)
         self._done()
 
     def _done(self) -> None:
-        self._save_timer.stop()
         if self._turn is not None:
             self._turn.finished = True
         self._turn = None
-        self._saved = None
         self.chat.busy = False
         self.chat.refresh()
         self.ask_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.keep_in_tray:  # indexing, the hotkey and quick-ask go on
+            event.ignore()
+            self.hide()
+            self.hidden_to_tray.emit()
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def quit(self) -> None:
+        """Quit Lanterne, tray or not."""
+        self.keep_in_tray = False
+        self.close()
+        QApplication.quit()
+
+    def shutdown(self) -> None:
+        """Stop everything that runs on threads, saving what is in flight. Idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         if self.models_dialog is not None:
             self.models_dialog.close()  # stops a download; it resumes next time
         if self.knowledge is not None:
@@ -582,4 +493,3 @@ class MainWindow(QMainWindow):
         self.worker.wait(10)
         self.indexing.stop()
         self.store.close()  # what is queued (the answer so far) is written first
-        super().closeEvent(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,113 @@ def test_no_argument_opens_the_main_window_and_quits_cleanly(
             app.communicate()
     assert app.returncode == 0
     assert err == "" and out == ""
+
+
+def start_app(display: str, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
+    return subprocess.Popen(
+        [str(LANTERNE), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_window(display: str, name: str, app: subprocess.Popen[str], timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and app.poll() is None:
+        found = xdotool(display, "search", "--onlyvisible", "--name", name)
+        if found:
+            return found.split()[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no visible window named {name!r} appeared")
+
+
+def quit_app(display: str, app: subprocess.Popen[str]) -> tuple[str, str]:
+    window = wait_window(display, "^Lanterne$", app)
+    xdotool(display, "mousemove", "--window", window, "450", "300")
+    xdotool(display, "click", "1")
+    xdotool(display, "key", "ctrl+q")
+    return app.communicate(timeout=30)
+
+
+def conversations(home: Path) -> list[tuple[str, str, str, int]]:
+    """(role, status, text, number of sources) of every saved message, oldest first."""
+    import sqlite3
+
+    db = sqlite3.connect(home / "conversations.sqlite3")
+    try:
+        rows = db.execute("SELECT role, status, text, sources FROM messages ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return [(r, s, t, len(json.loads(src))) for r, s, t, src in rows]
+
+
+@pytest.mark.model
+def test_the_hotkey_pops_quick_ask_and_the_answer_comes_with_its_source(
+    display: str, lanterne_home: Path, docs_folder: Path, gemma_model: Path
+) -> None:
+    """The real app, the real shortcut pressed on the X server, a typed question, an answer."""
+    lanterne_home.mkdir(parents=True, exist_ok=True)
+    settings = {"model.path": str(gemma_model), "model.max_answer_tokens": 12}
+    (lanterne_home / "settings.json").write_text(json.dumps(settings))
+    added = subprocess.run(
+        [str(LANTERNE), "index", "add", str(docs_folder)], capture_output=True, text=True
+    )
+    assert added.returncode == 0, added.stderr
+    app = start_app(display)
+    try:
+        wait_window(display, "^Lanterne$", app)
+        time.sleep(0.5)  # the shortcut is registered once the window is up
+        xdotool(display, "key", "ctrl+shift+space")
+        quick = wait_window(display, "^Quick ask$", app, timeout=10)
+        xdotool(display, "mousemove", "--window", quick, "40", "20")
+        xdotool(display, "click", "1")
+        xdotool(display, "type", "--delay", "20", "Combien de temps cuit la tarte ?")
+        xdotool(display, "key", "Return")
+        deadline = time.monotonic() + 120
+        saved: list[tuple[str, str, str, int]] = []
+        while time.monotonic() < deadline:
+            saved = conversations(lanterne_home)
+            if len(saved) == 2 and saved[1][1] == "complete":
+                break
+            time.sleep(0.3)
+        assert [m[0] for m in saved] == ["user", "assistant"]
+        assert saved[0][2] == "Combien de temps cuit la tarte ?"
+        assert saved[1][1] == "complete" and saved[1][3] >= 1  # answered, with its sources
+        xdotool(display, "key", "Escape")
+        _out, err = quit_app(display, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+
+
+def test_a_second_launch_and_quick_ask_reach_the_running_app(
+    display: str, lanterne_home: Path
+) -> None:
+    app = start_app(display)
+    try:
+        wait_window(display, "^Lanterne$", app)
+        again = subprocess.run(
+            [str(LANTERNE)],
+            env={**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert again.returncode == 0 and again.stderr == ""  # handed over, then gone
+        asked = subprocess.run(
+            [str(LANTERNE), "quick-ask", "Bonjour"],
+            env={**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert asked.returncode == 0, asked.stderr
+        wait_window(display, "^Quick ask$", app, timeout=10)
+        _out, err = quit_app(display, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0 and err == ""

@@ -17,9 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
-from lanterne.desktop import main_window as main_window_module
-from lanterne.desktop.main_window import MainWindow, conversation_title
-from lanterne.desktop.source_location import page_command
+from lanterne.desktop import source_location
+from lanterne.desktop.answer_recorder import conversation_title
+from lanterne.desktop.main_window import MainWindow
 from lanterne.settings import Settings
 
 pytestmark = pytest.mark.gui
@@ -165,7 +165,7 @@ def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
     evince.write_text("#!/bin/sh\nexit 0\n")
     evince.chmod(evince.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(main_window_module, "default_pdf_viewer", lambda: "org.gnome.evince")
+    monkeypatch.setattr(source_location, "default_pdf_viewer", lambda: "org.gnome.evince")
     launched: list[tuple[str, list[str]]] = []
 
     def start_detached(program: str, args: list[str]) -> tuple[bool, int]:
@@ -194,20 +194,20 @@ def test_page_arguments_of_known_viewers(tmp_path: Path, monkeypatch: pytest.Mon
         exe.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     pdf = Path("/d/a.pdf")
-    assert page_command(pdf, 2, "org.kde.okular") == [
+    assert source_location.page_command(pdf, 2, "org.kde.okular") == [
         str(bin_dir / "okular"),
         "--page",
         "2",
         str(pdf),
     ]
-    assert page_command(pdf, 2, "org.pwmt.zathura") == [
+    assert source_location.page_command(pdf, 2, "org.pwmt.zathura") == [
         str(bin_dir / "zathura"),
         "--page=2",
         str(pdf),
     ]
-    assert page_command(pdf, 2, "org.gnome.evince") is None  # not installed here
-    assert page_command(pdf, 2, "some-unknown-viewer") is None
-    assert page_command(Path("/d/a.docx"), 2, "org.kde.okular") is None
+    assert source_location.page_command(pdf, 2, "org.gnome.evince") is None  # not installed here
+    assert source_location.page_command(pdf, 2, "some-unknown-viewer") is None
+    assert source_location.page_command(Path("/d/a.docx"), 2, "org.kde.okular") is None
 
 
 def test_copy_puts_the_answer_on_the_clipboard(qtbot: QtBot, open_window: list[MainWindow]) -> None:

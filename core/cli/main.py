@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from lanterne import __version__
-from lanterne.cli import ask_cmd, index_cmd, models_cmd, pending_cmd, remote_cmd, search_cmd
+from lanterne.cli import ask_cmd, index_cmd, models_cmd, quick_ask_cmd, remote_cmd, search_cmd
 from lanterne.cli.output import error
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask_cmd.register(sub)
     remote_cmd.register(sub)
     models_cmd.register(sub)
-    pending_cmd.register(sub)
+    quick_ask_cmd.register(sub)
     return parser
 
 

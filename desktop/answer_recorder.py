@@ -1,0 +1,136 @@
+"""Saving a question and its answer as it streams, for the main window and the quick-ask window.
+
+The question and an empty 'streaming' answer are written before the first token; the text so far
+every second; the final text, status, sources and figures at the end. All through the store
+thread, in order, so the GUI never waits on the disk and a crash loses at most a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from lanterne.assistant.answer import Answer
+from lanterne.conversations.store import ConversationStore, Status
+from lanterne.desktop.store_thread import StoreThread
+
+SAVE_EVERY_MS = 1000
+TITLE_CHARS = 60
+
+
+def conversation_title(question: str) -> str:
+    """A new conversation's name: its first question, on one line, cut at a word."""
+    line = " ".join(question.split())
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line.rfind(" ", 0, TITLE_CHARS)
+    return line[: cut if cut > TITLE_CHARS // 2 else TITLE_CHARS].rstrip(" ,;:") + "…"
+
+
+@dataclass
+class ConversationRef:
+    """A conversation being written. `id` is set by the store thread's first job for it and
+    read only by later jobs on that thread (they run in order), never by the GUI thread."""
+
+    id: int | None = None
+
+
+@dataclass
+class _Answer:
+    conversation: ConversationRef
+    message_id: int | None = None  # set by the store thread, read by its later jobs
+    saved_text: str = ""  # what the last save wrote (GUI thread)
+
+
+class AnswerRecorder(QObject):
+    question_saved = Signal(int)  # the conversation's id, once the question is on disk
+    answer_saved = Signal(int)  # the conversation's id, once the final answer is on disk
+
+    def __init__(self, store: StoreThread, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._answer: _Answer | None = None
+        self._text: Callable[[], str] = str
+        self._timer = QTimer(self)
+        self._timer.setInterval(SAVE_EVERY_MS)
+        self._timer.timeout.connect(self._save_partial)
+
+    def begin_question(
+        self, conversation: ConversationRef, question: str, text: Callable[[], str]
+    ) -> None:
+        """Write the question (creating the conversation if new) and an empty answer."""
+        answer = self._begin(conversation, text)
+        title = conversation_title(question)
+
+        def save(store: ConversationStore) -> int:
+            if conversation.id is None:
+                conversation.id = store.create(title)
+            store.add_message(conversation.id, "user", question)
+            answer.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+            return conversation.id
+
+        self.store.submit(save, self.question_saved.emit)
+
+    def begin_regenerate(self, conversation: ConversationRef, text: Callable[[], str]) -> None:
+        """The conversation's last answer is written again, in place."""
+        answer = self._begin(conversation, text)
+
+        def save(store: ConversationStore) -> None:
+            if conversation.id is None:
+                return
+            last = store.messages(conversation.id)[-1:]
+            if last and last[0].role == "assistant":
+                answer.message_id = last[0].id
+                store.update_message(last[0].id, text="", status="streaming", sources=[])
+            else:
+                answer.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+
+        self.store.submit(save)
+
+    def finish(self, text: str, status: Status, answer: Answer | None, error: str = "") -> None:
+        self._timer.stop()
+        current, self._answer = self._answer, None
+        if current is None:
+            return
+        sources = [c.to_record() for c in answer.citations] if answer else []
+        details: dict[str, Any] = {"error": error} if error else {}
+        if answer is not None:
+            details = {
+                "language": answer.language,
+                "model": answer.engine.name,
+                "tokens": answer.timings.predicted_tokens,
+                "tokens_per_second": round(answer.timings.tokens_per_second, 2),
+            }
+
+        def save(store: ConversationStore) -> int | None:
+            if current.message_id is not None:
+                store.update_message(
+                    current.message_id, text=text, status=status, sources=sources, details=details
+                )
+            return current.conversation.id
+
+        self.store.submit(save, lambda cid: self.answer_saved.emit(cid) if cid else None)
+
+    def _begin(self, conversation: ConversationRef, text: Callable[[], str]) -> _Answer:
+        self._answer = _Answer(conversation)
+        self._text = text
+        self._timer.start()
+        return self._answer
+
+    def _save_partial(self) -> None:
+        current = self._answer
+        if current is None:
+            return
+        text = self._text()
+        if text == current.saved_text:
+            return
+        current.saved_text = text
+
+        def save(store: ConversationStore) -> None:
+            if current.message_id is not None:
+                store.update_message(current.message_id, text=text)
+
+        self.store.submit(save)

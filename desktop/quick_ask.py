@@ -1,0 +1,222 @@
+"""The quick-ask window: summoned by the global hotkey (or `lanterne quick-ask`), it pops up near
+the centre of the active screen, optionally holding the selected text; Enter asks and the answer
+streams with its sources; Esc dismisses; Ctrl+Enter carries the exchange into the main window.
+
+The window is built once and only shown and hidden, so that it appears within a frame or two.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QClipboard, QCursor, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from lanterne.assistant.answer import Answer
+from lanterne.assistant.prompt import PastTurn
+from lanterne.context import AppContext
+from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
+from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.desktop.source_opener import SourceOpener
+from lanterne.desktop.store_thread import StoreThread
+from lanterne.desktop.workers import AskWorker
+from lanterne.translation import _
+
+WIDTH = 680
+ANSWER_HEIGHT = 380
+
+
+class _QuestionLine(QLineEdit):
+    """Enter asks; Ctrl+Enter opens the exchange in the main window; Esc dismisses."""
+
+    def __init__(self, window: QuickAskWindow) -> None:
+        super().__init__()
+        self._window = window
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Escape:
+            self._window.dismiss()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self._window.expand()
+            else:
+                self._window.ask()
+            return
+        super().keyPressEvent(event)
+
+
+class QuickAskWindow(QFrame):
+    expand_requested = Signal(int)  # a conversation id, to open in the main window
+
+    def __init__(self, ctx: AppContext, store: StoreThread, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowFlags(
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setWindowTitle(_("Quick ask"))
+        self.setAccessibleName(_("Quick ask"))
+        self.setFixedWidth(WIDTH)
+        self.question = _QuestionLine(self)
+        self.question.setPlaceholderText(_("Ask Lanterne…"))
+        self.question.setAccessibleName(_("Question"))
+        self.hint = QLabel(_("Enter: ask · Ctrl+Enter: open in the main window · Esc: close"), self)
+        self.hint.setStyleSheet("color: palette(mid);")
+        self.answer = ChatView(self, actions=False)
+        self.answer.setFixedHeight(ANSWER_HEIGHT)
+        self.answer.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.question)
+        layout.addWidget(self.answer)
+        layout.addWidget(self.hint)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.activated.connect(self.dismiss)
+
+        self.opener = SourceOpener(self)
+        self.opener.message.connect(self.hint.setText)
+        self.answer.citation_clicked.connect(self._open_citation)
+        self.recorder = AnswerRecorder(store, self)
+        self.recorder.question_saved.connect(self._on_saved)
+        self.worker = AskWorker(ctx, self)
+        self.worker.retrieved.connect(self._on_retrieved)
+        self.worker.token.connect(self._on_token)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self._conversation = ConversationRef()
+        self._saved_id: int | None = None
+        self._history: list[PastTurn] = []
+        self._turn: Turn | None = None
+        self._expand_when_done = False
+
+    # Showing ------------------------------------------------------------------------------
+
+    def summon(self, text: str | None = None) -> None:
+        """Show near the centre of the screen under the pointer, ready to type."""
+        if self.isVisible() and text is None:
+            self.activateWindow()
+            return
+        if not self.worker.is_running():
+            self._reset()
+        prefill = text if text is not None else self._prefill()
+        if prefill:
+            self.question.setText(prefill)
+            self.question.selectAll()
+        self.adjustSize()
+        self.move(self._position())
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.question.setFocus()
+
+    def _prefill(self) -> str:
+        source = self.ctx.settings.get_str("quick_ask.prefill")
+        clipboard = QGuiApplication.clipboard()
+        if source == "selection" and clipboard.supportsSelection():
+            return " ".join(clipboard.text(QClipboard.Mode.Selection).split())[:2000]
+        if source in ("selection", "clipboard"):  # no "selection" outside X11: the clipboard
+            return " ".join(clipboard.text().split())[:2000] if source == "clipboard" else ""
+        return ""
+
+    def _position(self) -> QPoint:
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        x = area.x() + (area.width() - WIDTH) // 2
+        y = area.y() + area.height() // 4
+        return QPoint(x, y)
+
+    def dismiss(self) -> None:
+        if self.worker.is_running():
+            self.worker.stop()  # saved as far as it went, marked stopped
+        self.hide()
+
+    def _reset(self) -> None:
+        self._conversation = ConversationRef()
+        self._saved_id = None
+        self._history = []
+        self._turn = None
+        self.question.clear()
+        self.answer.clear_turns()
+        self.answer.hide()
+        self.adjustSize()
+
+    # Asking -------------------------------------------------------------------------------
+
+    def ask(self) -> None:
+        question = self.question.text().strip()
+        if not question or self.worker.is_running():
+            return
+        self.question.clear()
+        turn = self.answer.add_turn(question)
+        self._turn = turn
+        self.recorder.begin_question(self._conversation, question, lambda: turn.answer)
+        self.answer.busy = True
+        self.answer.show()
+        self.adjustSize()
+        self.worker.start(question, history=self._history)
+
+    def expand(self) -> None:
+        """Carry the exchange into the main window (once it is saved)."""
+        if self.worker.is_running():
+            self._expand_when_done = True
+            self.worker.stop()
+            return
+        if self._saved_id is not None:
+            self.expand_requested.emit(self._saved_id)
+            self.hide()
+
+    def _on_saved(self, conversation_id: int) -> None:
+        self._saved_id = conversation_id
+
+    def _on_retrieved(self, citations: list[object]) -> None:
+        if self._turn is not None:
+            self._turn.citations = list(citations)  # type: ignore[arg-type]
+            self._turn.status = _("Writing…")
+            self.answer.schedule_refresh()
+
+    def _on_token(self, text: str) -> None:
+        if self._turn is not None:
+            self._turn.answer += text
+            self._turn.status = ""
+            self.answer.schedule_refresh()
+
+    def _on_finished(self, answer: Answer) -> None:
+        if answer.text:
+            self._history.append(answer.as_past_turn())
+        if self._turn is not None:
+            self._turn.answer = answer.text
+            self._turn.citations = answer.citations
+            self._turn.status = _("Stopped.") if answer.stopped else ""
+        self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)
+        self._done()
+
+    def _on_failed(self, message: str) -> None:
+        text = ""
+        if self._turn is not None:
+            text = self._turn.answer
+            self._turn.status = message
+            self._turn.error = True
+        self.recorder.finish(text, "error", None, error=message)
+        self._done()
+
+    def _done(self) -> None:
+        if self._turn is not None:
+            self._turn.finished = True
+        self._turn = None
+        self.answer.busy = False
+        self.answer.refresh()
+        if self._expand_when_done:
+            self._expand_when_done = False
+            self.recorder.answer_saved.connect(self._expand_saved)
+
+    def _expand_saved(self, conversation_id: int) -> None:
+        self.recorder.answer_saved.disconnect(self._expand_saved)
+        self.expand_requested.emit(conversation_id)
+        self.hide()
+
+    def _open_citation(self, turn_index: int, n: int) -> None:
+        citation = self.answer.citation_path(turn_index, n)
+        if citation is not None:
+            self.opener.open(citation)
