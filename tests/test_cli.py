@@ -103,13 +103,12 @@ def test_ask_without_model_explains() -> None:
     assert "No model is configured" in result.stderr and "LANTERNE_MODEL" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["quick-ask"])
-def test_placeholders_say_not_yet_available(command: str) -> None:
-    result = lanterne(command)
-    assert result.returncode == 1
-    assert "not yet available" in result.stderr
-    data = json.loads(lanterne(command, "--json").stdout)
-    assert data["available"] is False
+def test_quick_ask_shows_its_shortcut() -> None:
+    result = lanterne("quick-ask", "--show-hotkey")
+    assert result.returncode == 0 and result.stdout.strip() == "ctrl+shift+space"
+    assert json.loads(lanterne("quick-ask", "--show-hotkey", "--json").stdout) == {
+        "hotkey": "ctrl+shift+space"
+    }
 
 
 def test_watch_without_folders_explains() -> None:
