@@ -28,6 +28,7 @@ from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
+from lanterne.desktop.answer_stream import AnswerStream
 from lanterne.desktop.chat_view import ChatView, Turn, source_tip
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
@@ -35,7 +36,7 @@ from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.desktop.workers import AskWorker, BackgroundTask
+from lanterne.desktop.workers import BackgroundTask
 from lanterne.indexer.indexing import Progress
 from lanterne.model_library import ModelLibrary
 from lanterne.translation import _
@@ -96,7 +97,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Lanterne")
         self.resize(1180, 720)
         self._tasks: list[BackgroundTask] = []
-        self._turn: Turn | None = None
         self._history: list[PastTurn] = []  # this conversation's answered turns
         self._conversation = ConversationRef()
         self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
@@ -166,12 +166,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.index_label)
         self._build_menu()
 
-        self.worker = AskWorker(ctx, self)
+        self.stream = AnswerStream(ctx, self.chat, self.recorder, self)
+        self.stream.retrieved.connect(self._show_sources)
+        self.stream.answered.connect(self._on_answered)
+        self.stream.settled.connect(self._on_settled)
+        self.worker = self.stream.worker
         self.worker.model_ready.connect(self._on_model_ready)
-        self.worker.retrieved.connect(self._on_retrieved)
-        self.worker.token.connect(self._on_token)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
         self._show_model_setting()
         self._refresh_index_label()
         self._show_sources(None)
@@ -304,12 +304,9 @@ class MainWindow(QMainWindow):
         self._start(turn, self._history)
 
     def _start(self, turn: Turn, history: list[PastTurn]) -> None:
-        self._turn = turn
-        self.chat.busy = True
-        self.chat.refresh()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.worker.start(turn.question, history=history)
+        self.stream.start(turn, history)
 
     def _on_question_saved(self, conversation_id: int) -> None:
         self._shown_id = conversation_id
@@ -322,7 +319,6 @@ class MainWindow(QMainWindow):
         self._conversation = ConversationRef()
         self._shown_id = None
         self._history = []
-        self._turn = None
         self.chat.clear_turns()
         self._show_sources(None)
         self.conversations.list.clearSelection()
@@ -417,51 +413,18 @@ class MainWindow(QMainWindow):
         )
         self.model_label.setToolTip(ready.engine.description)
 
-    def _on_retrieved(self, citations: list[object]) -> None:
-        if self._turn is not None:
-            self._turn.citations = list(citations)  # type: ignore[arg-type]
-            self._turn.status = _("Writing…")
-            self.chat.schedule_refresh()
-            self._show_sources(self._turn)
-
-    def _on_token(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.answer += text
-            self._turn.status = ""
-            self.chat.schedule_refresh()
-
-    def _on_finished(self, answer: Answer) -> None:
+    def _on_answered(self, answer: Answer) -> None:
         if answer.text:  # a stopped answer stays in the conversation as far as it went
             self._history.append(answer.as_past_turn())
-        if self._turn is not None:
-            self._turn.answer = answer.text
-            self._turn.citations = answer.citations
-            self._turn.status = _("Stopped.") if answer.stopped else ""
-            self._show_sources(self._turn)
-        self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)
+        self._show_sources(self.stream.turn)
         t = answer.timings
         self.speed_label.setText(
             _("Last answer: {tokens} tokens at {speed:.1f} tokens/s").format(
                 tokens=t.predicted_tokens, speed=t.tokens_per_second
             )
         )
-        self._done()
 
-    def _on_failed(self, message: str) -> None:
-        text = ""
-        if self._turn is not None:
-            text = self._turn.answer
-            self._turn.status = message
-            self._turn.error = True
-        self.recorder.finish(text, "error", None, error=message)
-        self._done()
-
-    def _done(self) -> None:
-        if self._turn is not None:
-            self._turn.finished = True
-        self._turn = None
-        self.chat.busy = False
-        self.chat.refresh()
+    def _on_settled(self) -> None:
         self.ask_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 

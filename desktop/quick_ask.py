@@ -15,10 +15,10 @@ from lanterne.assistant.answer import Answer
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.desktop.answer_stream import AnswerStream
+from lanterne.desktop.chat_view import ChatView
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.desktop.workers import AskWorker
 from lanterne.translation import _
 
 WIDTH = 680
@@ -82,15 +82,13 @@ class QuickAskWindow(QFrame):
         self.answer.citation_clicked.connect(self._open_citation)
         self.recorder = AnswerRecorder(store, self)
         self.recorder.question_saved.connect(self._on_saved)
-        self.worker = AskWorker(ctx, self)
-        self.worker.retrieved.connect(self._on_retrieved)
-        self.worker.token.connect(self._on_token)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
+        self.stream = AnswerStream(ctx, self.answer, self.recorder, self)
+        self.stream.answered.connect(self._on_answered)
+        self.stream.settled.connect(self._on_settled)
+        self.worker = self.stream.worker
         self._conversation = ConversationRef()
         self._saved_id: int | None = None
         self._history: list[PastTurn] = []
-        self._turn: Turn | None = None
         self._expand_when_done = False
 
     # Showing ------------------------------------------------------------------------------
@@ -138,7 +136,6 @@ class QuickAskWindow(QFrame):
         self._conversation = ConversationRef()
         self._saved_id = None
         self._history = []
-        self._turn = None
         self.question.clear()
         self.answer.clear_turns()
         self.answer.hide()
@@ -152,12 +149,10 @@ class QuickAskWindow(QFrame):
             return
         self.question.clear()
         turn = self.answer.add_turn(question)
-        self._turn = turn
         self.recorder.begin_question(self._conversation, question, lambda: turn.answer)
-        self.answer.busy = True
         self.answer.show()
         self.adjustSize()
-        self.worker.start(question, history=self._history)
+        self.stream.start(turn, self._history)
 
     def expand(self) -> None:
         """Carry the exchange into the main window (once it is saved)."""
@@ -172,43 +167,11 @@ class QuickAskWindow(QFrame):
     def _on_saved(self, conversation_id: int) -> None:
         self._saved_id = conversation_id
 
-    def _on_retrieved(self, citations: list[object]) -> None:
-        if self._turn is not None:
-            self._turn.citations = list(citations)  # type: ignore[arg-type]
-            self._turn.status = _("Writing…")
-            self.answer.schedule_refresh()
-
-    def _on_token(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.answer += text
-            self._turn.status = ""
-            self.answer.schedule_refresh()
-
-    def _on_finished(self, answer: Answer) -> None:
+    def _on_answered(self, answer: Answer) -> None:
         if answer.text:
             self._history.append(answer.as_past_turn())
-        if self._turn is not None:
-            self._turn.answer = answer.text
-            self._turn.citations = answer.citations
-            self._turn.status = _("Stopped.") if answer.stopped else ""
-        self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)
-        self._done()
 
-    def _on_failed(self, message: str) -> None:
-        text = ""
-        if self._turn is not None:
-            text = self._turn.answer
-            self._turn.status = message
-            self._turn.error = True
-        self.recorder.finish(text, "error", None, error=message)
-        self._done()
-
-    def _done(self) -> None:
-        if self._turn is not None:
-            self._turn.finished = True
-        self._turn = None
-        self.answer.busy = False
-        self.answer.refresh()
+    def _on_settled(self) -> None:
         if self._expand_when_done:
             self._expand_when_done = False
             self.recorder.answer_saved.connect(self._expand_saved)

@@ -1,0 +1,79 @@
+"""One answer at a time, from the question to the saved answer: the worker's events shown on the
+turn as they arrive, and the outcome handed to the recorder. Shared by the main window and the
+quick-ask window, which add what is their own (sources panel, speed, expanding)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from lanterne.assistant.answer import Answer, Citation
+from lanterne.assistant.prompt import PastTurn
+from lanterne.context import AppContext
+from lanterne.desktop.answer_recorder import AnswerRecorder
+from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.desktop.workers import AskWorker
+from lanterne.translation import _
+
+
+class AnswerStream(QObject):
+    retrieved = Signal(object)  # the Turn, now with its sources
+    answered = Signal(object)  # the Answer (complete or stopped), after the turn shows it
+    settled = Signal()  # the turn is over, whatever the outcome
+
+    def __init__(
+        self, ctx: AppContext, chat: ChatView, recorder: AnswerRecorder, parent: QObject
+    ) -> None:
+        super().__init__(parent)
+        self.chat = chat
+        self.recorder = recorder
+        self.worker = AskWorker(ctx, self)
+        self.worker.retrieved.connect(self._on_retrieved)
+        self.worker.token.connect(self._on_token)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.turn: Turn | None = None
+
+    def start(self, turn: Turn, history: list[PastTurn]) -> None:
+        self.turn = turn
+        self.chat.busy = True
+        self.chat.refresh()
+        self.worker.start(turn.question, history=history)
+
+    def _on_retrieved(self, citations: list[Citation]) -> None:
+        if self.turn is not None:
+            self.turn.citations = list(citations)
+            self.turn.status = _("Writing…")
+            self.chat.schedule_refresh()
+            self.retrieved.emit(self.turn)
+
+    def _on_token(self, text: str) -> None:
+        if self.turn is not None:
+            self.turn.answer += text
+            self.turn.status = ""
+            self.chat.schedule_refresh()
+
+    def _on_finished(self, answer: Answer) -> None:
+        if self.turn is not None:
+            self.turn.answer = answer.text
+            self.turn.citations = answer.citations
+            self.turn.status = _("Stopped.") if answer.stopped else ""
+        self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)
+        self.answered.emit(answer)
+        self._settle()
+
+    def _on_failed(self, message: str) -> None:
+        text = ""
+        if self.turn is not None:
+            text = self.turn.answer
+            self.turn.status = message
+            self.turn.error = True
+        self.recorder.finish(text, "error", None, error=message)
+        self._settle()
+
+    def _settle(self) -> None:
+        if self.turn is not None:
+            self.turn.finished = True
+        self.turn = None
+        self.chat.busy = False
+        self.chat.refresh()
+        self.settled.emit()
