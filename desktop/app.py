@@ -88,21 +88,33 @@ def _handle(request: dict[str, Any], window: MainWindow, quick: QuickAskWindow) 
         raise_window(window)
 
 
-def _register_hotkey(
-    ctx: AppContext, quick: QuickAskWindow, window: MainWindow
-) -> GlobalHotkey | None:
-    """The quick-ask shortcut; when it cannot be had, the window says why and what to do."""
-    text = ctx.settings.get_str("quick_ask.hotkey")
-    if not text:
-        return None
-    try:
-        hotkey = GlobalHotkey(parse_hotkey(text))
-        hotkey.activated.connect(lambda: quick.summon())
-        hotkey.start()
-    except HotkeyError as exc:
-        window.statusBar().showMessage(str(exc), 30000)
-        return None
-    return hotkey
+class Shortcut:
+    """The quick-ask shortcut, registered again when Settings change it; when it cannot be
+    had, the window says why and what to do."""
+
+    def __init__(self, quick: QuickAskWindow, window: MainWindow) -> None:
+        self.quick = quick
+        self.window = window
+        self.hotkey: GlobalHotkey | None = None
+        window.hotkey_changed.connect(self.register)
+
+    def register(self, text: str) -> None:
+        self.stop()
+        if not text:
+            return
+        try:
+            hotkey = GlobalHotkey(parse_hotkey(text))
+            hotkey.activated.connect(lambda: self.quick.summon())
+            hotkey.start()
+        except HotkeyError as exc:
+            self.window.statusBar().showMessage(str(exc), 30000)
+            return
+        self.hotkey = hotkey
+
+    def stop(self) -> None:
+        if self.hotkey is not None:
+            self.hotkey.stop()
+            self.hotkey = None
 
 
 def run_gui(
@@ -131,7 +143,8 @@ def run_gui(
     if tray is not None:
         window.keep_in_tray = ctx.settings.get_bool("ui.close_to_tray")
         app.setQuitOnLastWindowClosed(False)
-    hotkey = _register_hotkey(ctx, quick, window)
+    shortcut = Shortcut(quick, window)
+    shortcut.register(ctx.settings.get_str("quick_ask.hotkey"))
     server.request.connect(lambda r: _handle(r, window, quick))
     app.aboutToQuit.connect(window.shutdown)
     if request.get("command") == "quick-ask":
@@ -141,8 +154,7 @@ def run_gui(
     try:
         return int(app.exec())
     finally:
-        if hotkey is not None:
-            hotkey.stop()
+        shortcut.stop()
         window.shutdown()
         server.close()
         ctx.close()  # free the model before the interpreter tears down llama.cpp

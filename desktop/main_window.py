@@ -34,6 +34,7 @@ from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.models_dialog import ModelsDialog
+from lanterne.desktop.settings_dialog import SettingsDialog
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.workers import BackgroundTask
@@ -88,6 +89,7 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
 
 class MainWindow(QMainWindow):
     hidden_to_tray = Signal()
+    hotkey_changed = Signal(str)  # from Settings: the app registers the new shortcut
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -194,13 +196,16 @@ class MainWindow(QMainWindow):
         choose.triggered.connect(self.choose_model)
         add = QAction(_("&Add folder…"), self)
         add.triggered.connect(self.choose_folder)
+        preferences = QAction(_("&Settings…"), self)
+        preferences.setShortcut(QKeySequence("Ctrl+,"))
+        preferences.triggered.connect(self.open_settings)
         knowledge = QAction(_("&Knowledge…"), self)
         knowledge.setShortcut(QKeySequence("Ctrl+Shift+K"))
         knowledge.triggered.connect(self.open_knowledge)
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.quit)
-        for action in (models, choose, add, knowledge):
+        for action in (models, choose, add, knowledge, preferences):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(quit_action)
@@ -234,6 +239,13 @@ class MainWindow(QMainWindow):
     def add_folder(self, folder: Path) -> None:
         """Watch the folder: indexed now, then kept up to date (on the index service's thread)."""
         self.indexing.add_folder(folder)
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog.saved.connect(self._show_model_setting)
+        dialog.hotkey_changed.connect(self.hotkey_changed)
+        dialog.open()
+        return dialog
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:

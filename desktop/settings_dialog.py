@@ -1,0 +1,238 @@
+"""Settings: every declared setting, on tabs by topic, with the editor its type calls for.
+
+The rows come from `lanterne.settings.SETTINGS` (type, default, description, choices), so a
+setting declared there appears here with no further code; a few get a better editor: the model
+file (a file chooser), the quick-ask shortcut (pressed, not typed, and checked against other
+applications), the remote server's key (kept in the OS keychain, never in the settings file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
+from lanterne.engine import secrets
+from lanterne.settings import SETTINGS, Setting, Settings, SettingsError, Value
+from lanterne.translation import _
+
+# Tabs, in order, with the key prefixes they gather.
+TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (_("Model"), ("model.", "offload.", "engine.", "models.")),
+    (_("Search"), ("retrieval.",)),
+    (_("Indexing"), ("index.",)),
+    (_("Quick ask"), ("quick_ask.",)),
+    (_("Remote server"), ("remote.",)),
+    (_("Interface"), ("ui.",)),
+)
+_INT_RANGE = (-1, 1_000_000_000)
+
+
+def _combo_value(combo: QComboBox) -> str:
+    return str(combo.currentData())
+
+
+def hotkey_text(sequence: QKeySequence) -> str:
+    """A pressed key sequence in the settings' form ("ctrl+shift+space"), or "" when cleared."""
+    portable = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+    first = portable.split(",")[0].strip()  # one chord: a global shortcut is a single press
+    if not first:
+        return ""
+    names = {"meta": "super"}
+    parts = [names.get(p.lower(), p.lower()) for p in first.split("+")]
+    return str(parse_hotkey("+".join(parts)))
+
+
+class _HotkeyEditor(QWidget):
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.edit = QKeySequenceEdit()
+        self.edit.setAccessibleName(_("Quick-ask shortcut"))
+        self.edit.setMaximumSequenceLength(1)
+        if value:
+            self.edit.setKeySequence(QKeySequence(value.replace("super", "meta")))
+        clear = QPushButton(_("None"))
+        clear.clicked.connect(self.edit.clear)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(clear)
+
+    def value(self) -> str:
+        return hotkey_text(self.edit.keySequence())
+
+
+class _PathEditor(QWidget):
+    def __init__(self, value: str, title: str) -> None:
+        super().__init__()
+        self.line = QLineEdit(value)
+        browse = QPushButton(_("Choose…"))
+        browse.clicked.connect(lambda: self._choose(title))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.line, 1)
+        row.addWidget(browse)
+
+    def _choose(self, title: str) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, title, self.line.text(), "GGUF (*.gguf)")
+        if path:
+            self.line.setText(path)
+
+
+class SettingsDialog(QDialog):
+    hotkey_changed = Signal(str)  # the app registers the new shortcut (or reports why not)
+    saved = Signal()
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle(_("Settings"))
+        self.resize(720, 560)
+        self._readers: dict[str, Callable[[], Value]] = {}
+        self.tabs = QTabWidget()
+        for title, prefixes in TABS:
+            rows = [s for s in SETTINGS if s.key.startswith(prefixes)]
+            if rows:
+                self.tabs.addTab(self._page(rows), title)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _page(self, rows: list[Setting]) -> QWidget:
+        """Each setting's description above its editor, the full width of the page."""
+        column = QVBoxLayout()
+        for setting in rows:
+            label = QLabel(_(setting.description))
+            label.setWordWrap(True)
+            editor = self._editor(setting)
+            label.setBuddy(editor)
+            if setting.env:
+                editor.setToolTip(
+                    _("The environment variable {name}, when set, takes precedence.").format(
+                        name=setting.env
+                    )
+                )
+            column.addWidget(label)
+            column.addWidget(editor)
+            column.addSpacing(8)
+        if any(s.key == "remote.url" for s in rows):
+            column.addWidget(QLabel(_("Key for the server (kept in the system keychain)")))
+            column.addWidget(self._key())
+        column.addStretch(1)
+        page = QWidget()
+        page.setLayout(column)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(page)
+        return scroll
+
+    def _editor(self, setting: Setting) -> QWidget:
+        value = self.settings.get(setting.key)
+        editor: QWidget
+        if setting.key == "quick_ask.hotkey":
+            hotkey = _HotkeyEditor(str(value))
+            self._readers[setting.key] = hotkey.value
+            return hotkey
+        if setting.key in ("model.path", "retrieval.embedding_model"):
+            path = _PathEditor(str(value), _("Choose a GGUF model"))
+            self._readers[setting.key] = path.line.text
+            return path
+        if setting.type is bool:
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            self._readers[setting.key] = box.isChecked
+            editor = box
+        elif setting.choices:
+            combo = QComboBox()
+            for choice in setting.choices:
+                combo.addItem(_(choice), choice)  # shown in words, stored as declared
+            combo.setCurrentIndex(max(0, combo.findData(str(value))))
+            self._readers[setting.key] = partial(_combo_value, combo)
+            editor = combo
+        elif setting.type is int:
+            spin = QSpinBox()
+            spin.setRange(*_INT_RANGE)
+            spin.setValue(int(value))
+            self._readers[setting.key] = spin.value
+            editor = spin
+        elif setting.type is float:
+            double = QDoubleSpinBox()
+            double.setRange(-1.0, 1000.0)
+            double.setDecimals(2)
+            double.setSingleStep(0.05)
+            double.setValue(float(value))
+            self._readers[setting.key] = double.value
+            editor = double
+        else:
+            line = QLineEdit(str(value))
+            self._readers[setting.key] = line.text
+            editor = line
+        editor.setAccessibleName(_(setting.description))
+        return editor
+
+    def _key(self) -> QWidget:
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText(_("unchanged"))
+        self.key_edit.setAccessibleName(_("Key for the server"))
+        return self.key_edit
+
+    def apply(self) -> None:
+        """Check and keep every value; on any error nothing is kept and the error is shown."""
+        try:
+            values = {key: read() for key, read in self._readers.items()}
+            hotkey = str(values.get("quick_ask.hotkey", ""))
+            if hotkey:
+                parse_hotkey(hotkey)
+            candidate = Settings(self.settings.path)
+            for key, value in values.items():
+                candidate.set(key, value)
+        except (SettingsError, HotkeyError) as exc:
+            self.error.setText(str(exc))
+            return
+        key_edit: QLineEdit | None = getattr(self, "key_edit", None)
+        url = str(values.get("remote.url", ""))
+        if key_edit is not None and key_edit.text() and url:
+            try:
+                secrets.set_api_key(url, key_edit.text())
+            except secrets.KeychainError as exc:
+                self.error.setText(str(exc))
+                return
+        before = self.settings.get_str("quick_ask.hotkey")
+        for key, value in values.items():
+            self.settings.set(key, value)
+        self.settings.save()
+        self.saved.emit()
+        if hotkey != before:
+            self.hotkey_changed.emit(hotkey)
+        self.accept()

@@ -1,0 +1,87 @@
+"""The settings dialog: every declared setting editable, checked before it is kept; the shortcut
+is pressed, not typed; the server's key goes to the keychain only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QKeySequenceEdit, QSpinBox
+from pytestqt.qtbot import QtBot
+
+from lanterne import paths
+from lanterne.desktop.settings_dialog import SettingsDialog, hotkey_text
+from lanterne.engine import secrets
+from lanterne.settings import SETTINGS, Settings
+from support.remote_server import MemoryKeyring
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot) -> Iterator[SettingsDialog]:
+    d = SettingsDialog(Settings())
+    qtbot.addWidget(d)
+    yield d
+    d.close()
+
+
+def editor(dialog: SettingsDialog, key: str) -> object:
+    label_text = next(s.description for s in SETTINGS if s.key == key)
+    for kind in (QSpinBox, QComboBox, QCheckBox):
+        for widget in dialog.findChildren(kind):
+            if widget.accessibleName() == label_text:
+                return widget
+    raise AssertionError(f"no editor for {key}")
+
+
+def test_every_declared_setting_has_an_editor(dialog: SettingsDialog) -> None:
+    assert set(dialog._readers) == {s.key for s in SETTINGS}
+    titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert titles == ["Model", "Search", "Indexing", "Quick ask", "Remote server", "Interface"]
+
+
+def test_changes_are_kept_and_survive_a_restart(dialog: SettingsDialog, qtbot: QtBot) -> None:
+    top_k = editor(dialog, "retrieval.top_k")
+    mode = editor(dialog, "retrieval.mode")
+    tray = editor(dialog, "ui.close_to_tray")
+    assert isinstance(top_k, QSpinBox) and isinstance(mode, QComboBox)
+    assert isinstance(tray, QCheckBox)
+    top_k.setValue(8)
+    mode.setCurrentIndex(mode.findData("lexical"))
+    tray.setChecked(False)
+    with qtbot.waitSignal(dialog.saved):
+        dialog.apply()
+    reread = Settings()
+    assert reread.get_int("retrieval.top_k") == 8
+    assert reread.get_str("retrieval.mode") == "lexical"
+    assert reread.get_bool("ui.close_to_tray") is False
+
+
+def test_the_shortcut_is_pressed_and_checked(dialog: SettingsDialog, qtbot: QtBot) -> None:
+    assert hotkey_text(QKeySequence("Ctrl+Shift+Space")) == "ctrl+shift+space"
+    assert hotkey_text(QKeySequence("Meta+Alt+K")) == "alt+super+k"
+    (edit,) = dialog.findChildren(QKeySequenceEdit)
+    edit.setKeySequence(QKeySequence(Qt.Key.Key_Space))  # no modifier: not a global shortcut
+    dialog.apply()
+    assert "at least one modifier" in dialog.error.text()
+    assert Settings().get_str("quick_ask.hotkey") == "ctrl+shift+space"  # nothing kept
+    edit.setKeySequence(QKeySequence("Ctrl+Alt+K"))
+    with qtbot.waitSignal(dialog.hotkey_changed) as changed:
+        dialog.apply()
+    assert changed.args == ["ctrl+alt+k"]
+    assert Settings().get_str("quick_ask.hotkey") == "ctrl+alt+k"
+
+
+def test_the_server_key_goes_to_the_keychain_only(
+    dialog: SettingsDialog, qtbot: QtBot, memory_keyring: MemoryKeyring
+) -> None:
+    url = "https://llm.example.org/v1"
+    dialog._readers["remote.url"] = lambda: url
+    dialog.key_edit.setText("sk-secret-1234")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.apply()
+    assert secrets.get_api_key(url) == "sk-secret-1234"
+    assert "sk-secret-1234" not in paths.settings_path().read_text()
