@@ -94,6 +94,7 @@ def measure(trials: int) -> dict[str, Any]:
     with xvfb.xvfb() as name, tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
         env.update(DISPLAY=name, QT_QPA_PLATFORM="xcb", LANTERNE_HOME=home)
+        Path(home, "settings.json").write_text('{"ui.first_run_done": true}')  # no wizard
         app = subprocess.Popen([str(LANTERNE)], env=env, stderr=subprocess.PIPE, text=True)
         try:
             d = display.Display(name)

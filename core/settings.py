@@ -134,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
     Setting(
+        "ui.first_run_done",
+        bool,
+        False,
+        "The first-run wizard has been completed (it shows at start until then).",
+    ),
+    Setting(
         "ui.close_to_tray",
         bool,
         True,

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 from lanterne import __version__
 from lanterne.assets import asset_path
 from lanterne.context import AppContext
+from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
@@ -117,6 +118,20 @@ class Shortcut:
             self.hotkey = None
 
 
+def _first_run(window: MainWindow, shortcut: Shortcut) -> FirstRunWizard:
+    wizard = FirstRunWizard(window.ctx.settings, window)
+
+    def done() -> None:
+        for folder in wizard.folders():
+            window.add_folder(folder)
+        shortcut.register(wizard.hotkey())
+        window.refresh_model_status()
+
+    wizard.accepted.connect(done)
+    wizard.open()
+    return wizard
+
+
 def run_gui(
     settings: Settings | None = None,
     argv: list[str] | None = None,
@@ -151,6 +166,8 @@ def run_gui(
         _handle(request, window, quick)
     else:
         window.show()
+    if needs_first_run(ctx.settings):
+        _first_run(window, shortcut)
     try:
         return int(app.exec())
     finally:

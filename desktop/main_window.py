@@ -285,6 +285,10 @@ class MainWindow(QMainWindow):
 
     # Asking -------------------------------------------------------------------------------
 
+    def refresh_model_status(self) -> None:
+        """After the model setting changed elsewhere (wizard, Settings, Models)."""
+        self._show_model_setting()
+
     def _show_model_setting(self) -> None:
         path = self.ctx.settings.get_str("model.path")
         if path:

@@ -64,7 +64,7 @@ def hotkey_text(sequence: QKeySequence) -> str:
     return str(parse_hotkey("+".join(parts)))
 
 
-class _HotkeyEditor(QWidget):
+class HotkeyEditor(QWidget):
     def __init__(self, value: str) -> None:
         super().__init__()
         self.edit = QKeySequenceEdit()
@@ -160,7 +160,7 @@ class SettingsDialog(QDialog):
         value = self.settings.get(setting.key)
         editor: QWidget
         if setting.key == "quick_ask.hotkey":
-            hotkey = _HotkeyEditor(str(value))
+            hotkey = HotkeyEditor(str(value))
             self._readers[setting.key] = hotkey.value
             return hotkey
         if setting.key in ("model.path", "retrieval.embedding_model"):

@@ -40,9 +40,16 @@ def xdotool(display: str, *args: str) -> str:
     return result.stdout.strip()
 
 
+def set_up_already(home: Path, **settings: object) -> None:
+    """A user who went through the first-run wizard (it is tested on its own)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.json").write_text(json.dumps({"ui.first_run_done": True, **settings}))
+
+
 def test_no_argument_opens_the_main_window_and_quits_cleanly(
     display: str, lanterne_home: Path
 ) -> None:
+    set_up_already(lanterne_home)
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
     app = subprocess.Popen(
@@ -115,9 +122,7 @@ def test_the_hotkey_pops_quick_ask_and_the_answer_comes_with_its_source(
     display: str, lanterne_home: Path, docs_folder: Path, gemma_model: Path
 ) -> None:
     """The real app, the real shortcut pressed on the X server, a typed question, an answer."""
-    lanterne_home.mkdir(parents=True, exist_ok=True)
-    settings = {"model.path": str(gemma_model), "model.max_answer_tokens": 12}
-    (lanterne_home / "settings.json").write_text(json.dumps(settings))
+    set_up_already(lanterne_home, **{"model.path": str(gemma_model), "model.max_answer_tokens": 12})
     added = subprocess.run(
         [str(LANTERNE), "index", "add", str(docs_folder)], capture_output=True, text=True
     )
@@ -154,6 +159,7 @@ def test_the_hotkey_pops_quick_ask_and_the_answer_comes_with_its_source(
 def test_a_second_launch_and_quick_ask_reach_the_running_app(
     display: str, lanterne_home: Path
 ) -> None:
+    set_up_already(lanterne_home)
     app = start_app(display)
     try:
         wait_window(display, "^Lanterne$", app)
@@ -180,3 +186,12 @@ def test_a_second_launch_and_quick_ask_reach_the_running_app(
             app.kill()
             app.communicate()
     assert app.returncode == 0 and err == ""
+
+
+def test_a_first_start_opens_the_setup_wizard(display: str, lanterne_home: Path) -> None:
+    app = start_app(display)
+    try:
+        wait_window(display, "^Set up Lanterne$", app)
+    finally:
+        app.terminate()
+        app.communicate(timeout=30)

@@ -1,0 +1,175 @@
+"""The first-run wizard: language, a model for this machine, folders to watch, the shortcut.
+
+Each page reuses what Settings, Models and Knowledge do later, so that everything chosen here can
+be changed there. The model page is the Models dialog itself: the recommendation for this
+machine with its fit and size, downloads with progress, or an existing GGUF imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from lanterne.desktop.models_dialog import ModelsDialog
+from lanterne.desktop.settings_dialog import HotkeyEditor
+from lanterne.model_library import ModelLibrary
+from lanterne.settings import Settings
+from lanterne.translation import _, set_language, system_language
+
+LANGUAGES = (("fr", "Français"), ("en", "English"))
+
+
+def needs_first_run(settings: Settings) -> bool:
+    return not settings.get_bool("ui.first_run_done") and not settings.get_str("model.path")
+
+
+class _LanguagePage(QWizardPage):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.setTitle(_("Welcome to Lanterne"))
+        self.setSubTitle(
+            _("Lanterne answers your questions from your own documents, on this computer only.")
+        )
+        current = settings.get_str("ui.language") or system_language()
+        self.buttons: dict[str, QRadioButton] = {}
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("Language of the interface and of the answers:")))
+        for code, name in LANGUAGES:
+            button = QRadioButton(name)
+            button.setChecked(code == current or (current not in dict(LANGUAGES) and code == "en"))
+            self.buttons[code] = button
+            layout.addWidget(button)
+        layout.addStretch(1)
+
+    def language(self) -> str:
+        return next(code for code, button in self.buttons.items() if button.isChecked())
+
+
+class _ModelPage(QWizardPage):
+    def __init__(self, library: ModelLibrary) -> None:
+        super().__init__()
+        self.library = library
+        self.setTitle(_("A model for this computer"))
+        self.setSubTitle(
+            _(
+                "The recommended model fits this machine; download it, or import a GGUF file "
+                "you already have. You can change it later in File › Models."
+            )
+        )
+        self.models = ModelsDialog(library, self)
+        self.models.setWindowFlags(Qt.WindowType.Widget)
+        self.models.model_changed.connect(self.completeChanged)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.models)
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
+        return bool(self.library.active_path())
+
+
+class _FoldersPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle(_("Folders to watch"))
+        self.setSubTitle(
+            _(
+                "Lanterne reads the documents in these folders and keeps up with their changes. "
+                "It never changes your files."
+            )
+        )
+        self.folders = QListWidget()
+        self.folders.setAccessibleName(_("Folders to watch"))
+        add = QPushButton(_("Add folder…"))
+        add.clicked.connect(self.choose)
+        remove = QPushButton(_("Remove"))
+        remove.clicked.connect(lambda: self.folders.takeItem(self.folders.currentRow()))
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.folders, 1)
+        layout.addLayout(buttons)
+        documents = Path.home() / "Documents"
+        if documents.is_dir():
+            self.add(documents)
+
+    def choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, _("Choose a folder to watch"))
+        if folder:
+            self.add(Path(folder))
+
+    def add(self, folder: Path) -> None:
+        existing = {self.folders.item(i).text() for i in range(self.folders.count())}
+        if str(folder) not in existing:
+            self.folders.addItem(str(folder))
+
+    def chosen(self) -> list[Path]:
+        return [Path(self.folders.item(i).text()) for i in range(self.folders.count())]
+
+
+class _ShortcutPage(QWizardPage):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.setTitle(_("Quick ask, from anywhere"))
+        self.setSubTitle(
+            _(
+                "Press this shortcut in any application to ask Lanterne a question; the selected "
+                "text comes with it."
+            )
+        )
+        self.editor = HotkeyEditor(settings.get_str("quick_ask.hotkey"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("Shortcut (press the keys):")))
+        layout.addWidget(self.editor)
+        layout.addStretch(1)
+
+
+class FirstRunWizard(QWizard):
+    """`folders()` and `hotkey()` after acceptance; settings are saved on finish."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle(_("Set up Lanterne"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.resize(1000, 680)
+        self.language_page = _LanguagePage(settings)
+        self.model_page = _ModelPage(ModelLibrary(settings))
+        self.folders_page = _FoldersPage()
+        self.shortcut_page = _ShortcutPage(settings)
+        for page in (self.language_page, self.model_page, self.folders_page, self.shortcut_page):
+            self.addPage(page)
+        self.currentIdChanged.connect(self._on_page)
+
+    def _on_page(self, _page_id: int) -> None:
+        language = self.language_page.language()
+        if language != self.settings.get_str("ui.language"):
+            self.settings.set("ui.language", language)
+            set_language(language)
+
+    def folders(self) -> list[Path]:
+        return self.folders_page.chosen()
+
+    def hotkey(self) -> str:
+        return self.shortcut_page.editor.value()
+
+    def accept(self) -> None:
+        self.settings.set("ui.language", self.language_page.language())
+        self.settings.set("quick_ask.hotkey", self.hotkey())
+        self.settings.set("ui.first_run_done", True)
+        self.settings.save()
+        super().accept()

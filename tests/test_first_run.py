@@ -1,0 +1,44 @@
+"""The first-run wizard: language, a model (imported here), folders, the shortcut; all kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWizard
+from pytestqt.qtbot import QtBot
+
+from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
+from lanterne.settings import Settings
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_wizard_walks_a_new_user_through_setup(
+    qtbot: QtBot, tiny_moe_model: Path, docs_folder: Path
+) -> None:
+    settings = Settings()
+    assert needs_first_run(settings)
+    wizard = FirstRunWizard(settings)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert wizard.language_page.buttons["en"].isChecked()  # the system's language (LANGUAGE=en)
+    wizard.language_page.buttons["fr"].setChecked(True)
+    wizard.next()
+    assert settings.get_str("ui.language") == "fr"  # in effect from the next page on
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert not next_button.isEnabled()  # no model yet
+    with qtbot.waitSignal(wizard.model_page.completeChanged, timeout=30000):
+        wizard.model_page.models.import_file(tiny_moe_model)
+    qtbot.waitUntil(next_button.isEnabled, timeout=30000)
+    wizard.next()
+    wizard.folders_page.add(docs_folder)
+    wizard.folders_page.add(docs_folder)  # once only
+    wizard.next()
+    assert wizard.hotkey() == "ctrl+shift+space"
+    wizard.accept()
+    saved = Settings()
+    assert saved.get_bool("ui.first_run_done") and not needs_first_run(saved)
+    assert saved.get_str("ui.language") == "fr"
+    assert Path(saved.get_str("model.path")).name.startswith("tiny-moe")
+    assert wizard.folders() == [docs_folder]
