@@ -1,0 +1,122 @@
+"""Screenshots of every window, for review and for the README.
+
+    DISPLAY=:N QT_QPA_PLATFORM=xcb python -m lanterne.desktop.screenshots OUTDIR \\
+        --model GGUF --docs FOLDER [--language en|fr]
+
+Runs the real windows on a throwaway data directory: FOLDER is indexed, a question is asked and
+answered by GGUF (streamed, with its sources), then the main window, the quick-ask window, the
+knowledge panel, the settings and the first-run wizard are saved as PNG files named
+`<language>-<window>.png`. Nothing here is staged: what the model answers is what is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+QUESTIONS = {
+    "fr": "Comment installer un paquet avec apt ?",
+    "en": "How do I install a package with apt?",
+}
+
+
+def _wait(app: object, done: Callable[[], bool], timeout: float) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not finish in time")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from lanterne.context import AppContext
+    from lanterne.desktop.first_run import FirstRunWizard
+    from lanterne.desktop.main_window import MainWindow
+    from lanterne.desktop.quick_ask import QuickAskWindow
+    from lanterne.settings import Settings
+    from lanterne.translation import set_language
+
+    app = QApplication.instance() or QApplication([])
+    set_language(language)
+    ctx = AppContext(Settings())
+    ctx.settings.set("ui.language", language)
+    ctx.settings.set("model.path", str(model))
+    ctx.settings.set("model.max_answer_tokens", 120)
+    window = MainWindow(ctx)
+    window.show()
+    saved: list[Path] = []
+
+    def shoot(widget: QWidget, name: str) -> None:
+        for _ in range(20):
+            QApplication.processEvents()
+            time.sleep(0.01)
+        path = out / f"{language}-{name}.png"
+        widget.grab().save(str(path))
+        saved.append(path)
+
+    ready: list[object] = []
+    window.indexing.ready.connect(ready.append)
+    window.add_folder(docs)
+    _wait(app, lambda: bool(ready), 600)
+    answers: list[object] = []
+    window.worker.finished.connect(answers.append)
+    window.question.setPlainText(QUESTIONS[language])
+    window.ask()
+    _wait(app, lambda: bool(answers), 600)
+    window.store.wait_idle(10)
+    shoot(window, "main")
+
+    quick = QuickAskWindow(ctx, window.store)
+    quick.summon(QUESTIONS[language])
+    quick_answers: list[object] = []
+    quick.worker.finished.connect(quick_answers.append)
+    quick.ask()
+    _wait(app, lambda: bool(quick_answers), 600)
+    shoot(quick, "quick-ask")
+    quick.hide()
+
+    panel = window.open_knowledge()
+    _wait(app, lambda: panel.folders.count() > 0, 30)
+    shoot(panel, "knowledge")
+    panel.close()
+
+    settings = window.open_settings()
+    shoot(settings, "settings")
+    settings.close()
+
+    wizard = FirstRunWizard(ctx.settings)
+    wizard.show()
+    wizard.next()
+    shoot(wizard, "wizard-model")
+    wizard.close()
+    window.quit()
+    ctx.close()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--model", type=Path, required=True, help="a chat GGUF")
+    parser.add_argument("--docs", type=Path, required=True, help="a folder to index")
+    parser.add_argument("--language", choices=sorted(QUESTIONS), default="en")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ["LANTERNE_HOME"] = tempfile.mkdtemp(prefix="lanterne-screenshots-")
+    for path in take(args.out, args.model.resolve(), args.docs.resolve(), args.language):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
