@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
@@ -118,13 +119,17 @@ class ModelsDialog(QDialog):
         task = BackgroundTask()
         self._tasks.append(task)
 
+        # A task can outlive the dialog (closed, or a wizard page gone): its result then has
+        # no widget left to show it in.
         def succeeded(result: object) -> None:
-            self._forget(task)
-            done(result)
+            if shiboken6.isValid(self):
+                self._forget(task)
+                done(result)
 
         def failed_with(message: str) -> None:
-            self._forget(task)
-            failed(message)
+            if shiboken6.isValid(self):
+                self._forget(task)
+                failed(message)
 
         task.succeeded.connect(succeeded)
         task.failed.connect(failed_with)

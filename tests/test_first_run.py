@@ -31,6 +31,7 @@ def test_the_wizard_walks_a_new_user_through_setup(
     with qtbot.waitSignal(wizard.model_page.completeChanged, timeout=30000):
         wizard.model_page.models.import_file(tiny_moe_model)
     qtbot.waitUntil(next_button.isEnabled, timeout=30000)
+    qtbot.waitUntil(lambda: not wizard.model_page.models.is_busy(), timeout=30000)
     wizard.next()
     wizard.folders_page.add(docs_folder)
     wizard.folders_page.add(docs_folder)  # once only
