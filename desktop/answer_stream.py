@@ -7,12 +7,20 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.assistant.answer import Answer, Citation
+from lanterne.assistant.pipeline import LoadingModel
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.desktop.answer_recorder import AnswerRecorder
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.workers import AskWorker
+from lanterne.engine.offload import format_size
 from lanterne.translation import _
+
+
+def loading_text(loading: LoadingModel) -> str:
+    return _("Loading the model {name} ({size})…").format(
+        name=loading.name, size=format_size(loading.size_bytes)
+    )
 
 
 class AnswerStream(QObject):
@@ -27,6 +35,7 @@ class AnswerStream(QObject):
         self.chat = chat
         self.recorder = recorder
         self.worker = AskWorker(ctx, self)
+        self.worker.loading.connect(self._on_loading)
         self.worker.retrieved.connect(self._on_retrieved)
         self.worker.token.connect(self._on_token)
         self.worker.finished.connect(self._on_finished)
@@ -38,6 +47,11 @@ class AnswerStream(QObject):
         self.chat.busy = True
         self.chat.refresh()
         self.worker.start(turn.question, history=history)
+
+    def _on_loading(self, loading: LoadingModel) -> None:
+        if self.turn is not None:
+            self.turn.status = loading_text(loading)
+            self.chat.schedule_refresh()
 
     def _on_retrieved(self, citations: list[Citation]) -> None:
         if self.turn is not None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -23,12 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.assistant.answer import Answer, Citation
-from lanterne.assistant.pipeline import ModelReady
+from lanterne.assistant.pipeline import LoadingModel, ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.answer_stream import AnswerStream
+from lanterne.desktop.answer_stream import AnswerStream, loading_text
 from lanterne.desktop.chat_view import ChatView, Turn, source_tip
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
@@ -163,6 +164,12 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.speed_label = QLabel()
         self.index_label = QLabel()
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 0)  # llama.cpp says nothing of its progress: busy, not %
+        self.loading_bar.setMaximumWidth(120)
+        self.loading_bar.setAccessibleName(_("Loading the model"))
+        self.loading_bar.hide()
+        self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
@@ -173,7 +180,9 @@ class MainWindow(QMainWindow):
         self.stream.answered.connect(self._on_answered)
         self.stream.settled.connect(self._on_settled)
         self.worker = self.stream.worker
+        self.worker.loading.connect(self._on_loading)
         self.worker.model_ready.connect(self._on_model_ready)
+        self.worker.failed.connect(lambda _m: self.loading_bar.hide())
         self._show_model_setting()
         self._refresh_index_label()
         self._show_sources(None)
@@ -423,7 +432,12 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self.worker.stop()
 
+    def _on_loading(self, loading: LoadingModel) -> None:
+        self.model_label.setText(loading_text(loading))
+        self.loading_bar.show()
+
     def _on_model_ready(self, ready: ModelReady) -> None:
+        self.loading_bar.hide()
         self.model_label.setText(
             _("Model: {name} — {plan}").format(name=ready.engine.name, plan=ready.engine.summary)
         )

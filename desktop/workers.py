@@ -8,14 +8,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from lanterne.assistant.pipeline import Finished, ModelReady, Retrieved, Token
+from lanterne.assistant.pipeline import Finished, LoadingModel, ModelReady, Retrieved, Token
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
+from lanterne.engine.errors import NoModelConfiguredError
+from lanterne.translation import _
 
 
 class AskWorker(QObject):
     """Runs one question through the assistant on a thread of its own."""
 
+    loading = Signal(object)  # LoadingModel
     model_ready = Signal(object)  # ModelReady
     retrieved = Signal(object)  # list[Citation]
     token = Signal(str)
@@ -65,10 +68,19 @@ class AskWorker(QObject):
                     self.token.emit(event.text)
                 elif isinstance(event, ModelReady):
                     self.model_ready.emit(event)
+                elif isinstance(event, LoadingModel):
+                    self.loading.emit(event)
                 elif isinstance(event, Retrieved):
                     self.retrieved.emit(event.citations)
                 elif isinstance(event, Finished):
                     self.finished.emit(event.answer)
+        except NoModelConfiguredError:  # the CLI's advice names commands; here, the menu
+            self.failed.emit(
+                _(
+                    "No model is chosen yet: download or import one in File › Models, then "
+                    "ask again."
+                )
+            )
         except Exception as exc:  # shown in place in the chat, never a crash
             self.failed.emit(str(exc))
 

@@ -70,6 +70,10 @@ class ModelHost:
     def model(self) -> LocalModel | None:
         return self._model
 
+    def is_loaded(self, request: LoadRequest) -> bool:
+        """Whether `load(request)` would return at once (the same model, same settings)."""
+        return self._model is not None and self._loaded == request
+
     def stream(
         self,
         model: LocalModel,

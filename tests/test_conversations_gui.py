@@ -97,7 +97,7 @@ def test_a_question_is_saved_and_the_list_survives_a_restart(
     qtbot.waitUntil(lambda: len(again.chat.turns) == 1, timeout=5000)
     turn = again.chat.turns[0]
     assert turn.question == "Une question sans modèle ?"
-    assert turn.error and "No model is configured" in turn.status
+    assert turn.error and "File › Models" in turn.status
 
 
 def test_an_answer_cut_by_a_crash_reopens_marked(

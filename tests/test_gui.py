@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from lanterne.assistant.answer import Answer
+from lanterne.assistant.pipeline import LoadingModel
 from lanterne.desktop.chat_view import render_answer
 from lanterne.desktop.main_window import MainWindow
 
@@ -39,6 +40,8 @@ def test_answer_streams_while_the_gui_stays_responsive(
     heartbeat.start()
     tokens: list[float] = []
     window.worker.token.connect(lambda _t: tokens.append(time.monotonic()))
+    loads: list[LoadingModel] = []
+    window.worker.loading.connect(loads.append)
 
     window.question.setPlainText("Combien de temps cuit la tarte aux pommes ?")
     with qtbot.waitSignal(window.worker.finished, timeout=120000) as finished:
@@ -55,6 +58,10 @@ def test_answer_streams_while_the_gui_stays_responsive(
     html = window.chat.toHtml()
     assert "tarte.txt" in html and "Combien de temps" in html
     assert window.ask_button.isEnabled()
+    assert [(m.name, m.size_bytes) for m in loads] == [
+        (gemma_model.name, gemma_model.stat().st_size)
+    ]  # said while it loaded
+    assert not window.loading_bar.isVisible()
     assert window.model_label.text().startswith("Model: Gemma 3 270m — CPU, ")
     assert "no GPU backend" in window.model_label.toolTip()
     assert window.model_label.sizeHint().width() <= window.model_label.width()  # not clipped
@@ -67,7 +74,8 @@ def test_errors_show_in_place(window: MainWindow, qtbot: QtBot) -> None:
     with qtbot.waitSignal(window.worker.failed, timeout=30000):
         window.ask()
     qtbot.waitUntil(lambda: window.ask_button.isEnabled())
-    assert "No model is configured" in window.chat.toPlainText()
+    assert "No model is chosen yet" in window.chat.toPlainText()
+    assert "File › Models" in window.chat.toPlainText()  # what to do next, in the GUI's terms
 
 
 def test_citation_markers_become_links() -> None:

@@ -32,6 +32,14 @@ from lanterne.translation import _, current_language
 
 
 @dataclass(frozen=True)
+class LoadingModel:
+    """The local model is being loaded (seconds for a large one): say so before it is ready."""
+
+    name: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
 class ModelReady:
     engine: EngineInfo
 
@@ -51,7 +59,7 @@ class Finished:
     answer: Answer
 
 
-AskEvent = ModelReady | Retrieved | Token | Finished
+AskEvent = LoadingModel | ModelReady | Retrieved | Token | Finished
 
 
 def answer_language(question: str) -> str:
@@ -142,6 +150,11 @@ class Assistant:
         """Answer `question`; `history` holds the conversation's earlier turns, oldest first."""
         language = answer_language(question)
         citations = self.retrieve(question) if use_docs else []
+        if model_path is not None or self.settings.get_str("engine.backend") != "remote":
+            request = self.load_request(model_path)
+            if not self.host.is_loaded(request):
+                size = request.path.stat().st_size if request.path.is_file() else 0
+                yield LoadingModel(request.path.name, size)
         responder = self.open_responder(model_path)
         try:
             yield ModelReady(responder.info)
