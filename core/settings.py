@@ -134,6 +134,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
     Setting(
+        "ui.theme",
+        str,
+        "system",
+        "Light or dark appearance; 'system' follows the operating system.",
+        choices=("system", "light", "dark"),
+    ),
+    Setting(
         "ui.first_run_done",
         bool,
         False,

@@ -17,6 +17,7 @@ from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
 from lanterne.desktop.single_instance import InstanceServer, send_to_running
+from lanterne.desktop.theme import apply_theme
 from lanterne.settings import Settings
 from lanterne.translation import _
 
@@ -146,6 +147,7 @@ def run_gui(
     server = InstanceServer()
     server.listen()
     ctx = AppContext(settings)
+    apply_theme(app, ctx.settings.get_str("ui.theme"))
     window = MainWindow(ctx)
     quick = QuickAskWindow(ctx, window.store)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
@@ -69,12 +69,7 @@ class ChatView(QTextBrowser):
         self.highlighted.connect(self._on_hover)
         self.turns: list[Turn] = []
         self.busy = False  # an answer is being written: no regenerate meanwhile
-        palette = self.palette()
-        code_background = palette.alternateBase().color().name()
-        self.document().setDefaultStyleSheet(
-            f"pre {{ background-color: {code_background}; }} "
-            f"code {{ background-color: {code_background}; }}"
-        )
+        self._style_code()
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(40)  # coalesce token bursts into one repaint
@@ -98,18 +93,33 @@ class ChatView(QTextBrowser):
         if not self._render_timer.isActive():
             self._render_timer.start()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light <-> dark: colours follow
+            self._style_code()
+            self.refresh()
+
+    def _style_code(self) -> None:
+        code_background = self.palette().alternateBase().color().name()
+        self.document().setDefaultStyleSheet(
+            f"pre {{ background-color: {code_background}; }} "
+            f"code {{ background-color: {code_background}; }}"
+        )
+
     def refresh(self) -> None:
+        muted = self.palette().placeholderText().color().name()
+        error = "#ff6b6b" if self.palette().base().color().lightness() < 128 else "#b00020"
         parts = []
         for index, turn in enumerate(self.turns):
             parts.append(
-                f'<p style="color:#555"><b>{html.escape(_("You"))}</b></p>'
+                f'<p style="color:{muted}"><b>{html.escape(_("You"))}</b></p>'
                 f"<p>{html.escape(turn.question)}</p>"
-                f'<p style="color:#555"><b>Lanterne</b></p>'
+                f'<p style="color:{muted}"><b>Lanterne</b></p>'
             )
             if turn.answer:
                 parts.append(render_answer(turn.answer, turn.citations, index))
             if turn.status:
-                color = "#b00020" if turn.error else "#777"
+                color = error if turn.error else muted
                 parts.append(f'<p style="color:{color}"><i>{html.escape(turn.status)}</i></p>')
             if turn.citations and (turn.finished or not turn.status):
                 items = "".join(

@@ -38,6 +38,7 @@ from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import SettingsDialog
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
+from lanterne.desktop.theme import apply_theme
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.indexer.indexing import Progress
 from lanterne.model_library import ModelLibrary
@@ -252,9 +253,18 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.saved.connect(self._show_model_setting)
+        dialog.saved.connect(
+            lambda: apply_theme(self._application(), self.ctx.settings.get_str("ui.theme"))
+        )
         dialog.hotkey_changed.connect(self.hotkey_changed)
         dialog.open()
         return dialog
+
+    @staticmethod
+    def _application() -> QApplication:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        return app
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:
@@ -406,7 +416,8 @@ class MainWindow(QMainWindow):
         title = f"<h3>{html.escape(_('Sources'))}</h3>"
         if turn is None or not turn.citations:
             hint = _("The passages an answer draws on are listed here.")
-            self.sources.setHtml(f"{title}<p style='color:#777'>{html.escape(hint)}</p>")
+            muted = self.sources.palette().placeholderText().color().name()
+            self.sources.setHtml(f"{title}<p style='color:{muted}'>{html.escape(hint)}</p>")
             return
         index = self.chat.turns.index(turn) if turn in self.chat.turns else 0
         items = "".join(
