@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("system", "light", "dark"),
     ),
     Setting(
+        "ui.start_at_login",
+        bool,
+        False,
+        "Start Lanterne in the background when you log in (tray, indexing, the shortcut).",
+    ),
+    Setting(
         "ui.first_run_done",
         bool,
         False,

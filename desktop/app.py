@@ -83,6 +83,8 @@ def raise_window(window: MainWindow) -> None:
 
 
 def _handle(request: dict[str, Any], window: MainWindow, quick: QuickAskWindow) -> None:
+    if request.get("command") == "ping":
+        return
     if request.get("command") == "quick-ask":
         text = request.get("text")
         quick.summon(text if isinstance(text, str) and text else None)
@@ -142,7 +144,10 @@ def run_gui(
     Lanterne already runs for this user, the request goes to it and this launch ends."""
     request = request or {"command": "show"}
     app = _application(argv)
-    if send_to_running(request):
+    if request.get("command") == "background":
+        if send_to_running({"command": "ping"}):
+            return 0  # already running: nothing to raise at login
+    elif send_to_running(request):
         return 0
     server = InstanceServer()
     server.listen()
@@ -166,7 +171,7 @@ def run_gui(
     app.aboutToQuit.connect(window.shutdown)
     if request.get("command") == "quick-ask":
         _handle(request, window, quick)
-    else:
+    elif request.get("command") != "background" or tray is None:  # no tray: a window, always
         window.show()
     if needs_first_run(ctx.settings):
         _first_run(window, shortcut)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lanterne import autostart
 from lanterne.assistant.answer import Answer, Citation
 from lanterne.assistant.pipeline import LoadingModel, ModelReady
 from lanterne.assistant.prompt import PastTurn
@@ -253,12 +254,22 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.saved.connect(self._show_model_setting)
-        dialog.saved.connect(
-            lambda: apply_theme(self._application(), self.ctx.settings.get_str("ui.theme"))
-        )
+        dialog.saved.connect(self._apply_appearance_settings)
         dialog.hotkey_changed.connect(self.hotkey_changed)
         dialog.open()
         return dialog
+
+    def _apply_appearance_settings(self) -> None:
+        """What Settings change outside the app's own windows: theme, start at login."""
+        apply_theme(self._application(), self.ctx.settings.get_str("ui.theme"))
+        wanted = self.ctx.settings.get_bool("ui.start_at_login")
+        if wanted != autostart.is_enabled():
+            try:
+                autostart.set_enabled(wanted)
+            except OSError as exc:
+                self.statusBar().showMessage(
+                    _("Start at login could not be changed: {error}").format(error=exc), 15000
+                )
 
     @staticmethod
     def _application() -> QApplication:

@@ -171,6 +171,14 @@ def test_a_second_launch_and_quick_ask_reach_the_running_app(
             timeout=30,
         )
         assert again.returncode == 0 and again.stderr == ""  # handed over, then gone
+        at_login = subprocess.run(
+            [str(LANTERNE), "--background"],
+            env={**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert at_login.returncode == 0  # already running: a login start does nothing
         asked = subprocess.run(
             [str(LANTERNE), "quick-ask", "Bonjour"],
             env={**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},

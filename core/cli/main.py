@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lanterne import __version__
+from lanterne.autostart import BACKGROUND_FLAG
 from lanterne.cli import ask_cmd, index_cmd, models_cmd, quick_ask_cmd, remote_cmd, search_cmd
 from lanterne.cli.output import error
 from lanterne.engine.errors import EngineError
@@ -37,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         return error(str(exc))
     set_language(settings.get_str("ui.language") or system_language())
-    if not argv:
+    if not argv or argv == [BACKGROUND_FLAG]:
         from lanterne.desktop.app import run_gui  # Qt is imported only when the GUI is wanted
 
-        return run_gui(settings)
+        return run_gui(settings, request={"command": "background" if argv else "show"})
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
