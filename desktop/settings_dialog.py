@@ -8,6 +8,8 @@ applications), the remote server's key (kept in the OS keychain, never in the se
 
 from __future__ import annotations
 
+import html
+import os
 from collections.abc import Callable
 from functools import partial
 
@@ -115,6 +117,7 @@ class SettingsDialog(QDialog):
             rows = [s for s in SETTINGS if s.key.startswith(prefixes)]
             if rows:
                 self.tabs.addTab(self._page(rows), title)
+        self.tabs.addTab(self._privacy(), _("Privacy"))
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
@@ -155,6 +158,39 @@ class SettingsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(page)
         return scroll
+
+    def _privacy(self) -> QWidget:
+        """What may touch the network, from the settings as they are: nothing else does."""
+        hub = (
+            self.settings.get_str("models.hub_url")
+            or os.environ.get("HF_ENDPOINT")
+            or ("https://huggingface.co")
+        )
+        lines = [
+            _("Your documents, questions and answers stay on this computer."),
+            _("Lanterne sends no telemetry and checks for nothing in the background."),
+            _("The network is used only when you ask for it:"),
+            "• " + _("downloading a model, when you click Download (from {hub})").format(hub=hub),
+        ]
+        if self.settings.get_str("engine.backend") == "remote":
+            url = self.settings.get_str("remote.url") or _("(no server set)")
+            lines.append(
+                "• "
+                + _(
+                    "answers from the server {url}: your questions and the passages found for "
+                    "them are sent to it"
+                ).format(url=url)
+            )
+        else:
+            lines.append("• " + _("answers come from the model on this computer: nothing is sent"))
+        text = QLabel("<br/>".join(html.escape(line) for line in lines))
+        text.setWordWrap(True)
+        text.setAccessibleName(_("Privacy"))
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.addWidget(text)
+        column.addStretch(1)
+        return page
 
     def _editor(self, setting: Setting) -> QWidget:
         value = self.settings.get(setting.key)

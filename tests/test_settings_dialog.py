@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QCheckBox, QComboBox, QKeySequenceEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QKeySequenceEdit, QLabel, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from lanterne import paths
@@ -40,7 +40,36 @@ def editor(dialog: SettingsDialog, key: str) -> object:
 def test_every_declared_setting_has_an_editor(dialog: SettingsDialog) -> None:
     assert set(dialog._readers) == {s.key for s in SETTINGS}
     titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert titles == ["Model", "Search", "Indexing", "Quick ask", "Remote server", "Interface"]
+    assert titles == [
+        "Model",
+        "Search",
+        "Indexing",
+        "Quick ask",
+        "Remote server",
+        "Interface",
+        "Privacy",
+    ]
+
+
+def privacy_text(dialog: SettingsDialog) -> str:
+    page = dialog.tabs.widget(dialog.tabs.count() - 1)
+    assert page is not None
+    (label,) = [w for w in page.findChildren(QLabel) if w.accessibleName() == "Privacy"]
+    return label.text()
+
+
+def test_the_privacy_page_says_what_may_touch_the_network(qtbot: QtBot) -> None:
+    settings = Settings()
+    local = SettingsDialog(settings)
+    qtbot.addWidget(local)
+    text = privacy_text(local)
+    assert "no telemetry" in text and "nothing is sent" in text
+    settings.set("engine.backend", "remote")
+    settings.set("remote.url", "https://llm.example.org/v1")
+    remote = SettingsDialog(settings)
+    qtbot.addWidget(remote)
+    text = privacy_text(remote)
+    assert "https://llm.example.org/v1" in text and "are sent to it" in text
 
 
 def test_changes_are_kept_and_survive_a_restart(dialog: SettingsDialog, qtbot: QtBot) -> None:
