@@ -177,7 +177,7 @@ class KnowledgePanel(QDialog):
 
     def refresh(self) -> None:
         """Folders, counts and errors, read on a worker thread."""
-        task = BackgroundTask()
+        task = BackgroundTask(owner=self)
         self._tasks.append(task)
 
         def read(_report: object) -> tuple[list[Path], IndexStatus]:
@@ -196,8 +196,7 @@ class KnowledgePanel(QDialog):
             self._tasks.remove(task)
             self.show_error(message)
 
-        task.succeeded.connect(show)
-        task.failed.connect(failed)
+        task.connect_outcome(show, failed)
         task.run(read)
 
     def _show(self, folders: list[Path], status: IndexStatus) -> None:

@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         )
 
     def _refresh_index_label(self) -> None:
-        task = BackgroundTask()
+        task = BackgroundTask(owner=self.index_label)
         self._tasks.append(task)
 
         def status(_report: object) -> str:
@@ -308,9 +308,11 @@ class MainWindow(QMainWindow):
                 documents=st.documents, chunks=st.chunks
             )
 
-        task.succeeded.connect(self.index_label.setText)
-        task.succeeded.connect(lambda _t: self._tasks.remove(task))
-        task.failed.connect(self.index_label.setText)
+        def show(text: str) -> None:
+            self._tasks.remove(task)
+            self.index_label.setText(text)
+
+        task.connect_outcome(show, show)
         task.run(status)
 
     # Asking -------------------------------------------------------------------------------

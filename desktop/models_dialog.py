@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
@@ -116,23 +115,19 @@ class ModelsDialog(QDialog):
     # Background work ---------------------------------------------------------------------
 
     def _run(self, job: Any, done: Any, failed: Any, progress: Any = None) -> BackgroundTask:
-        task = BackgroundTask()
+        task = BackgroundTask(owner=self)
         self._tasks.append(task)
 
-        # A task can outlive the dialog (closed, or a wizard page gone): its result then has
-        # no widget left to show it in.
         def succeeded(result: object) -> None:
-            if shiboken6.isValid(self):
-                self._forget(task)
-                done(result)
+            self._forget(task)
+            done(result)
 
         def failed_with(message: str) -> None:
-            if shiboken6.isValid(self):
-                self._forget(task)
-                failed(message)
+            self._forget(task)
+            failed(message)
 
-        task.succeeded.connect(succeeded)
-        task.failed.connect(failed_with)
+        # The dialog can go first (closed, or a wizard page gone): its results are then dropped.
+        task.connect_outcome(succeeded, failed_with)
         if progress is not None:
             task.progress.connect(progress)
         task.run(job)

@@ -201,6 +201,7 @@ class SettingsDialog(QDialog):
             return hotkey
         if setting.key in ("model.path", "retrieval.embedding_model"):
             path = _PathEditor(str(value), _("Choose a GGUF model"))
+            path.line.setAccessibleName(_(setting.description))
             self._readers[setting.key] = path.line.text
             return path
         if setting.type is bool:

@@ -26,7 +26,7 @@ class SourceOpener(QObject):
 
     def open(self, citation: Citation) -> None:
         path, page = Path(citation.path), citation.page
-        task = BackgroundTask()
+        task = BackgroundTask(owner=self)
         self._tasks.append(task)
 
         def lookup(_report: object) -> list[str] | None:
@@ -46,6 +46,5 @@ class SourceOpener(QObject):
                     )
                 )
 
-        task.succeeded.connect(launch)
-        task.failed.connect(lambda _m: launch(None))
+        task.connect_outcome(launch, lambda _m: launch(None))
         task.run(lookup)

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.assistant.pipeline import Finished, LoadingModel, ModelReady, Retrieved, Token
@@ -86,11 +87,29 @@ class AskWorker(QObject):
 
 
 class BackgroundTask(QObject):
-    """Any blocking call (model load, indexing) on a thread, its result delivered as a signal."""
+    """Any blocking call (model load, indexing) on a thread, its result delivered as a signal.
+
+    With an `owner` (the widget that shows the result), a result arriving after the owner is
+    gone (a window closed meanwhile) is dropped instead of reaching deleted widgets.
+    """
 
     succeeded = Signal(object)
     failed = Signal(str)
     progress = Signal(object)
+
+    def __init__(self, owner: QObject | None = None) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def alive(self) -> bool:
+        return self._owner is None or shiboken6.isValid(self._owner)
+
+    def connect_outcome(
+        self, succeeded: Callable[[Any], None], failed: Callable[[str], None]
+    ) -> None:
+        """Deliver the result or the error, if the owner still exists."""
+        self.succeeded.connect(lambda result: succeeded(result) if self.alive() else None)
+        self.failed.connect(lambda message: failed(message) if self.alive() else None)
 
     def run(self, fn: Callable[[Callable[[Any], None]], Any]) -> None:
         def target() -> None:
