@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lanterne import paths
 from lanterne.embedding_model import close_embedders
+from lanterne.indexer.ignore_rules import parse_patterns
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.reader_pool import available_cores
 from lanterne.indexer.store import IndexStore
@@ -32,6 +33,7 @@ class AppContext:
             readers=self.settings.get_int("index.readers") or min(4, available_cores()),
             file_time_limit_s=self.settings.get_int("index.file_time_limit_s"),
             file_memory_limit_mb=self.settings.get_int("index.file_memory_limit_mb"),
+            ignore_patterns=parse_patterns(self.settings.get_str("index.ignore_patterns")),
         )
 
     def open_store(self) -> IndexStore:

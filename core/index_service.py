@@ -79,6 +79,16 @@ class IndexService:
     def reindex(self, folder: Path) -> None:
         self._command(lambda indexer: self._reindex(indexer, folder))
 
+    def reload_settings(self) -> None:
+        """Indexing settings changed (ignore patterns, limits): apply them and bring every
+        folder in line (files now ignored leave the index, files no longer ignored come in)."""
+        self._command(self._reload)
+
+    def _reload(self, indexer: Indexer) -> None:
+        indexer.options = self.ctx.index_options()
+        indexer.stop_readers()  # the next files get readers with the new limits
+        indexer.sync_all(self.events.progress)
+
     @property
     def paused(self) -> bool:
         return self._paused

@@ -115,6 +115,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("index.chunk_overlap_chars", int, 150, "Text repeated between split passages."),
     Setting("index.max_file_mb", int, 50, "Files larger than this are skipped, with a reason."),
     Setting(
+        "index.ignore_patterns",
+        str,
+        "",
+        "Never index these, in any watched folder: patterns as in .gitignore, separated by ';' "
+        "(for example: *.tmp.md; drafts/; secret-*).",
+    ),
+    Setting(
         "index.readers",
         int,
         0,

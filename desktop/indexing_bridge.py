@@ -41,6 +41,9 @@ class IndexingBridge(QObject):
     def reindex(self, folder: Path) -> None:
         self.service.reindex(folder)
 
+    def reload_settings(self) -> None:
+        self.service.reload_settings()
+
     @property
     def paused(self) -> bool:
         return self.service.paused

@@ -255,6 +255,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.saved.connect(self._show_model_setting)
         dialog.saved.connect(self._apply_appearance_settings)
+        dialog.saved.connect(self.indexing.reload_settings)  # ignore patterns, limits
         dialog.hotkey_changed.connect(self.hotkey_changed)
         dialog.open()
         return dialog

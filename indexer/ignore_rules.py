@@ -15,12 +15,19 @@ from pathspec import GitIgnoreSpec
 IGNORE_FILE = ".lanterneignore"
 
 
-class IgnoreRules:
-    """The `.lanterneignore` files under one watched folder."""
+def parse_patterns(text: str) -> tuple[str, ...]:
+    """The settings' ignore patterns ("*.log; drafts/") as gitignore lines."""
+    return tuple(p.strip() for p in text.replace("\n", ";").split(";") if p.strip())
 
-    def __init__(self, root: Path) -> None:
+
+class IgnoreRules:
+    """The `.lanterneignore` files under one watched folder, and the patterns set in Lanterne's
+    settings for every watched folder (kept by Lanterne: it never writes into the folders)."""
+
+    def __init__(self, root: Path, patterns: tuple[str, ...] = ()) -> None:
         self.root = root
         self._specs: dict[Path, GitIgnoreSpec | None] = {}  # read once per scan or event
+        self._everywhere = GitIgnoreSpec.from_lines(patterns) if patterns else None
 
     def _spec(self, folder: Path) -> GitIgnoreSpec | None:
         if folder not in self._specs:
@@ -32,11 +39,16 @@ class IgnoreRules:
         return self._specs[folder]
 
     def ignores(self, path: Path, is_dir: bool = False) -> bool:
-        """Whether a `.lanterneignore` in `path`'s folder or above (up to the root) excludes it."""
+        """Whether the settings' patterns, or a `.lanterneignore` in `path`'s folder or above (up
+        to the root), exclude it."""
         try:
             relative = path.relative_to(self.root)
         except ValueError:
             return False
+        if self._everywhere is not None and self._everywhere.match_file(
+            relative.as_posix() + ("/" if is_dir else "")
+        ):
+            return True
         folder = self.root
         for part in (*relative.parts[:-1], ""):
             spec = self._spec(folder)

@@ -32,6 +32,7 @@ class IndexOptions:
     readers: int = field(default_factory=lambda: min(4, available_cores()))
     file_time_limit_s: float = 120.0
     file_memory_limit_mb: int | None = 2048
+    ignore_patterns: tuple[str, ...] = ()  # gitignore lines for every watched folder
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Indexer:
         """Bring the index in line with the folder: new, changed, and deleted files."""
         folder_id = self.store.add_folder(folder)
         known = self.store.documents_in(folder_id)
-        found = list(scan(folder)) if folder.is_dir() else []
+        found = list(scan(folder, self.options.ignore_patterns)) if folder.is_dir() else []
         seen = {str(p) for p, _st in found}
         self.store.remove_documents([p for p in known if p not in seen])
         todo = []
@@ -162,7 +163,7 @@ class Indexer:
                 outcomes[path] = "rescanned"
             elif not is_candidate(path):
                 outcomes[path] = None
-            elif IgnoreRules(root).ignores(path):
+            elif IgnoreRules(root, self.options.ignore_patterns).ignores(path):
                 self.remove_path(path)
                 outcomes[path] = "removed"
             else:

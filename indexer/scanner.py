@@ -40,9 +40,10 @@ def is_candidate(path: Path) -> bool:
     return not any(is_ignored_name(p) or p in IGNORED_DIRS for p in path.parent.parts[1:])
 
 
-def scan(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """Yield (path, stat) for every candidate file under `root`, in a stable order."""
-    rules = IgnoreRules(root)
+def scan(root: Path, patterns: tuple[str, ...] = ()) -> Iterator[tuple[Path, os.stat_result]]:
+    """Yield (path, stat) for every candidate file under `root`, in a stable order; `patterns`
+    (gitignore lines) leave out more, as the user's settings ask."""
+    rules = IgnoreRules(root, patterns)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         dirnames[:] = sorted(

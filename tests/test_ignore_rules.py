@@ -58,3 +58,27 @@ def test_editing_the_rules_updates_the_index(tmp_path: Path) -> None:
         assert store.status().documents == 5
     finally:
         store.close()
+
+
+def test_patterns_from_the_settings_apply_in_every_folder(tmp_path: Path) -> None:
+    from lanterne.indexer.ignore_rules import parse_patterns
+
+    root = tree(tmp_path / "docs")
+    patterns = parse_patterns(" budget.md ;notes.md\n; ")
+    assert patterns == ("budget.md", "notes.md")
+    kept = [p.relative_to(root).as_posix() for p, _st in scan(root, patterns)]
+    assert kept == ["secret-ok.md"]  # with the folders' own .lanterneignore rules
+    store = IndexStore(tmp_path / "index.sqlite3")
+    try:
+        indexer = Indexer(store, IndexOptions())
+        indexer.add_folder(root)
+        assert store.status().documents == 3
+        indexer.options = IndexOptions(ignore_patterns=patterns)  # Settings changed
+        indexer.sync_all()
+        assert sorted(Path(p).name for p in store.documents_in(1)) == ["secret-ok.md"]
+        assert indexer.index_path(root / "notes.md") == "removed"
+        indexer.options = IndexOptions()
+        indexer.sync_all()
+        assert store.status().documents == 3  # back in, untouched on disk
+    finally:
+        indexer.close()

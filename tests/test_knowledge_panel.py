@@ -108,3 +108,17 @@ def test_reindex_reads_every_file_again_and_remove_forgets_them(
     qtbot.waitUntil(lambda: panel.folders.count() == 0, timeout=10000)
     assert documents(window) == 0
     assert folder.is_dir() and len(list(folder.iterdir())) == 3  # the files are untouched
+
+
+def test_ignore_patterns_from_settings_take_effect_at_once(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = folder_with_a_broken_pdf(tmp_path)
+    with qtbot.waitSignal(window.indexing.ready, timeout=30000):
+        window.add_folder(folder)
+    assert documents(window) == 2
+    window.ctx.settings.set("index.ignore_patterns", "plan.txt")
+    with qtbot.waitSignal(window.indexing.ready, timeout=30000):
+        window.indexing.reload_settings()
+    assert documents(window) == 1
+    assert (folder / "plan.txt").is_file()  # left out of the index, not touched
