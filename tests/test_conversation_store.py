@@ -128,3 +128,27 @@ def test_database_lives_where_it_is_asked(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "sub" / "c.sqlite3")
     store.close()
     assert (tmp_path / "sub" / "c.sqlite3").is_file()
+
+
+def test_conversations_of_the_first_release_open_and_read(tmp_path: Path) -> None:
+    """A conversations database written by the first schema (kept in tests/fixtures) opens,
+    migrates in place and keeps every message, its sources and figures; its answer cut by a
+    crash is recovered as interrupted. New migrations must keep this test passing."""
+    import shutil
+
+    path = tmp_path / "conversations.sqlite3"
+    shutil.copy(Path(__file__).with_name("fixtures") / "conversations_m001.sqlite3", path)
+    store = ConversationStore(path)
+    try:
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.recover_interrupted() == 1
+        titles = {c.title: c.id for c in store.conversations()}
+        assert set(titles) == {"Sauvegardes", "Coupée"}
+        question, answer = store.messages(titles["Sauvegardes"])
+        assert question.text == "Comment sauvegarder le serveur ?"
+        assert answer.sources[0]["path"] == "/docs/sauvegardes.md"
+        assert answer.details["tokens_per_second"] == 41.2
+        assert [m.status for m in store.messages(titles["Coupée"])] == ["complete", "interrupted"]
+        assert [h.conversation.title for h in store.search("rsync")] == ["Sauvegardes"]
+    finally:
+        store.close()
