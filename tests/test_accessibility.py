@@ -3,8 +3,6 @@ the reading order (conversations, chat, question, Ask)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -18,25 +16,11 @@ from PySide6.QtWidgets import (
     QTextBrowser,
     QWidget,
 )
-from pytestqt.qtbot import QtBot
 
-from lanterne.context import AppContext
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
-from lanterne.settings import Settings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = MainWindow(AppContext(Settings()))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    win.ctx.close()
 
 
 def unnamed(root: QWidget) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
-from lanterne.context import AppContext
 from lanterne.desktop.main_window import MainWindow
 from lanterne.indexer.indexing import Progress
-from lanterne.settings import Settings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = MainWindow(AppContext(Settings()))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    win.ctx.close()
 
 
 def documents(window: MainWindow) -> int:
