@@ -58,7 +58,8 @@ class Indexer:
     def __init__(self, store: IndexStore, options: IndexOptions | None = None) -> None:
         self.store = store
         self.options = options or IndexOptions()
-        self._pool: ReaderPool | None = None
+        self._pools: list[ReaderPool] = []  # the live one, if any; a list the finalizer can see
+        weakref.finalize(self, _close_pools, self._pools)  # an Indexer dropped without close()
         self.gate = PauseGate()  # paused: the next file waits (the one being written finishes)
         self.stop = threading.Event()  # set: a paused indexer gives up waiting
 
@@ -68,19 +69,18 @@ class Indexer:
 
     def stop_readers(self) -> None:
         """Stop the reader processes (each holds ~100 MB); the next file starts new ones."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        _close_pools(self._pools)
 
     def _readers(self) -> ReaderPool:
-        if self._pool is None:
-            self._pool = ReaderPool(
-                self.options.readers,
-                self.options.file_time_limit_s,
-                self.options.file_memory_limit_mb,
+        if not self._pools:
+            self._pools.append(
+                ReaderPool(
+                    self.options.readers,
+                    self.options.file_time_limit_s,
+                    self.options.file_memory_limit_mb,
+                )
             )
-            weakref.finalize(self, self._pool.close)  # an Indexer dropped without close()
-        return self._pool
+        return self._pools[0]
 
     def add_folder(self, folder: Path, progress: ProgressCallback | None = None) -> Progress:
         folder = folder.expanduser().resolve()
@@ -239,6 +239,11 @@ class Indexer:
             stems=outcome.stems,
         )
         return "indexed"
+
+
+def _close_pools(pools: list[ReaderPool]) -> None:
+    while pools:
+        pools.pop().close()
 
 
 def _main_language(chunks: list[Chunk]) -> Language:
