@@ -19,6 +19,7 @@ from lanterne.embedding_model import configured_embedder
 from lanterne.engine.activity import GENERATION
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
 from lanterne.indexer.indexing import FolderError, Indexer, Progress
+from lanterne.indexer.store import IndexStatus
 from lanterne.indexer.watcher import watch
 from lanterne.translation import _
 
@@ -33,6 +34,9 @@ class ServiceEvents:
     embedding: Callable[[EmbeddingProgress], None] | None = None
     error: Callable[[str], None] | None = None  # a command failed: say why
     folders_changed: Callable[[], None] | None = None
+    # Folders, counts and unreadable files, read once by the watching thread on its own
+    # connection at start, when a folder starts indexing, and after each change.
+    status: Callable[[IndexStatus], None] | None = None
 
 
 Command = Callable[[Indexer], None]
@@ -87,7 +91,7 @@ class IndexService:
     def _reload(self, indexer: Indexer) -> None:
         indexer.options = self.ctx.index_options()
         indexer.stop_readers()  # the next files get readers with the new limits
-        indexer.sync_all(self.events.progress)
+        indexer.sync_all(self._on_progress)
 
     @property
     def paused(self) -> bool:
@@ -110,12 +114,12 @@ class IndexService:
         self._interrupt.set()
 
     def _add(self, indexer: Indexer, folder: Path) -> None:
-        indexer.add_folder(folder, self.events.progress)
+        indexer.add_folder(folder, self._on_progress)
         if self.events.folders_changed:
             self.events.folders_changed()
 
     def _reindex(self, indexer: Indexer, folder: Path) -> None:
-        indexer.reindex_folder(folder, self.events.progress)
+        indexer.reindex_folder(folder, self._on_progress)
 
     def _remove(self, indexer: Indexer, folder: Path) -> None:
         indexer.remove_folder(folder)
@@ -127,9 +131,11 @@ class IndexService:
         if self._paused:
             indexer.gate.pause()
         try:
+            self._report_status()
             while not self._stopping.is_set():
                 self._interrupt.clear()
-                self._run_commands(indexer)
+                if self._run_commands(indexer):
+                    self._report_status()
                 if self._stopping.is_set():
                     break
                 if not indexer.store.folders():  # nothing to watch: wait for a folder
@@ -140,18 +146,21 @@ class IndexService:
                     self._interrupt,
                     on_batch=self._on_batch,
                     on_ready=self._on_ready,
-                    progress=self.events.progress,
+                    progress=self._on_progress,
                     gate=indexer.gate,
                 )
         finally:
             indexer.close()
 
-    def _run_commands(self, indexer: Indexer) -> None:
+    def _run_commands(self, indexer: Indexer) -> int:
+        """Run the queued commands; how many ran."""
+        ran = 0
         while True:
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
-                return
+                return ran
+            ran += 1
             try:
                 command(indexer)
             except FolderError as exc:
@@ -159,13 +168,25 @@ class IndexService:
                     self.events.error(str(exc))
             self._changed.set()
 
+    def _report_status(self) -> None:
+        if self.events.status and self._indexer is not None:
+            self.events.status(self._indexer.store.status())
+
+    def _on_progress(self, progress: Progress) -> None:
+        if progress.done == 0 and progress.total:  # a new folder is listed from its first file
+            self._report_status()
+        if self.events.progress:
+            self.events.progress(progress)
+
     def _on_ready(self, progress: Progress) -> None:
         self._changed.set()
+        self._report_status()
         if self.events.ready:
             self.events.ready(progress)
 
     def _on_batch(self, count: int) -> None:
         self._changed.set()
+        self._report_status()
         if self.events.batch:
             self.events.batch(count)
 

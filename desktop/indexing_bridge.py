@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lanterne.context import AppContext
 from lanterne.index_service import IndexService, ServiceEvents
+from lanterne.indexer.store import IndexStatus
 
 
 class IndexingBridge(QObject):
@@ -18,6 +19,7 @@ class IndexingBridge(QObject):
     error = Signal(str)
     folders_changed = Signal()
     paused_changed = Signal(bool)
+    status = Signal(object)  # IndexStatus: folders, counts, unreadable files
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -28,9 +30,15 @@ class IndexingBridge(QObject):
             embedding=self.embedding.emit,
             error=self.error.emit,
             folders_changed=self.folders_changed.emit,
+            status=self.status.emit,
         )
+        self.last_status: IndexStatus | None = None  # for a panel opened later
+        self.status.connect(self._keep)
         self.service = IndexService(ctx, events)
         self.service.start()
+
+    def _keep(self, status: IndexStatus) -> None:
+        self.last_status = status
 
     def add_folder(self, folder: Path) -> None:
         self.service.add_folder(folder)

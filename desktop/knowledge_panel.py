@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import cast
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -23,9 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lanterne.context import AppContext
 from lanterne.desktop.indexing_bridge import IndexingBridge
-from lanterne.desktop.workers import BackgroundTask
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
@@ -33,14 +30,12 @@ from lanterne.translation import _
 
 
 class KnowledgePanel(QDialog):
-    def __init__(self, ctx: AppContext, indexing: IndexingBridge, parent: QWidget | None = None):
+    def __init__(self, indexing: IndexingBridge, parent: QWidget | None = None):
         super().__init__(parent)
-        self.ctx = ctx
         self.indexing = indexing
         self.setWindowTitle(_("Knowledge"))
         self.resize(760, 520)
         self.setAcceptDrops(True)
-        self._tasks: list[BackgroundTask] = []
         self._started: tuple[float, int] | None = None  # (when, files done) of this run
 
         self.folders = QListWidget()
@@ -87,14 +82,13 @@ class KnowledgePanel(QDialog):
         layout.addWidget(self.errors, 1)
 
         indexing.progress.connect(self.show_progress)
-        indexing.ready.connect(lambda _p: self.refresh())
-        indexing.batch.connect(lambda _n: self.refresh())
-        indexing.folders_changed.connect(self.refresh)
+        indexing.status.connect(self._show)
         indexing.embedding.connect(self.show_embedding)
         indexing.error.connect(self.show_error)
         indexing.paused_changed.connect(lambda _p: self._show_pause())
         self._show_pause()
-        self.refresh()
+        if indexing.last_status is not None:
+            self._show(indexing.last_status)
 
     # Folders ------------------------------------------------------------------------------
 
@@ -145,7 +139,6 @@ class KnowledgePanel(QDialog):
     def show_progress(self, p: Progress) -> None:
         if p.done == 0 or self._started is None:
             self._started = (time.monotonic(), p.done)
-            self.refresh()  # a folder just added is listed from its first file on
         if p.total == 0 or p.done >= p.total:
             self._started = None
             return
@@ -175,31 +168,8 @@ class KnowledgePanel(QDialog):
     def show_error(self, message: str) -> None:
         self.status.setText(message)
 
-    def refresh(self) -> None:
-        """Folders, counts and errors, read on a worker thread."""
-        task = BackgroundTask(owner=self)
-        self._tasks.append(task)
-
-        def read(_report: object) -> tuple[list[Path], IndexStatus]:
-            store = self.ctx.open_store()
-            try:
-                return [folder for _id, folder in store.folders()], store.status()
-            finally:
-                store.close()
-
-        def show(result: object) -> None:
-            self._tasks.remove(task)
-            folders, status = cast(tuple[list[Path], IndexStatus], result)
-            self._show(folders, status)
-
-        def failed(message: str) -> None:
-            self._tasks.remove(task)
-            self.show_error(message)
-
-        task.connect_outcome(show, failed)
-        task.run(read)
-
-    def _show(self, folders: list[Path], status: IndexStatus) -> None:
+    def _show(self, status: IndexStatus) -> None:
+        folders = [Path(f.path) for f in status.folders]
         current = self.selected_folder()
         self.folders.clear()
         for folder in folders:

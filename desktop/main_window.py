@@ -40,8 +40,8 @@ from lanterne.desktop.settings_dialog import SettingsDialog
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.theme import apply_theme
-from lanterne.desktop.workers import BackgroundTask
 from lanterne.indexer.indexing import Progress
+from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
 from lanterne.translation import _
 
@@ -101,7 +101,6 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.setWindowTitle("Lanterne")
         self.resize(1180, 720)
-        self._tasks: list[BackgroundTask] = []
         self._history: list[PastTurn] = []  # this conversation's answered turns
         self._conversation = ConversationRef()
         self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
@@ -109,9 +108,7 @@ class MainWindow(QMainWindow):
         self.knowledge: KnowledgePanel | None = None
         self.indexing = IndexingBridge(ctx, self)
         self.indexing.progress.connect(self._on_index_progress)
-        self.indexing.ready.connect(lambda _p: self._refresh_index_label())
-        self.indexing.batch.connect(lambda _n: self._refresh_index_label())
-        self.indexing.folders_changed.connect(self._refresh_index_label)
+        self.indexing.status.connect(self._show_index_status)
         self.indexing.error.connect(lambda message: self.statusBar().showMessage(message, 10000))
 
         self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
@@ -186,7 +183,6 @@ class MainWindow(QMainWindow):
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.failed.connect(lambda _m: self.loading_bar.hide())
         self._show_model_setting()
-        self._refresh_index_label()
         self._show_sources(None)
         self.store.submit(lambda store: store.recover_interrupted())
         self._refresh_conversations()
@@ -280,41 +276,25 @@ class MainWindow(QMainWindow):
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:
-            self.knowledge = KnowledgePanel(self.ctx, self.indexing, self)
+            self.knowledge = KnowledgePanel(self.indexing, self)
         self.knowledge.show()
         self.knowledge.raise_()
         return self.knowledge
 
     def _on_index_progress(self, p: Progress) -> None:
-        if p.done >= p.total:
-            self._refresh_index_label()
-            return
+        if p.done < p.total:  # when done, the status that follows says what is indexed
+            self.index_label.setText(
+                _("Indexing {done}/{total} {name}").format(
+                    done=p.done, total=p.total, name=p.current.name if p.current else ""
+                )
+            )
+
+    def _show_index_status(self, status: IndexStatus) -> None:
         self.index_label.setText(
-            _("Indexing {done}/{total} {name}").format(
-                done=p.done, total=p.total, name=p.current.name if p.current else ""
+            _("{documents} documents, {chunks} passages").format(
+                documents=status.documents, chunks=status.chunks
             )
         )
-
-    def _refresh_index_label(self) -> None:
-        task = BackgroundTask(owner=self.index_label)
-        self._tasks.append(task)
-
-        def status(_report: object) -> str:
-            store = self.ctx.open_store()
-            try:
-                st = store.status()
-            finally:
-                store.close()
-            return _("{documents} documents, {chunks} passages").format(
-                documents=st.documents, chunks=st.chunks
-            )
-
-        def show(text: str) -> None:
-            self._tasks.remove(task)
-            self.index_label.setText(text)
-
-        task.connect_outcome(show, show)
-        task.run(status)
 
     # Asking -------------------------------------------------------------------------------
 
