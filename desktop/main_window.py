@@ -3,10 +3,9 @@ and the model's and the index's status below."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,28 +17,27 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from lanterne import autostart
-from lanterne.assistant.answer import Answer, Citation
+from lanterne.assistant.answer import Answer
 from lanterne.assistant.pipeline import LoadingModel, ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.answer_stream import AnswerStream, loading_text
-from lanterne.desktop.chat_view import ChatView, Turn, source_tip
+from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.models_dialog import ModelsDialog
-from lanterne.desktop.settings_dialog import SettingsDialog
+from lanterne.desktop.saved_turns import turns_from_messages
+from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
 from lanterne.desktop.source_opener import SourceOpener
+from lanterne.desktop.sources_panel import SourcesPanel
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.desktop.theme import apply_theme
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
@@ -62,32 +60,6 @@ class QuestionBox(QPlainTextEdit):
             self._window.ask()
             return
         super().keyPressEvent(event)
-
-
-def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastTurn]]:
-    """A saved conversation as the chat shows it, and as history for its next question."""
-    turns: list[Turn] = []
-    history: list[PastTurn] = []
-    for message in messages:
-        if message.role == "user":
-            turns.append(Turn(question=message.text, finished=True))
-            continue
-        if not turns:
-            continue
-        turn = turns[-1]
-        turn.answer = message.text
-        turn.citations = [Citation.from_record(r) for r in message.sources]
-        if message.status == "stopped":
-            turn.status = _("Stopped.")
-        elif message.status in ("interrupted", "streaming"):
-            turn.status = _("Interrupted: Lanterne closed before this answer was finished.")
-        elif message.status == "error":
-            turn.status = str(message.details.get("error") or _("This answer failed."))
-            turn.error = True
-        if turn.answer and message.status != "error":
-            sources = tuple(c.as_source() for c in turn.citations)
-            history.append(PastTurn(turn.question, turn.answer, sources))
-    return turns, history
 
 
 class MainWindow(QMainWindow):
@@ -129,10 +101,8 @@ class MainWindow(QMainWindow):
         self.chat.citation_clicked.connect(self.open_citation)
         self.chat.copy_requested.connect(self.copy_answer)
         self.chat.regenerate_requested.connect(self.regenerate)
-        self.sources = QTextBrowser()
-        self.sources.setOpenLinks(False)
-        self.sources.setAccessibleName(_("Sources"))
-        self.sources.anchorClicked.connect(self._on_source_link)
+        self.sources = SourcesPanel()
+        self.sources.citation_clicked.connect(self.open_citation)
         self.question = QuestionBox(self)
         self.ask_button = QPushButton(_("Ask"))
         self.ask_button.clicked.connect(self.ask)
@@ -182,8 +152,7 @@ class MainWindow(QMainWindow):
         self.worker.loading.connect(self._on_loading)
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.failed.connect(lambda _m: self.loading_bar.hide())
-        self._show_model_setting()
-        self._show_sources(None)
+        self.refresh_model_status()
         self.store.submit(lambda store: store.recover_interrupted())
         self._refresh_conversations()
         self.question.setFocus()  # the window opens ready to type a question
@@ -221,7 +190,7 @@ class MainWindow(QMainWindow):
         """The catalog, downloads and imports; the status bar follows the model in use."""
         if self.models_dialog is None:
             self.models_dialog = ModelsDialog(ModelLibrary(self.ctx.settings), self)
-            self.models_dialog.model_changed.connect(self._show_model_setting)
+            self.models_dialog.model_changed.connect(self.refresh_model_status)
         self.models_dialog.show()
         self.models_dialog.raise_()
         return self.models_dialog
@@ -236,7 +205,7 @@ class MainWindow(QMainWindow):
     def set_model_path(self, path: Path) -> None:
         self.ctx.settings.set("model.path", str(path))
         self.ctx.settings.save()
-        self._show_model_setting()
+        self.refresh_model_status()
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, _("Choose a folder to index"))
@@ -249,30 +218,17 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx.settings, self)
-        dialog.saved.connect(self._show_model_setting)
-        dialog.saved.connect(self._apply_appearance_settings)
+        dialog.saved.connect(self.refresh_model_status)
+        dialog.saved.connect(self._apply_system_settings)
         dialog.saved.connect(self.indexing.reload_settings)  # ignore patterns, limits
         dialog.hotkey_changed.connect(self.hotkey_changed)
         dialog.open()
         return dialog
 
-    def _apply_appearance_settings(self) -> None:
-        """What Settings change outside the app's own windows: theme, start at login."""
-        apply_theme(self._application(), self.ctx.settings.get_str("ui.theme"))
-        wanted = self.ctx.settings.get_bool("ui.start_at_login")
-        if wanted != autostart.is_enabled():
-            try:
-                autostart.set_enabled(wanted)
-            except OSError as exc:
-                self.statusBar().showMessage(
-                    _("Start at login could not be changed: {error}").format(error=exc), 15000
-                )
-
-    @staticmethod
-    def _application() -> QApplication:
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        return app
+    def _apply_system_settings(self) -> None:
+        problem = apply_system_settings(self.ctx.settings)
+        if problem:
+            self.statusBar().showMessage(problem, 15000)
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:
@@ -299,10 +255,8 @@ class MainWindow(QMainWindow):
     # Asking -------------------------------------------------------------------------------
 
     def refresh_model_status(self) -> None:
-        """After the model setting changed elsewhere (wizard, Settings, Models)."""
-        self._show_model_setting()
-
-    def _show_model_setting(self) -> None:
+        """The model setting, as the status bar shows it until the model loads (called again
+        when it changes: wizard, Settings, Models)."""
         path = self.ctx.settings.get_str("model.path")
         if path:
             self.model_label.setText(
@@ -362,12 +316,9 @@ class MainWindow(QMainWindow):
 
         def show(messages: list[Message]) -> None:
             turns, history = turns_from_messages(messages)
-            conversation = ConversationRef(conversation_id)
-            self._conversation, self._shown_id, self._history = (
-                conversation,
-                conversation_id,
-                history,
-            )
+            self._conversation = ConversationRef(conversation_id)
+            self._shown_id = conversation_id
+            self._history = history
             self.chat.set_turns(turns)
             self._show_sources(turns[-1] if turns else None)
 
@@ -406,23 +357,8 @@ class MainWindow(QMainWindow):
     # Sources ------------------------------------------------------------------------------
 
     def _show_sources(self, turn: Turn | None) -> None:
-        """The sources panel: what was retrieved for the answer, each a click from its file."""
-        title = f"<h3>{html.escape(_('Sources'))}</h3>"
-        if turn is None or not turn.citations:
-            hint = _("The passages an answer draws on are listed here.")
-            muted = self.sources.palette().placeholderText().color().name()
-            self.sources.setHtml(f"{title}<p style='color:{muted}'>{html.escape(hint)}</p>")
-            return
         index = self.chat.turns.index(turn) if turn in self.chat.turns else 0
-        items = "".join(
-            f'<p><a href="source:{index}:{c.n}">[{c.n}]</a> {source_tip(c)}</p>'
-            for c in turn.citations
-        )
-        self.sources.setHtml(title + items)
-
-    def _on_source_link(self, url: QUrl) -> None:
-        _scheme, turn, n = url.toString().split(":")
-        self.open_citation(int(turn), int(n))
+        self.sources.show_turn(turn, index)
 
     def open_citation(self, turn_index: int, n: int) -> None:
         citation = self.chat.citation_path(turn_index, n)

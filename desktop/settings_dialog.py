@@ -16,6 +16,7 @@ from functools import partial
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -34,7 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lanterne import autostart
 from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
+from lanterne.desktop.theme import apply_theme
 from lanterne.engine import secrets
 from lanterne.settings import SETTINGS, Setting, Settings, SettingsError, Value
 from lanterne.translation import _
@@ -49,6 +52,21 @@ TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (_("Interface"), ("ui.",)),
 )
 _INT_RANGE = (-1, 1_000_000_000)
+
+
+def apply_system_settings(settings: Settings) -> str | None:
+    """What Settings change outside Lanterne's own windows: the theme and start at login.
+    Returns why start at login could not be changed, if it could not."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, settings.get_str("ui.theme"))
+    wanted = settings.get_bool("ui.start_at_login")
+    if wanted != autostart.is_enabled():
+        try:
+            autostart.set_enabled(wanted)
+        except OSError as exc:
+            return _("Start at login could not be changed: {error}").format(error=exc)
+    return None
 
 
 def _combo_value(combo: QComboBox) -> str:
