@@ -114,11 +114,13 @@ class QuickAskWindow(QFrame):
     def _prefill(self) -> str:
         source = self.ctx.settings.get_str("quick_ask.prefill")
         clipboard = QGuiApplication.clipboard()
-        if source == "selection" and clipboard.supportsSelection():
-            return " ".join(clipboard.text(QClipboard.Mode.Selection).split())[:2000]
-        if source in ("selection", "clipboard"):  # no "selection" outside X11: the clipboard
-            return " ".join(clipboard.text().split())[:2000] if source == "clipboard" else ""
-        return ""
+        if source == "clipboard":
+            mode = QClipboard.Mode.Clipboard
+        elif source == "selection" and clipboard.supportsSelection():
+            mode = QClipboard.Mode.Selection
+        else:  # nothing, or a selection where there is none (X11 only): start empty
+            return ""
+        return " ".join(clipboard.text(mode).split())[:2000]
 
     def _position(self) -> QPoint:
         screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
