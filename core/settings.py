@@ -270,17 +270,32 @@ class Settings:
         return bool(self.get(key))
 
     def set(self, key: str, value: Value) -> None:
-        if key not in _BY_KEY:
-            raise SettingsError(_("Unknown setting: {key}").format(key=key))
-        self._values[key] = _coerce(_BY_KEY[key], value)
+        self._values[key] = checked(key, value)
 
     def save(self) -> None:
-        """Write atomically so a crash never leaves a half-written settings file."""
+        write_settings_file(self.path, self.serialized())
+
+    def serialized(self, changes: dict[str, Value] | None = None) -> str:
+        """The file's text with `changes` applied, without applying them: the GUI writes it on
+        a thread of its own, and keeps the values only once the file is written."""
         data = dict(self._raw)
         data.update(self._values)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(self.path)
+        data.update(changes or {})
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def checked(key: str, value: Value) -> Value:
+    """`value` as setting `key` keeps it, or a `SettingsError` saying why it cannot."""
+    if key not in _BY_KEY:
+        raise SettingsError(_("Unknown setting: {key}").format(key=key))
+    return _coerce(_BY_KEY[key], value)
+
+
+def write_settings_file(path: Path, text: str) -> None:
+    """Write atomically so a crash never leaves a half-written settings file."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def settings_markdown() -> str:

@@ -219,14 +219,14 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.saved.connect(self.refresh_model_status)
-        dialog.saved.connect(self._apply_system_settings)
+        dialog.saved.connect(lambda: self._apply_system_settings(dialog.problem))
         dialog.saved.connect(self.indexing.reload_settings)  # ignore patterns, limits
         dialog.hotkey_changed.connect(self.hotkey_changed)
         dialog.open()
         return dialog
 
-    def _apply_system_settings(self) -> None:
-        problem = apply_system_settings(self.ctx.settings)
+    def _apply_system_settings(self, problem: str | None) -> None:
+        apply_system_settings(self.ctx.settings)
         if problem:
             self.statusBar().showMessage(problem, 15000)
 

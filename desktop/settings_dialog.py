@@ -12,6 +12,7 @@ import html
 import os
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
@@ -38,8 +39,17 @@ from PySide6.QtWidgets import (
 from lanterne import autostart
 from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
 from lanterne.desktop.theme import apply_theme
+from lanterne.desktop.workers import BackgroundTask
 from lanterne.engine import secrets
-from lanterne.settings import SETTINGS, Setting, Settings, SettingsError, Value
+from lanterne.settings import (
+    SETTINGS,
+    Setting,
+    Settings,
+    SettingsError,
+    Value,
+    checked,
+    write_settings_file,
+)
 from lanterne.translation import _
 
 # Tabs, in order, with the key prefixes they gather.
@@ -54,16 +64,25 @@ TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _INT_RANGE = (-1, 1_000_000_000)
 
 
-def apply_system_settings(settings: Settings) -> str | None:
-    """What Settings change outside Lanterne's own windows: the theme and start at login.
-    Returns why start at login could not be changed, if it could not."""
+def apply_system_settings(settings: Settings) -> None:
+    """What Settings change in the whole application rather than one window: the theme."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, settings.get_str("ui.theme"))
-    wanted = settings.get_bool("ui.start_at_login")
-    if wanted != autostart.is_enabled():
+
+
+def store_settings(
+    path: Path, text: str, start_at_login: bool, remote_url: str, remote_key: str
+) -> str | None:
+    """Everything saving Settings does outside memory (the keychain may wait on D-Bus or an
+    unlock prompt), run on a task thread. Raises on what must stop the save (the key could not
+    be kept); returns why start at login could not be changed, if it could not."""
+    if remote_key and remote_url:
+        secrets.set_api_key(remote_url, remote_key)
+    write_settings_file(path, text)
+    if start_at_login != autostart.is_enabled():
         try:
-            autostart.set_enabled(wanted)
+            autostart.set_enabled(start_at_login)
         except OSError as exc:
             return _("Start at login could not be changed: {error}").format(error=exc)
     return None
@@ -139,11 +158,12 @@ class SettingsDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
-        buttons = QDialogButtonBox(
+        self.buttons = buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.apply)
         buttons.rejected.connect(self.reject)
+        self.problem: str | None = None  # why start at login could not be changed
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
@@ -263,31 +283,42 @@ class SettingsDialog(QDialog):
         return self.key_edit
 
     def apply(self) -> None:
-        """Check and keep every value; on any error nothing is kept and the error is shown."""
+        """Check every value, then store them on a task thread; on any error nothing is kept
+        and the error is shown."""
         try:
-            values = {key: read() for key, read in self._readers.items()}
+            values = {key: checked(key, read()) for key, read in self._readers.items()}
             hotkey = str(values.get("quick_ask.hotkey", ""))
             if hotkey:
                 parse_hotkey(hotkey)
-            candidate = Settings(self.settings.path)
-            for key, value in values.items():
-                candidate.set(key, value)
         except (SettingsError, HotkeyError) as exc:
             self.error.setText(str(exc))
             return
         key_edit: QLineEdit | None = getattr(self, "key_edit", None)
-        url = str(values.get("remote.url", ""))
-        if key_edit is not None and key_edit.text() and url:
-            try:
-                secrets.set_api_key(url, key_edit.text())
-            except secrets.KeychainError as exc:
-                self.error.setText(str(exc))
-                return
+        store = partial(
+            store_settings,
+            self.settings.path,
+            self.settings.serialized(values),
+            bool(values.get("ui.start_at_login", self.settings.get_bool("ui.start_at_login"))),
+            str(values.get("remote.url", "")),
+            key_edit.text() if key_edit is not None else "",
+        )
+        self.buttons.setEnabled(False)
+        self.error.setText("")
+        self.task = BackgroundTask(owner=self)
+        self.task.connect_outcome(partial(self._stored, values), self._store_failed)
+        self.task.run(lambda _progress: store())
+
+    def _stored(self, values: dict[str, Value], problem: str | None) -> None:
         before = self.settings.get_str("quick_ask.hotkey")
         for key, value in values.items():
             self.settings.set(key, value)
-        self.settings.save()
+        self.problem = problem
         self.saved.emit()
+        hotkey = self.settings.get_str("quick_ask.hotkey")
         if hotkey != before:
             self.hotkey_changed.emit(hotkey)
         self.accept()
+
+    def _store_failed(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self.error.setText(message)

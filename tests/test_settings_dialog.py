@@ -3,8 +3,11 @@ is pressed, not typed; the server's key goes to the keychain only."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
+import keyring.errors
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -15,7 +18,7 @@ from lanterne import paths
 from lanterne.desktop.settings_dialog import SettingsDialog, hotkey_text
 from lanterne.engine import secrets
 from lanterne.settings import SETTINGS, Settings
-from support.remote_server import MemoryKeyring
+from support.remote_server import MemoryKeyring, keyring_backend
 
 pytestmark = pytest.mark.gui
 
@@ -114,3 +117,48 @@ def test_the_server_key_goes_to_the_keychain_only(
         dialog.apply()
     assert secrets.get_api_key(url) == "sk-secret-1234"
     assert "sk-secret-1234" not in paths.settings_path().read_text()
+
+
+class _SlowKeyring(MemoryKeyring):
+    """A keychain that waits, as Secret Service does while it asks the user to unlock it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unlocked = threading.Event()
+        self.patience = 10.0
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if not self.unlocked.wait(self.patience):
+            raise keyring.errors.KeyringLocked("the keychain stayed locked")
+        super().set_password(service, username, password)
+
+
+def test_saving_waits_for_the_keychain_off_the_gui_thread(
+    dialog: SettingsDialog, qtbot: QtBot
+) -> None:
+    backend = _SlowKeyring()
+    url = "https://llm.example.org/v1"
+    dialog._readers["remote.url"] = lambda: url
+    dialog.key_edit.setText("sk-secret-1234")
+    with keyring_backend(backend):
+        started = time.monotonic()
+        dialog.apply()
+        assert time.monotonic() - started < 0.5  # returned while the keychain still waits
+        assert not dialog.buttons.isEnabled()  # no second save, no cancel half-way
+        assert not paths.settings_path().exists()  # nothing kept before the key is
+        with qtbot.waitSignal(dialog.saved):
+            backend.unlocked.set()
+    assert backend.passwords and Settings().get_str("remote.url") == url
+
+
+def test_a_locked_keychain_keeps_nothing_and_says_so(dialog: SettingsDialog, qtbot: QtBot) -> None:
+    backend = _SlowKeyring()
+    backend.patience = 0.05
+    dialog._readers["remote.url"] = lambda: "https://llm.example.org/v1"
+    dialog._readers["retrieval.top_k"] = lambda: 9
+    dialog.key_edit.setText("sk-secret-1234")
+    with keyring_backend(backend):
+        dialog.apply()
+        qtbot.waitUntil(dialog.buttons.isEnabled)
+    assert "locked" in dialog.error.text()
+    assert not paths.settings_path().exists() and dialog.settings.get_int("retrieval.top_k") != 9

@@ -1,0 +1,53 @@
+"""The chat view: while an answer streams, only its turn is laid out again."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from lanterne.desktop.chat_view import ChatView, Turn
+
+pytestmark = pytest.mark.gui
+
+MARKDOWN = (
+    "A list:\n\n- one **bold**\n- two `code`\n\n```\nprint('x')\n```\n\n"
+    "| a | b |\n|---|---|\n| 1 | 2 |\n"
+)
+
+
+def _view(qtbot: QtBot) -> ChatView:
+    view = ChatView()
+    qtbot.addWidget(view)
+    return view
+
+
+def test_streaming_keeps_earlier_turns_in_place(qtbot: QtBot) -> None:
+    view = _view(qtbot)
+    view.set_turns([Turn(f"Question {i}?", MARKDOWN, finished=True) for i in range(5)])
+    turn = view.add_turn("Last question?")
+    view.busy = True
+    first_block = view.document().begin()
+    first_block.setUserState(7)  # a whole-document setHtml would drop this mark
+    for words in range(1, 30):
+        turn.status = ""
+        turn.answer = "word " * words + ("\n\n- item\n" if words % 7 == 0 else "")
+        view.refresh()
+    assert view.document().begin().userState() == 7
+    assert view.toPlainText().count("Last question?") == 1
+
+    turn.finished = True
+    view.busy = False
+    view.refresh()
+    fresh = _view(qtbot)
+    fresh.set_turns(list(view.turns))
+    assert view.toPlainText() == fresh.toPlainText()  # same text as laying out everything at once
+    assert view.toPlainText().rstrip().endswith("Copy · Regenerate")
+
+
+def test_a_new_turn_takes_regenerate_from_the_previous_one(qtbot: QtBot) -> None:
+    view = _view(qtbot)
+    view.set_turns([Turn("First?", "One.", finished=True)])
+    assert "Regenerate" in view.toPlainText()
+    view.add_turn("Second?")
+    assert "Regenerate" not in view.toPlainText()  # only the last answer can be regenerated
+    assert view.toPlainText().count("Copy") == 1
