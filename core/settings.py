@@ -35,6 +35,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.threads", int, 0, "CPU threads for the model; 0 picks the physical cores."),
     Setting("model.max_answer_tokens", int, 512, "Longest answer, in tokens."),
     Setting(
+        "model.answer_language",
+        str,
+        "question",
+        "Language of the answers, whatever the language of the sources.",
+        choices=("question", "fr", "en"),
+    ),
+    Setting(
         "model.temperature",
         float,
         -1.0,
@@ -139,7 +146,12 @@ SETTINGS: tuple[Setting, ...] = (
         2048,
         "Memory a file's reader may use before the file is skipped (Linux and macOS).",
     ),
-    Setting("ui.language", str, "", "Interface language ('fr' or 'en'); empty follows the system."),
+    Setting(
+        "ui.language",
+        str,
+        "",
+        "Language of the interface (a code such as fr or en); empty follows the system.",
+    ),
     Setting(
         "ui.theme",
         str,

@@ -1,22 +1,49 @@
-"""The translation seam every user-visible string goes through.
+"""The translation seam every user-visible string goes through, and the locale's formats.
 
 gettext (not Qt's tr) so that `engine/`, `indexer/` and the CLI translate without importing Qt;
-catalogs are compiled from `i18n/` into `lanterne/locale/<lang>/LC_MESSAGES/lanterne.mo`. A missing
-catalog falls back to the English source strings.
+catalogs are compiled from `i18n/` into `lanterne/locale/<lang>/LC_MESSAGES/lanterne.mo` at build
+time. A missing catalog falls back to the English source strings. Numbers, sizes and dates go
+through Babel's CLDR data so that French reads "18,6 Go" and "23 nov. 2026", whatever locales
+the operating system happens to have installed.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import gettext
 import locale
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 
 DOMAIN = "lanterne"
 LOCALE_DIR = Path(__file__).with_name("locale")
+SOURCE_LANGUAGE = "en"
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
-_language = "en"
+_language = SOURCE_LANGUAGE
+_listeners: list[Callable[[str], None]] = []
+
+
+def available_languages() -> list[str]:
+    """English (the source) and every language whose catalog was compiled into the app: a
+    language is added by adding its catalog, never by changing this list."""
+    compiled = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    return [SOURCE_LANGUAGE, *(c for c in compiled if c != SOURCE_LANGUAGE)]
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language ("Français", "English"), as a menu should show it."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:]
 
 
 def system_language() -> str:
@@ -26,16 +53,40 @@ def system_language() -> str:
         if value and value not in ("C", "POSIX"):
             return value.split(":")[0].split("_")[0].split(".")[0].lower()
     code = locale.getlocale()[0]
-    return code.split("_")[0].lower() if code else "en"
+    return code.split("_")[0].lower() if code else SOURCE_LANGUAGE
+
+
+def choose_language(setting: str) -> str:
+    """The language to show: the setting when it names one we have, else the system's when we
+    have it, else English."""
+    available = available_languages()
+    for candidate in (setting, system_language()):
+        if candidate in available:
+            return candidate
+    return SOURCE_LANGUAGE
 
 
 def set_language(language: str) -> None:
-    """Switch every later `_()` call to `language`; takes effect without a restart."""
+    """Switch every later `_()` call to `language`; takes effect without a restart (the GUI
+    listens with `on_language_change` and translates its windows again)."""
     global _translation, _language
     _translation = gettext.translation(
         DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
     )
+    changed = language != _language
     _language = language
+    # argparse looks its strings up through its module's `_` at call time ("usage:", errors).
+    argparse._ = _  # type: ignore[attr-defined]
+    argparse.ngettext = ngettext  # type: ignore[attr-defined]
+    if changed:
+        for listener in list(_listeners):
+            listener(language)
+
+
+def on_language_change(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call `listener(language)` after each switch; returns the function that unsubscribes."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
 def current_language() -> str:
@@ -47,5 +98,59 @@ def _(message: str) -> str:
     return _translation.gettext(message)
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark `message` for the catalogs without translating it yet: a module-level constant is
+    built once at import, so it is translated where it is shown, in the language of that moment."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """`value` with the current language's separators: "12 345,6" in French, "12,345.6" in
+    English."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return str(format_decimal(round(value, decimals), format=pattern, locale=_language))
+
+
+def format_size(n: int) -> str:
+    """Bytes as a person reads them: "18.6 GB" / "18,6 Go", "420 MB" / "420 Mo"."""
+    if n >= 1024**3:
+        return _("{n} GB").format(n=format_number(n / 1024**3, 1))
+    return _("{n} MB").format(n=format_number(max(1, round(n / 1024**2))))
+
+
+def format_when(moment: dt.datetime, today: dt.date | None = None) -> str:
+    """A timestamp as a list of past items shows it: the time for today, else the date."""
+    if moment.date() == (today or dt.date.today()):
+        return str(format_time(moment, format="short", locale=_language))
+    return str(format_date(moment.date(), format="medium", locale=_language))
+
+
+def source_strings(language: str) -> dict[str, str]:
+    """Every string as `language` shows it, mapped back to its English source (each plural form
+    included): how a window shown in one language finds what to show in another."""
+    from babel.messages.mofile import read_mo
+
+    strings: dict[str, str] = {}
+    catalogs = [language] if language != SOURCE_LANGUAGE else available_languages()[1:]
+    for code in catalogs:
+        mo = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if not mo.exists():
+            continue
+        with mo.open("rb") as handle:
+            catalog = read_mo(handle)
+        for message in catalog:
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+            texts = (
+                message.string if isinstance(message.string, tuple | list) else (message.string,)
+            )
+            for source, text in zip(ids, texts, strict=False):
+                shown = source if language == SOURCE_LANGUAGE else text
+                if shown:
+                    strings.setdefault(shown, source)
+    return strings

@@ -13,8 +13,7 @@ from lanterne.context import AppContext
 from lanterne.desktop.answer_recorder import AnswerRecorder
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.workers import AskWorker
-from lanterne.engine.offload import format_size
-from lanterne.translation import _
+from lanterne.translation import _, format_size
 
 
 def loading_text(loading: LoadingModel) -> str:

@@ -14,6 +14,7 @@ from lanterne.assets import asset_path
 from lanterne.context import AppContext
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
 from lanterne.desktop.single_instance import InstanceServer, send_to_running
@@ -144,6 +145,7 @@ def run_gui(
     Lanterne already runs for this user, the request goes to it and this launch ends."""
     request = request or {"command": "show"}
     app = _application(argv)
+    InterfaceLanguage.instance()  # Qt's own strings in the user's language from the start
     if request.get("command") == "background":
         if send_to_running({"command": "ping"}):
             return 0  # already running: nothing to raise at login

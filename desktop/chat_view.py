@@ -17,6 +17,7 @@ from PySide6.QtGui import QCursor, QTextBlockFormat, QTextCharFormat, QTextCurso
 from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from lanterne.assistant.answer import Citation
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.translation import _
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -77,6 +78,7 @@ class ChatView(QTextBrowser):
         self._rendered: dict[int, tuple[tuple[object, ...], str]] = {}  # id(turn) -> key, HTML
         self._shown_prefix: list[str] = []  # HTML of every turn but the last, as shown
         self._tail_start: int | None = None  # where the last turn begins in the document
+        InterfaceLanguage.instance().changed.connect(self._on_language)
 
     def add_turn(self, question: str) -> Turn:
         turn = Turn(question=question, status=_("Thinking…"))
@@ -104,6 +106,11 @@ class ChatView(QTextBrowser):
             self._style_code()
             self._tail_start = None  # the style sheet applies at setHtml: lay out everything
             self.refresh()
+
+    def _on_language(self, _language: str) -> None:
+        self._rendered = {}  # "You", "Sources", "Copy": every turn in the new language
+        self._tail_start = None
+        self.refresh()
 
     def _style_code(self) -> None:
         code_background = self.palette().alternateBase().color().name()

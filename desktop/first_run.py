@@ -23,13 +23,18 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import HotkeyEditor
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import Settings
-from lanterne.translation import _, set_language, system_language
-
-LANGUAGES = (("fr", "Français"), ("en", "English"))
+from lanterne.translation import (
+    _,
+    available_languages,
+    choose_language,
+    language_name,
+    set_language,
+)
 
 
 def needs_first_run(settings: Settings) -> bool:
@@ -43,13 +48,13 @@ class _LanguagePage(QWizardPage):
         self.setSubTitle(
             _("Lanterne answers your questions from your own documents, on this computer only.")
         )
-        current = settings.get_str("ui.language") or system_language()
+        current = choose_language(settings.get_str("ui.language"))
         self.buttons: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_("Language of the interface and of the answers:")))
-        for code, name in LANGUAGES:
-            button = QRadioButton(name)
-            button.setChecked(code == current or (current not in dict(LANGUAGES) and code == "en"))
+        for code in available_languages():
+            button = QRadioButton(language_name(code))
+            button.setChecked(code == current)
             self.buttons[code] = button
             layout.addWidget(button)
         layout.addStretch(1)
@@ -159,6 +164,7 @@ class FirstRunWizard(QWizard):
         language = self.language_page.language()
         if language != self.settings.get_str("ui.language"):
             self.settings.set("ui.language", language)
+            InterfaceLanguage.instance()  # the wizard's pages switch too
             set_language(language)
 
     def folders(self) -> list[Path]:

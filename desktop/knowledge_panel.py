@@ -23,10 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.desktop.indexing_bridge import IndexingBridge
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
-from lanterne.translation import _
+from lanterne.translation import _, format_number, ngettext
+
+
+def index_counts(status: IndexStatus) -> str:
+    """ "12,345 documents, 1 passage" in the user's language and plural rules."""
+    documents = ngettext("{n} document", "{n} documents", status.documents)
+    chunks = ngettext("{n} passage", "{n} passages", status.chunks)
+    return _("{documents}, {chunks}").format(
+        documents=documents.format(n=format_number(status.documents)),
+        chunks=chunks.format(n=format_number(status.chunks)),
+    )
 
 
 class KnowledgePanel(QDialog):
@@ -89,6 +100,12 @@ class KnowledgePanel(QDialog):
         self._show_pause()
         if indexing.last_status is not None:
             self._show(indexing.last_status)
+        InterfaceLanguage.instance().changed.connect(self._retranslate)
+
+    def _retranslate(self, _language: str) -> None:
+        self._show_pause()
+        if self.indexing.last_status is not None:
+            self._show(self.indexing.last_status)
 
     # Folders ------------------------------------------------------------------------------
 
@@ -146,20 +163,21 @@ class KnowledgePanel(QDialog):
         elapsed = time.monotonic() - since
         rate = (p.done - first) / elapsed if elapsed > 0.5 else 0.0
         name = p.current.name if p.current else ""
+        done, total = format_number(p.done), format_number(p.total)
         text = _("Indexing {done} of {total} files: {name}").format(
-            done=p.done, total=p.total, name=name
+            done=done, total=total, name=name
         )
         if rate:
-            text += " " + _("({rate:.0f} files/s)").format(rate=rate)
+            text += " " + _("({rate} files/s)").format(rate=format_number(rate))
         if self.indexing.paused:
-            text = _("Paused at {done} of {total} files.").format(done=p.done, total=p.total)
+            text = _("Paused at {done} of {total} files.").format(done=done, total=total)
         self.status.setText(text)
 
     def show_embedding(self, e: EmbeddingProgress) -> None:
         if e.total and e.embedded < e.total:
             self.embedding.setText(
                 _("Search by meaning: {done} of {total} passages ready").format(
-                    done=e.embedded, total=e.total
+                    done=format_number(e.embedded), total=format_number(e.total)
                 )
             )
         else:
@@ -182,16 +200,16 @@ class KnowledgePanel(QDialog):
         if not self.indexing.paused and self._started is None:
             if status.pending:
                 self.status.setText(
-                    _("{pending} files waiting to be indexed.").format(pending=status.pending)
+                    ngettext(
+                        "{n} file waiting to be indexed.",
+                        "{n} files waiting to be indexed.",
+                        status.pending,
+                    ).format(n=format_number(status.pending))
                 )
             else:
-                self.status.setText(
-                    _("Up to date: {documents} documents, {chunks} passages.").format(
-                        documents=status.documents, chunks=status.chunks
-                    )
-                )
+                self.status.setText(_("Up to date: {counts}.").format(counts=index_counts(status)))
         self.errors_label.setText(
-            _("Files that could not be read: {n}").format(n=len(status.errors))
+            _("Files that could not be read: {n}").format(n=format_number(len(status.errors)))
         )
         self.errors.setRowCount(len(status.errors))
         for row, error in enumerate(status.errors):

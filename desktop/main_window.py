@@ -31,7 +31,8 @@ from lanterne.desktop.answer_stream import AnswerStream, loading_text
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.indexing_bridge import IndexingBridge
-from lanterne.desktop.knowledge_panel import KnowledgePanel
+from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.saved_turns import turns_from_messages
 from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
@@ -41,7 +42,7 @@ from lanterne.desktop.store_thread import StoreThread
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
-from lanterne.translation import _
+from lanterne.translation import _, format_number
 
 
 class QuestionBox(QPlainTextEdit):
@@ -152,6 +153,9 @@ class MainWindow(QMainWindow):
         self.worker.loading.connect(self._on_loading)
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.failed.connect(lambda _m: self.loading_bar.hide())
+        self._model_ready: ModelReady | None = None
+        self._last_answer: Answer | None = None
+        InterfaceLanguage.instance().changed.connect(self._retranslate)
         self.refresh_model_status()
         self.store.submit(lambda store: store.recover_interrupted())
         self._refresh_conversations()
@@ -246,17 +250,14 @@ class MainWindow(QMainWindow):
             )
 
     def _show_index_status(self, status: IndexStatus) -> None:
-        self.index_label.setText(
-            _("{documents} documents, {chunks} passages").format(
-                documents=status.documents, chunks=status.chunks
-            )
-        )
+        self.index_label.setText(index_counts(status))
 
     # Asking -------------------------------------------------------------------------------
 
     def refresh_model_status(self) -> None:
         """The model setting, as the status bar shows it until the model loads (called again
         when it changes: wizard, Settings, Models)."""
+        self._model_ready = None
         path = self.ctx.settings.get_str("model.path")
         if path:
             self.model_label.setText(
@@ -377,7 +378,20 @@ class MainWindow(QMainWindow):
         self.model_label.setText(loading_text(loading))
         self.loading_bar.show()
 
+    def _retranslate(self, _language: str) -> None:
+        """The status bar's composed texts, in the new language (static ones are switched by
+        InterfaceLanguage)."""
+        if self._model_ready is not None:
+            self._on_model_ready(self._model_ready)
+        else:
+            self.refresh_model_status()
+        if self.indexing.last_status is not None:
+            self._show_index_status(self.indexing.last_status)
+        if self._last_answer is not None:
+            self._show_speed(self._last_answer)
+
     def _on_model_ready(self, ready: ModelReady) -> None:
+        self._model_ready = ready
         self.loading_bar.hide()
         self.model_label.setText(
             _("Model: {name} — {plan}").format(name=ready.engine.name, plan=ready.engine.summary)
@@ -388,10 +402,15 @@ class MainWindow(QMainWindow):
         if answer.text:  # a stopped answer stays in the conversation as far as it went
             self._history.append(answer.as_past_turn())
         self._show_sources(self.stream.turn)
+        self._show_speed(answer)
+
+    def _show_speed(self, answer: Answer) -> None:
+        self._last_answer = answer
         t = answer.timings
         self.speed_label.setText(
-            _("Last answer: {tokens} tokens at {speed:.1f} tokens/s").format(
-                tokens=t.predicted_tokens, speed=t.tokens_per_second
+            _("Last answer: {tokens} tokens at {speed} tokens/s").format(
+                tokens=format_number(t.predicted_tokens),
+                speed=format_number(t.tokens_per_second, 1),
             )
         )
 

@@ -33,9 +33,8 @@ from lanterne.engine.catalog import CatalogModel, Quant
 from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_fit import Fit, Recommendation
 from lanterne.engine.model_store import InstalledModel
-from lanterne.engine.offload import format_size
 from lanterne.model_library import ModelLibrary
-from lanterne.translation import _
+from lanterne.translation import _, format_size
 
 _Survey = tuple[Recommendation, list[Fit]]
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from lanterne import autostart
 from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.theme import apply_theme
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.engine import secrets
@@ -50,25 +51,59 @@ from lanterne.settings import (
     checked,
     write_settings_file,
 )
-from lanterne.translation import _
+from lanterne.translation import (
+    N_,
+    _,
+    available_languages,
+    choose_language,
+    current_language,
+    language_name,
+    set_language,
+)
 
 # Tabs, in order, with the key prefixes they gather.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (_("Model"), ("model.", "offload.", "engine.", "models.")),
-    (_("Search"), ("retrieval.",)),
-    (_("Indexing"), ("index.",)),
-    (_("Quick ask"), ("quick_ask.",)),
-    (_("Remote server"), ("remote.",)),
-    (_("Interface"), ("ui.",)),
+    (N_("Model"), ("model.", "offload.", "engine.", "models.")),
+    (N_("Search"), ("retrieval.",)),
+    (N_("Indexing"), ("index.",)),
+    (N_("Quick ask"), ("quick_ask.",)),
+    (N_("Remote server"), ("remote.",)),
+    (N_("Interface"), ("ui.",)),
 )
+# Declared choices are stored as written; these are the words shown for them (technical values
+# such as q8_0 are shown as they are).
+CHOICE_LABELS = {
+    "auto": N_("automatic"),
+    "on": N_("on"),
+    "off": N_("off"),
+    "local": N_("on this computer"),
+    "remote": N_("remote server"),
+    "hybrid": N_("words and meaning"),
+    "lexical": N_("words"),
+    "dense": N_("meaning"),
+    "system": N_("as the system"),
+    "light": N_("light"),
+    "dark": N_("dark"),
+    "selection": N_("the selected text"),
+    "clipboard": N_("the clipboard"),
+    "none": N_("nothing"),
+    "question": N_("the language of the question"),
+    "fr": N_("French"),
+    "en": N_("English"),
+}
 _INT_RANGE = (-1, 1_000_000_000)
 
 
 def apply_system_settings(settings: Settings) -> None:
-    """What Settings change in the whole application rather than one window: the theme."""
+    """What Settings change in the whole application rather than one window: the theme and the
+    language (every open window switches at once)."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, settings.get_str("ui.theme"))
+    language = choose_language(settings.get_str("ui.language"))
+    if language != current_language():
+        InterfaceLanguage.instance()  # listening before the switch
+        set_language(language)
 
 
 def store_settings(
@@ -153,7 +188,7 @@ class SettingsDialog(QDialog):
         for title, prefixes in TABS:
             rows = [s for s in SETTINGS if s.key.startswith(prefixes)]
             if rows:
-                self.tabs.addTab(self._page(rows), title)
+                self.tabs.addTab(self._page(rows), _(title))
         self.tabs.addTab(self._privacy(), _("Privacy"))
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -247,10 +282,18 @@ class SettingsDialog(QDialog):
             box.setChecked(bool(value))
             self._readers[setting.key] = box.isChecked
             editor = box
+        elif setting.key == "ui.language":
+            combo = QComboBox()
+            combo.addItem(_("As the system"), "")
+            for code in available_languages():
+                combo.addItem(language_name(code), code)
+            combo.setCurrentIndex(max(0, combo.findData(str(value))))
+            self._readers[setting.key] = partial(_combo_value, combo)
+            editor = combo
         elif setting.choices:
             combo = QComboBox()
             for choice in setting.choices:
-                combo.addItem(_(choice), choice)  # shown in words, stored as declared
+                combo.addItem(_(CHOICE_LABELS.get(choice, choice)), choice)
             combo.setCurrentIndex(max(0, combo.findData(str(value))))
             self._readers[setting.key] = partial(_combo_value, combo)
             editor = combo

@@ -8,6 +8,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from lanterne.desktop.chat_view import Turn, source_tip
+from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.translation import _
 
 
@@ -19,10 +20,14 @@ class SourcesPanel(QTextBrowser):
         self.setOpenLinks(False)
         self.setAccessibleName(_("Sources"))
         self.anchorClicked.connect(self._on_link)
+        self._shown: tuple[Turn | None, int] = (None, 0)
         self.show_turn(None, 0)
+        InterfaceLanguage.instance().changed.connect(self._on_language)  # a method: undone
+        # by Qt when the panel is deleted, where a lambda would outlive it
 
     def show_turn(self, turn: Turn | None, index: int) -> None:
         """The sources of `turn`, the `index`-th turn of the conversation (None: a hint)."""
+        self._shown = (turn, index)
         title = f"<h3>{html.escape(_('Sources'))}</h3>"
         if turn is None or not turn.citations:
             hint = _("The passages an answer draws on are listed here.")
@@ -34,6 +39,9 @@ class SourcesPanel(QTextBrowser):
             for c in turn.citations
         )
         self.setHtml(title + items)
+
+    def _on_language(self, _language: str) -> None:
+        self.show_turn(*self._shown)
 
     def _on_link(self, url: QUrl) -> None:
         _scheme, turn, n = url.toString().split(":")

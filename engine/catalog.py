@@ -166,7 +166,9 @@ def _model(raw: dict[str, Any]) -> CatalogModel:
         embedding=raw.get("embedding"),
     )
     if not quants or not all(q.files for q in quants):
-        raise ValueError(f"{model.id}: every quantization needs at least one file")
+        raise ValueError(
+            _("{model}: every quantization needs at least one file").format(model=model.id)
+        )
     model.quant()  # the default quantization exists
     return model
 
@@ -175,7 +177,11 @@ def parse_catalog(text: str) -> Catalog:
     try:
         raw = json.loads(text)
         if raw.get("format") != FORMAT:
-            raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT}")
+            raise ValueError(
+                _("format {found!r}, expected {expected}").format(
+                    found=raw.get("format"), expected=FORMAT
+                )
+            )
         models = tuple(_model(m) for m in raw["models"])
     except (ValueError, KeyError, TypeError, CatalogError) as exc:
         raise CatalogError(

@@ -19,6 +19,8 @@ from typing import Any
 import llama_cpp
 from llama_cpp import llama_cpp as _bindings
 
+from lanterne.translation import _
+
 _LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
 _SIBLINGS = ("ggml-base", "ggml", "ggml-cpu")
 _cache: dict[str, Any] = {}
@@ -51,7 +53,11 @@ def function(name: str, restype: Any, argtypes: list[Any]) -> Callable[..., Any]
                 fn = getattr(lib, name)
                 break
     if fn is None:
-        raise AttributeError(f"llama.cpp's libraries have no function {name}")
+        raise AttributeError(
+            _("llama.cpp's libraries have no function {name}: reinstall Lanterne.").format(
+                name=name
+            )
+        )
     fn.restype = restype
     fn.argtypes = argtypes
     _cache[name] = fn

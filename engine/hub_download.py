@@ -28,8 +28,7 @@ from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from lanterne.engine.errors import EngineError
-from lanterne.engine.offload import format_size
-from lanterne.translation import _
+from lanterne.translation import _, format_size
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DISK_MARGIN = 256 * 1024**2  # leave room for the OS and Lanterne's own files

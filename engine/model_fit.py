@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from lanterne.engine.catalog import Catalog, CatalogModel, Quant
 from lanterne.engine.hardware import Hardware
-from lanterne.engine.offload import OffloadPlan, PlanError, format_size, plan_offload
+from lanterne.engine.offload import OffloadPlan, PlanError, plan_offload
 from lanterne.engine.speed_estimate import tokens_per_second
-from lanterne.translation import _
+from lanterne.translation import _, format_size
 
 USABLE_TOKENS_PER_SECOND = 10.0  # a little faster than reading; slower answers feel stuck
 

@@ -23,7 +23,7 @@ import psutil
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary
 from lanterne.engine.hardware import Hardware
-from lanterne.translation import _, ngettext
+from lanterne.translation import _, format_number, format_size, ngettext
 
 GB = 1024**3
 KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32}  # q8_0: 32 values in 34 bytes
@@ -82,16 +82,9 @@ class OffloadPlan:
             return _("{backend}, {n} layers' experts on CPU").format(
                 backend=self.backend, n=len(self.cpu_expert_layers)
             )
-        return _("{backend}, {vram:.1f} GB VRAM").format(
-            backend=self.backend, vram=self.vram_needed / GB
+        return _("{backend}, {vram} GB VRAM").format(
+            backend=self.backend, vram=format_number(self.vram_needed / GB, 1)
         )
-
-
-def format_size(n: int) -> str:
-    """Bytes as a person reads them: "18.6 GB", "420 MB"."""
-    if n >= GB:
-        return _("{n:.1f} GB").format(n=n / GB)
-    return _("{n} MB").format(n=max(1, round(n / 1024**2)))
 
 
 def default_threads() -> int:
@@ -210,15 +203,15 @@ def plan_offload(
         if ram > ram_budget:
             raise PlanError(
                 _(
-                    "{name} needs about {need:.1f} GB of memory with a {ctx}-token context, but "
-                    "only {have:.1f} GB is free: {short:.1f} GB short. Close other programs, "
+                    "{name} needs about {need} GB of memory with a {ctx}-token context, but "
+                    "only {have} GB is free: {short} GB short. Close other programs, "
                     "lower the context size, or choose a smaller model or quantization."
                 ).format(
                     name=model.name,
-                    need=ram / GB,
-                    ctx=n_ctx,
-                    have=ram_budget / GB,
-                    short=(ram - ram_budget) / GB,
+                    need=format_number(ram / GB, 1),
+                    ctx=format_number(n_ctx),
+                    have=format_number(ram_budget / GB, 1),
+                    short=format_number((ram - ram_budget) / GB, 1),
                 )
             )
         reason = (
@@ -268,15 +261,15 @@ def plan_offload(
         raise PlanError(
             _(
                 "{name} does not fit this machine with a {ctx}-token context: it needs about "
-                "{need:.1f} GB and {have:.1f} GB of RAM is free ({short:.1f} GB short), even "
+                "{need} GB and {have} GB of RAM is free ({short} GB short), even "
                 "with every layer on the CPU. Lower the context size, or choose a smaller model "
                 "or quantization."
             ).format(
                 name=model.name,
-                ctx=n_ctx,
-                need=need / GB,
-                have=ram_budget / GB,
-                short=(need - ram_budget) / GB,
+                ctx=format_number(n_ctx),
+                need=format_number(need / GB, 1),
+                have=format_number(ram_budget / GB, 1),
+                short=format_number((need - ram_budget) / GB, 1),
             )
         )
     # Prefer f16 unless q8_0 puts more of the model on the GPU.
@@ -291,12 +284,12 @@ def plan_offload(
         where = where.format(layers=_ranges(cpu_layers))
     else:
         where = _("{gpu} of {n} layers on the GPU, the rest on the CPU").format(gpu=gpu_layers, n=n)
-    description = _("{where} ({backend}, {device}); {used:.1f} of {total:.1f} GB VRAM.").format(
+    description = _("{where} ({backend}, {device}); {used} of {total} GB VRAM.").format(
         where=where[:1].upper() + where[1:],
         backend=gpu.backend,
         device=gpu.description or gpu.name,
-        used=vram / GB,
-        total=gpu.total_bytes / GB,
+        used=format_number(vram / GB, 1),
+        total=format_number(gpu.total_bytes / GB, 1),
     )
     if best.kv_type != "f16":
         description += " " + _("KV cache in {kv} to fit.").format(kv=best.kv_type)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import llama_cpp
 
+from lanterne.translation import _
+
 if TYPE_CHECKING:
     from lanterne.engine.runtime import SamplingParams
 
@@ -24,7 +26,7 @@ class SamplerChain:
     def __init__(self, params: SamplingParams, n_vocab: int) -> None:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
         if chain is None:
-            raise MemoryError("llama.cpp could not create a sampler chain")
+            raise MemoryError(_("llama.cpp could not create a sampler chain (out of memory?)."))
         self._chain: llama_cpp.llama_sampler_p | None = chain
 
         def add(sampler: llama_cpp.llama_sampler_p) -> None:

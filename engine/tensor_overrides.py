@@ -19,6 +19,7 @@ from typing import Any
 from llama_cpp import llama_cpp as bindings
 
 from lanterne.engine import ggml_api
+from lanterne.translation import _
 
 _DEV_CPU = 0
 _lock = threading.Lock()  # the wrapped function is module-global: one load at a time
@@ -42,10 +43,12 @@ def cpu_buffer_type() -> int:
     buft = ggml_api.function("ggml_backend_dev_buffer_type", ctypes.c_void_p, [ctypes.c_void_p])
     device = by_type(_DEV_CPU)
     if not device:
-        raise RuntimeError("ggml has no CPU device")
+        raise RuntimeError(_("llama.cpp reports no CPU device: reinstall Lanterne."))
     pointer = buft(device)
     if not pointer:
-        raise RuntimeError("ggml's CPU device has no buffer type")
+        raise RuntimeError(
+            _("llama.cpp's CPU device has no memory buffer type: reinstall Lanterne.")
+        )
     return int(pointer)
 
 

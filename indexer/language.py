@@ -22,6 +22,7 @@ Language = Literal["fr", "en", "other"]
 _CANDIDATES = ["fr", "en", "de", "es", "it", "nl", "pt"]
 _lock = threading.Lock()
 _identifier: Any = None
+_pair_identifier: Any = None
 _SAMPLE_CHARS = 2000
 _FALLBACK_CHARS = 400  # enough for py3langid on a passage the function words left undecided
 
@@ -48,22 +49,40 @@ _OTHER_MARKERS = _words(
     "di che della delle sono gli alla questo "
     "não uma com das dos são"
 )
+# A question is often a few words: its interrogatives, pronouns and polite words tell more than
+# the function words of prose.
+_FRENCH_QUESTION = _FRENCH_MARKERS | _words(
+    "comment pourquoi quand combien quel quelle quels quelles qu quoi est-ce je j mon ma mes moi "
+    "donne explique résume liste merci bonjour svp cherche trouve"
+)
+_ENGLISH_QUESTION = _ENGLISH_MARKERS | _words(
+    "how what why when where who whom whose does do did i my me give explain summarize "
+    "summarise list thanks thank hello please find show tell"
+)
+_FRENCH_LETTERS = frozenset("àâçéèêëîïôûùüÿœ")
+_QUESTION_CONFIDENCE = 0.7  # py3langid's probability between French and English alone
 _MARKER_WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœãõáíóúñäöß]+")
 _UNANIMOUS = 2  # this many marker words of one language and none of the other settle it
 _MIN_VOTES = 6  # in a mixed passage, the majority language needs this many
 _MAJORITY = 2  # and twice the other's
 
 
-def _get_identifier() -> Any:
-    global _identifier
+def _get_identifier(pair: bool = False) -> Any:
+    """py3langid among the likely languages, or (`pair`) between French and English alone: a
+    question's answer is in one of the two, so only their relative likelihood matters."""
+    global _identifier, _pair_identifier
     with _lock:
-        if _identifier is None:
+        if (_pair_identifier if pair else _identifier) is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            identifier.set_languages(_CANDIDATES)
-            _identifier = identifier
-        return _identifier
+            if pair:
+                identifier.set_languages(["fr", "en"])
+                _pair_identifier = identifier
+            else:
+                identifier.set_languages(_CANDIDATES)
+                _identifier = identifier
+        return _pair_identifier if pair else _identifier
 
 
 def load() -> None:
@@ -86,6 +105,24 @@ def detect_language(text: str) -> Language:
     if code == "fr":
         return "fr"
     return "en" if code == "en" else "other"
+
+
+def question_language(text: str, fallback: Literal["fr", "en"]) -> Literal["fr", "en"]:
+    """French or English for a question however short ("Sauvegardes ?", "Why?"); `fallback`
+    (the interface's language) when nothing in it can tell, as in "Installer Samba"."""
+    lowered = text.lower()
+    words = _MARKER_WORD.findall(lowered)
+    french = sum(w in _FRENCH_QUESTION for w in words)
+    english = sum(w in _ENGLISH_QUESTION for w in words)
+    if french != english:
+        return "fr" if french > english else "en"
+    if any(ch in _FRENCH_LETTERS for ch in lowered):
+        return "fr"
+    if any(ch.isalpha() for ch in lowered):
+        code, probability = _get_identifier(pair=True).classify(text.strip()[:_SAMPLE_CHARS])
+        if code in ("fr", "en") and probability >= _QUESTION_CONFIDENCE:
+            return "fr" if code == "fr" else "en"
+    return fallback
 
 
 def _settles(votes: int, against: int) -> bool:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.engine_info import EngineInfo
@@ -24,7 +25,7 @@ from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredEr
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.remote import RemoteChatBackend
-from lanterne.indexer.language import detect_language
+from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
 from lanterne.settings import Settings
@@ -62,13 +63,14 @@ class Finished:
 AskEvent = LoadingModel | ModelReady | Retrieved | Token | Finished
 
 
-def answer_language(question: str) -> str:
-    """The question's language; for anything else, the interface's (French or English)."""
-    detected = detect_language(question)
-    if detected in ("fr", "en"):
-        return detected
-    ui = current_language()
-    return ui if ui in ("fr", "en") else "en"
+def answer_language(question: str, policy: str = "question") -> Literal["fr", "en"]:
+    """The language the answer must be written in, whatever the sources' language: the one the
+    setting forces, else the question's; when a question cannot tell (a bare name, a command),
+    the interface's."""
+    if policy in ("fr", "en"):
+        return "fr" if policy == "fr" else "en"
+    interface = current_language()
+    return question_language(question, "fr" if interface == "fr" else "en")
 
 
 class Assistant:
@@ -148,7 +150,7 @@ class Assistant:
         history: Sequence[PastTurn] = (),
     ) -> Iterator[AskEvent]:
         """Answer `question`; `history` holds the conversation's earlier turns, oldest first."""
-        language = answer_language(question)
+        language = answer_language(question, self.settings.get_str("model.answer_language"))
         citations = self.retrieve(question) if use_docs else []
         if model_path is not None or self.settings.get_str("engine.backend") != "remote":
             request = self.load_request(model_path)

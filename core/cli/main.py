@@ -12,7 +12,7 @@ from lanterne.cli.output import error
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
 from lanterne.settings import Settings, SettingsError
-from lanterne.translation import _, set_language, system_language
+from lanterne.translation import _, choose_language, set_language
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
     except SettingsError as exc:
         return error(str(exc))
-    set_language(settings.get_str("ui.language") or system_language())
+    set_language(choose_language(settings.get_str("ui.language")))
     if not argv or argv == [BACKGROUND_FLAG]:
         from lanterne.desktop.app import run_gui  # Qt is imported only when the GUI is wanted
 

@@ -14,10 +14,9 @@ from typing import TextIO
 from lanterne.cli.output import print_json
 from lanterne.context import AppContext
 from lanterne.engine.hub_download import DownloadCancelledError, Progress
-from lanterne.engine.offload import format_size
 from lanterne.engine.other_apps import find_models
 from lanterne.model_library import ModelLibrary
-from lanterne.translation import _
+from lanterne.translation import _, format_size
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
