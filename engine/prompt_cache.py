@@ -39,7 +39,7 @@ class PromptCache:
     def evaluate(self, tokens: Sequence[int]) -> int:
         """Hold exactly `tokens`, with logits for the last one; return how many were reused."""
         if not tokens:
-            raise ValueError("cannot evaluate an empty prompt")
+            raise ValueError(_("An empty prompt cannot be evaluated."))
         if len(tokens) > self.n_ctx:
             raise ContextFullError(
                 _("The prompt has {n} tokens; the model's context holds {ctx}.").format(
