@@ -94,7 +94,10 @@ def wait_window(display: str, name: str, app: subprocess.Popen[str], timeout: fl
         if found:
             return found.split()[0]
         time.sleep(0.1)
-    raise AssertionError(f"no visible window named {name!r} appeared")
+    if app.poll() is not None:
+        _out, err = app.communicate()
+        raise AssertionError(f"the app exited ({app.returncode}) before {name!r} showed: {err}")
+    raise AssertionError(f"no visible window named {name!r} appeared in {timeout} s")
 
 
 def quit_app(display: str, app: subprocess.Popen[str]) -> tuple[str, str]:
