@@ -3,14 +3,13 @@
 gettext (not Qt's tr) so that `engine/`, `indexer/` and the CLI translate without importing Qt;
 catalogs are compiled from `i18n/` into `lanterne/locale/<lang>/LC_MESSAGES/lanterne.mo` at build
 time. A missing catalog falls back to the English source strings. Numbers, sizes and dates go
-through Babel's CLDR data so that French reads "18,6 Go" and "23 nov. 2026", whatever locales
+through Babel's CLDR data so that French reads "18,6 Go" and "12 345", whatever locales
 the operating system happens to have installed.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gettext
 import locale
 import os
@@ -18,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 DOMAIN = "lanterne"
@@ -33,8 +31,12 @@ _listeners: list[Callable[[str], None]] = []
 def available_languages() -> list[str]:
     """English (the source) and every language whose catalog was compiled into the app: a
     language is added by adding its catalog, never by changing this list."""
-    compiled = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    compiled = sorted(mo.parent.parent.name for mo in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
     return [SOURCE_LANGUAGE, *(c for c in compiled if c != SOURCE_LANGUAGE)]
+
+
+def _compiled(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
 def language_name(code: str) -> str:
@@ -122,13 +124,6 @@ def format_size(n: int) -> str:
     return _("{n} MB").format(n=format_number(max(1, round(n / 1024**2))))
 
 
-def format_when(moment: dt.datetime, today: dt.date | None = None) -> str:
-    """A timestamp as a list of past items shows it: the time for today, else the date."""
-    if moment.date() == (today or dt.date.today()):
-        return str(format_time(moment, format="short", locale=_language))
-    return str(format_date(moment.date(), format="medium", locale=_language))
-
-
 def source_strings(language: str) -> dict[str, str]:
     """Every string as `language` shows it, mapped back to its English source (each plural form
     included): how a window shown in one language finds what to show in another."""
@@ -137,10 +132,9 @@ def source_strings(language: str) -> dict[str, str]:
     strings: dict[str, str] = {}
     catalogs = [language] if language != SOURCE_LANGUAGE else available_languages()[1:]
     for code in catalogs:
-        mo = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        if not mo.exists():
+        if not _compiled(code).exists():
             continue
-        with mo.open("rb") as handle:
+        with _compiled(code).open("rb") as handle:
             catalog = read_mo(handle)
         for message in catalog:
             if not message.id:

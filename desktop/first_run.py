@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import HotkeyEditor
 from lanterne.model_library import ModelLibrary
@@ -33,7 +33,6 @@ from lanterne.translation import (
     available_languages,
     choose_language,
     language_name,
-    set_language,
 )
 
 
@@ -164,8 +163,7 @@ class FirstRunWizard(QWizard):
         language = self.language_page.language()
         if language != self.settings.get_str("ui.language"):
             self.settings.set("ui.language", language)
-            InterfaceLanguage.instance()  # the wizard's pages switch too
-            set_language(language)
+            switch_language(language)  # the wizard's own pages too
 
     def folders(self) -> list[Path]:
         return self.folders_page.chosen()

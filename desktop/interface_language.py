@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from lanterne.translation import _, current_language, on_language_change, source_strings
+from lanterne.translation import (
+    _,
+    current_language,
+    on_language_change,
+    set_language,
+    source_strings,
+)
 
 
 class InterfaceLanguage(QObject):
@@ -77,6 +83,12 @@ class InterfaceLanguage(QObject):
         for widget in self._app.allWidgets():
             retranslate_widget(widget, again)
         self.changed.emit(language)
+
+
+def switch_language(language: str) -> None:
+    """Show the interface in `language`, open windows included (a no-op when already so)."""
+    InterfaceLanguage.instance()  # listening before the switch, so every window follows it
+    set_language(language)
 
 
 Lookup = Callable[[str], "str | None"]

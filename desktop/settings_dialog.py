@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from lanterne import autostart
 from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
-from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.theme import apply_theme
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.engine import secrets
@@ -56,9 +56,7 @@ from lanterne.translation import (
     _,
     available_languages,
     choose_language,
-    current_language,
     language_name,
-    set_language,
 )
 
 # Tabs, in order, with the key prefixes they gather.
@@ -100,10 +98,7 @@ def apply_system_settings(settings: Settings) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     apply_theme(app, settings.get_str("ui.theme"))
-    language = choose_language(settings.get_str("ui.language"))
-    if language != current_language():
-        InterfaceLanguage.instance()  # listening before the switch
-        set_language(language)
+    switch_language(choose_language(settings.get_str("ui.language")))
 
 
 def store_settings(

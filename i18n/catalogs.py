@@ -12,6 +12,7 @@ A language is added by dropping its `.po` here (see README.md): nothing else cha
 
 from __future__ import annotations
 
+import argparse
 import ast
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -68,7 +69,7 @@ def languages() -> list[str]:
     return sorted(p.stem for p in I18N.glob("*.po"))
 
 
-def _extracted() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str]]]:
+def _extracted() -> Iterator[tuple[tuple[str, int], str | tuple[str, ...], list[str]]]:
     for folder in SOURCE_DIRS:
         for filename, lineno, message, comments, _context in extract_from_dir(
             ROOT / folder,
@@ -76,26 +77,18 @@ def _extracted() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str]]]:
             keywords=KEYWORDS,
             comment_tags=("Translators:",),
         ):
-            yield f"{folder}/{filename}", lineno, message, comments
-    import argparse
-
-    argparse_source = Path(argparse.__file__)
-    from babel.messages.extract import extract
-
-    with argparse_source.open("rb") as source:
-        for lineno, message, comments, _context in extract(
-            "python", source, keywords=ARGPARSE_KEYWORDS
+            yield (f"{folder}/{filename}", lineno), message, comments
+    with Path(argparse.__file__).open("rb") as source:
+        for _lineno, message, comments, _context in extract(
+            extract_python_ast, source, keywords=ARGPARSE_KEYWORDS
         ):
-            yield "<argparse>", lineno, message, comments
+            yield ("<argparse>", 0), message, comments  # its line numbers change with Python
 
 
 def template() -> Catalog:
     """Every translatable string of the sources (and argparse's), as a fresh template."""
     catalog = Catalog(project="Lanterne", domain=DOMAIN, fuzzy=False)
-    for filename, lineno, message, comments in _extracted():
-        location = (filename, lineno) if not filename.startswith("<") else (filename, 0)
-        if isinstance(message, tuple) and message[0] is None:
-            continue
+    for location, message, comments in _extracted():
         catalog.add(message, locations=[location], auto_comments=comments)
     return catalog
 
@@ -149,7 +142,7 @@ def main(argv: list[str]) -> int:
         for path in compile_all():
             print(path.relative_to(ROOT))
     elif command == "stats":
-        total = len(template()) - 0
+        total = len(template())
         for language in languages():
             missing = untranslated(read(language))
             print(f"{language}: {total - len(missing)}/{total} translated, {len(missing)} left")

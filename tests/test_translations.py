@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("core", "engine", "indexer", "desktop")
 
 
-def _catalogs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("catalogs", ROOT / "i18n" / "catalogs.py")
+def _catalogs(i18n: Path = ROOT / "i18n") -> ModuleType:
+    """i18n/catalogs.py (a script, not part of the package) as loaded from `i18n`."""
+    spec = importlib.util.spec_from_file_location(f"catalogs_{id(i18n)}", i18n / "catalogs.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -219,11 +220,7 @@ def test_a_language_is_added_by_its_catalog_alone(
     with (i18n / "es.po").open("wb") as out:
         write_po(out, spanish)
     locale_dir = tmp_path / "locale"
-    spec = importlib.util.spec_from_file_location("catalogs_copy", i18n / "catalogs.py")
-    assert spec is not None and spec.loader is not None
-    copy = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(copy)
-    copy.compile_all(locale_dir)
+    _catalogs(i18n).compile_all(locale_dir)
     monkeypatch.setattr(translation, "LOCALE_DIR", locale_dir)
     assert translation.available_languages() == ["en", "es"]
     assert translation.language_name("es") == "Español"
