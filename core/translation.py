@@ -13,10 +13,14 @@ import argparse
 import gettext
 import locale
 import os
+import subprocess
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 
 DOMAIN = "lanterne"
@@ -53,9 +57,46 @@ def system_language() -> str:
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value and value not in ("C", "POSIX"):
-            return value.split(":")[0].split("_")[0].split(".")[0].lower()
-    code = locale.getlocale()[0]
-    return code.split("_")[0].lower() if code else SOURCE_LANGUAGE
+            return _language_part(value.split(":")[0])
+    code = _desktop_language() or locale.getlocale()[0]
+    return _language_part(code) if code else SOURCE_LANGUAGE
+
+
+def _language_part(code: str) -> str:
+    """ "fr" from "fr_FR.UTF-8", "fr-CA" or "fr"."""
+    return code.replace("-", "_").split("_")[0].split(".")[0].lower()
+
+
+def _desktop_language() -> str | None:
+    """The display language chosen in Windows' or macOS's settings: apps started from the Start
+    menu or the Finder get no LANG, and Windows' C locale names are "French_France"."""
+    if sys.platform == "win32":
+        import ctypes
+
+        lcid = ctypes.windll.kernel32.GetUserDefaultUILanguage()
+        return locale.windows_locale.get(lcid)
+    if sys.platform == "darwin":
+        try:
+            out = subprocess.run(
+                ["defaults", "read", "-g", "AppleLanguages"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return first_apple_language(out)
+    return None
+
+
+def first_apple_language(defaults_output: str) -> str | None:
+    """The first entry of `defaults read -g AppleLanguages`, printed as `( "fr-FR", "en-FR" )`."""
+    for line in defaults_output.splitlines():
+        entry = line.strip().strip(",").strip('"')
+        if entry and entry not in ("(", ")"):
+            return entry
+    return None
 
 
 def choose_language(setting: str) -> str:
@@ -122,6 +163,20 @@ def format_size(n: int) -> str:
     if n >= 1024**3:
         return _("{n} GB").format(n=format_number(n / 1024**3, 1))
     return _("{n} MB").format(n=format_number(max(1, round(n / 1024**2))))
+
+
+def format_when(moment: str | datetime) -> str:
+    """A moment in the user's time zone and language: "23 nov. 2026, 14:05" /
+    "Nov 23, 2026, 2:05 PM" (stored moments are UTC, ISO 8601)."""
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone()
+    where = Locale.parse(_language)
+    pattern = str(where.datetime_formats["medium"]).replace("'", "")
+    return pattern.format(
+        format_time(when, "short", locale=where), format_skeleton("yMMMd", when, locale=where)
+    )
 
 
 def source_strings(language: str) -> dict[str, str]:

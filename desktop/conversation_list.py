@@ -23,13 +23,19 @@ from lanterne.conversations.store import (
     ConversationSummary,
     SearchHit,
 )
-from lanterne.translation import _
+from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.translation import _, format_when
 
 _ID = Qt.ItemDataRole.UserRole
 
 
 def _plain_snippet(snippet: str) -> str:
     return snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
+
+
+def _activity_tip(conversation: ConversationSummary) -> str:
+    when = format_when(conversation.updated_at)
+    return f"{conversation.title}\n{_('Last activity: {when}').format(when=when)}"
 
 
 def _snippet_html(snippet: str) -> str:
@@ -62,6 +68,8 @@ class ConversationList(QWidget):
         self.list.itemClicked.connect(self._on_activated)
         self.list.itemChanged.connect(self._on_item_changed)
         self._titles: dict[int, str] = {}
+        self._shown: list[ConversationSummary] | None = None
+        InterfaceLanguage.instance().changed.connect(self._retranslate)
         self._filling = False
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -89,9 +97,16 @@ class ConversationList(QWidget):
     def show_conversations(
         self, conversations: list[ConversationSummary], current: int | None
     ) -> None:
-        self._fill([(c.id, c.title, c.title) for c in conversations], current)
+        self._shown = conversations
+        tips = {c.id: _activity_tip(c) for c in conversations}
+        self._fill([(c.id, c.title, c.title) for c in conversations], current, tips)
+
+    def _retranslate(self) -> None:
+        if self._shown is not None:
+            self.show_conversations(self._shown, self.current_id())
 
     def show_hits(self, hits: list[SearchHit], current: int | None) -> None:
+        self._shown = None
         rows: list[tuple[int, str, str | None]] = [
             (h.conversation.id, f"{h.conversation.title}\n{_plain_snippet(h.snippet)}", None)
             for h in hits

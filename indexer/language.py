@@ -53,11 +53,11 @@ _OTHER_MARKERS = _words(
 # the function words of prose.
 _FRENCH_QUESTION = _FRENCH_MARKERS | _words(
     "comment pourquoi quand combien quel quelle quels quelles qu quoi est-ce je j mon ma mes moi "
-    "donne explique résume liste merci bonjour svp cherche trouve"
+    "donne explique résume liste merci bonjour svp cherche trouve ou en bref"
 )
 _ENGLISH_QUESTION = _ENGLISH_MARKERS | _words(
     "how what why when where who whom whose does do did i my me give explain summarize "
-    "summarise list thanks thank hello please find show tell"
+    "summarise list thanks thank hello please find show tell install"
 )
 _FRENCH_LETTERS = frozenset("àâçéèêëîïôûùüÿœ")
 _QUESTION_CONFIDENCE = 0.7  # py3langid's probability between French and English alone

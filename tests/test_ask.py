@@ -24,8 +24,11 @@ from lanterne.assistant.pipeline import (
 from lanterne.assistant.prompt import build_messages, fold_system
 from lanterne.context import AppContext
 from lanterne.engine.errors import NoModelConfiguredError
+from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 pytestmark = pytest.mark.model
 
@@ -150,6 +153,21 @@ def test_cited_numbers_ignore_unknown_markers() -> None:
 def test_answer_language_follows_the_question() -> None:
     assert answer_language("Où se trouvent les sauvegardes ?") == "fr"
     assert answer_language("Where are the backups kept?") == "en"
+    assert answer_language("Where are the backups kept?", policy="fr") == "fr"  # forced
+    assert answer_language("Où se trouvent les sauvegardes ?", policy="en") == "en"
+
+
+def test_short_questions_are_told_apart_without_the_interfaces_help() -> None:
+    """100 short questions as typed (no accents, two words, product names); the fallback is the
+    other language, so only detection counts."""
+    rows = [
+        line.split("\t")
+        for line in (FIXTURES / "short_questions.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(rows) == 100 and {lang for lang, _q in rows} == {"fr", "en"}
+    wrong = [q for lang, q in rows if question_language(q, "en" if lang == "fr" else "fr") != lang]
+    assert len(wrong) <= 2, wrong
 
 
 def test_offload_overrides_from_settings_reach_the_plan(ctx: AppContext) -> None:

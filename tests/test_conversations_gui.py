@@ -4,7 +4,9 @@ after a restart or a crash; each answer's sources one click from the file, at it
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
 from lanterne.desktop import source_location
 from lanterne.desktop.answer_recorder import conversation_title
+from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.main_window import MainWindow
 from lanterne.settings import Settings
 
@@ -247,3 +250,32 @@ def test_answers_are_saved_as_they_stream_and_regenerate_replaces_the_last(
     assert [m.role for m in again] == ["user", "assistant"]  # replaced, not added
     assert again[1].status == "complete" and again[1].text == window.chat.turns[0].answer
     store.close()
+
+
+def test_each_conversation_tells_when_it_was_last_used_in_the_users_language(
+    qtbot: QtBot, open_window: list[MainWindow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    store = ConversationStore(AppContext(Settings()).conversations_path)
+    cid = store.create("Budget")
+    store.close()
+    with sqlite3.connect(AppContext(Settings()).conversations_path) as db:
+        db.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?",
+            ["2026-11-23T13:05:00.000+00:00", cid],
+        )
+    window = start(qtbot, open_window)
+    qtbot.waitUntil(lambda: titles(window) == ["Budget"], timeout=5000)
+
+    def tip() -> str:
+        return window.conversations.list.item(0).toolTip()
+
+    assert tip().replace("\u202f", " ") == "Budget\nLast activity: Nov 23, 2026, 2:05 PM"
+    switch_language("fr")
+    try:
+        assert tip() == "Budget\nDernière activité\u00a0: 23 nov. 2026, 14:05"
+    finally:
+        switch_language("en")
+        monkeypatch.delenv("TZ")
+        time.tzset()

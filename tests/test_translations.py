@@ -17,7 +17,15 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from lanterne import translation
-from lanterne.translation import _, format_number, format_size, set_language
+from lanterne.translation import (
+    _,
+    choose_language,
+    first_apple_language,
+    format_number,
+    format_size,
+    set_language,
+    system_language,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("core", "engine", "indexer", "desktop")
@@ -199,6 +207,33 @@ def test_numbers_and_sizes_follow_the_language() -> None:
     set_language("en")
     assert format_number(12345.6, 1) == "12,345.6"
     assert format_size(int(18.6 * 1024**3)) == "18.6 GB"
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"LANG": "fr_FR.UTF-8"}, "fr"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "fr_CA.UTF-8"}, "fr"),
+        ({"LANG": "fr_FR.UTF-8", "LANGUAGE": "en_GB:fr"}, "en"),
+        ({"LANG": "C", "LC_ALL": "fr_BE"}, "fr"),
+    ],
+)
+def test_the_system_language_is_read_as_the_os_sets_it(
+    variables: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in variables.items():
+        monkeypatch.setenv(var, value)
+    assert system_language() == expected
+    assert choose_language("") == expected
+    assert choose_language("en") == "en"  # a choice made in Settings wins
+
+
+def test_macos_preferred_language_is_read_from_its_defaults() -> None:
+    printed = '(\n    "fr-FR",\n    "en-FR"\n)\n'
+    assert first_apple_language(printed) == "fr-FR"
+    assert first_apple_language("(\n)\n") is None
 
 
 def test_languages_are_the_compiled_catalogs() -> None:
