@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lanterne.context import AppContext
@@ -21,6 +22,7 @@ from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
 from lanterne.indexer.indexing import FolderError, Indexer, Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.indexer.watcher import watch
+from lanterne.settings import SettingsError
 from lanterne.translation import _
 
 
@@ -122,6 +124,12 @@ class IndexService:
         indexer.reindex_folder(folder, self._on_progress)
 
     def _remove(self, indexer: Indexer, folder: Path) -> None:
+        try:
+            self.ctx.settings.check_folder_removal(folder)
+        except SettingsError as exc:
+            if self.events.error:
+                self.events.error(str(exc))
+            return
         indexer.remove_folder(folder)
         if self.events.folders_changed:
             self.events.folders_changed()
@@ -131,6 +139,7 @@ class IndexService:
         if self._paused:
             indexer.gate.pause()
         try:
+            self._add_policy_folders(indexer)
             self._report_status()
             while not self._stopping.is_set():
                 self._interrupt.clear()
@@ -151,6 +160,14 @@ class IndexService:
                 )
         finally:
             indexer.close()
+
+    def _add_policy_folders(self, indexer: Indexer) -> None:
+        """The organisation's folders, watched from the first start (a missing one, such as
+        a share not mounted yet, is reported and tried again at the next start)."""
+        watched = {path for _id, path in indexer.store.folders()}
+        for folder in self.ctx.settings.policy_folders():
+            if folder not in watched:
+                self._commands.put(partial(self._add, folder=folder))
 
     def _run_commands(self, indexer: Indexer) -> int:
         """Run the queued commands; how many ran."""

@@ -26,8 +26,8 @@ from lanterne.engine.hub_download import (
 from lanterne.engine.model_fit import Fit, Recommendation, assess, assess_all, recommend
 from lanterne.engine.model_store import InstalledModel, ModelStore
 from lanterne.engine.secrets import KeychainError
-from lanterne.settings import Settings
-from lanterne.translation import current_language
+from lanterne.settings import Settings, SettingsError
+from lanterne.translation import _, current_language
 
 DEFAULT_HUB = "https://huggingface.co"
 
@@ -100,7 +100,11 @@ class ModelLibrary:
         cancel: threading.Event | None = None,
     ) -> InstalledModel:
         """Fetch a catalog model (resuming a partial download), verify it, register it."""
+        policy = self.settings.policy
+        if not policy.downloads:
+            raise SettingsError(_("Model downloads are turned off by your organisation."))
         model = self.catalog.get(name)
+        self.settings.check_model(model.id)
         q = model.quant(quant)
         dest = self.models_dir.joinpath(*model.repo.split("/"))
         known = self.store.find(model.id)
@@ -147,6 +151,7 @@ class ModelLibrary:
     def import_file(
         self, path: Path, *, name: str | None = None, copy: bool = False, use: bool = False
     ) -> InstalledModel:
+        self.settings.check_model(str(path))
         model = self.store.import_file(path, name=name, copy=copy)
         if use or not (self.embedding_path() if self._is_embedding(model) else self.active_path()):
             self.use(model.name)
@@ -171,6 +176,9 @@ class ModelLibrary:
     def use(self, name: str) -> InstalledModel:
         """Answer with it, or, for an embedding model, search with it."""
         model = self.store.get(name)
+        self.settings.check_model(
+            model.name, model.path, *([model.catalog_id] if model.catalog_id else [])
+        )
         key = "retrieval.embedding_model" if self._is_embedding(model) else "model.path"
         self.settings.set(key, model.path)
         self.settings.save()

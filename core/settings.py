@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lanterne import paths
+from lanterne.policy import Policy, PolicyError, load_policy
 from lanterne.translation import _
 
 Value = str | int | float | bool
@@ -238,11 +239,25 @@ def _coerce(setting: Setting, value: Any) -> Value:
 
 
 class Settings:
-    """The user's settings, read from `settings.json` in the data directory."""
+    """The user's settings, read from `settings.json` in the data directory, under the
+    organisation's policy, whose values win and cannot be changed."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, policy: Policy | None = None) -> None:
         self.path = path or paths.settings_path()
         self._values: dict[str, Value] = {}
+        try:
+            self.policy = load_policy() if policy is None else policy
+        except PolicyError as exc:
+            raise SettingsError(str(exc)) from exc
+        self._locked: dict[str, Value] = {}
+        for key, value in self.policy.settings.items():
+            if key not in _BY_KEY:
+                raise SettingsError(
+                    _("The policy {source} locks an unknown setting: {key}").format(
+                        source=", ".join(self.policy.sources), key=key
+                    )
+                )
+            self._locked[key] = _coerce(_BY_KEY[key], value)
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
@@ -265,6 +280,8 @@ class Settings:
 
     def get(self, key: str) -> Value:
         setting = _BY_KEY[key]
+        if key in self._locked:
+            return self._locked[key]
         if setting.env and os.environ.get(setting.env):
             return _coerce(setting, os.environ[setting.env])
         return self._values.get(key, setting.default)
@@ -282,7 +299,47 @@ class Settings:
         return bool(self.get(key))
 
     def set(self, key: str, value: Value) -> None:
-        self._values[key] = checked(key, value)
+        value = checked(key, value)
+        if key in self._locked and value != self._locked[key]:
+            raise SettingsError(self.locked_message(key))
+        self._values[key] = value
+
+    def check_model(self, *names: str) -> None:
+        """Raises unless the policy allows the model known by any of `names` (catalog id,
+        installed name, file path)."""
+        if not any(self.policy.model_allowed(name) for name in names):
+            raise SettingsError(
+                _("Your organisation allows only these models: {models}.").format(
+                    models=", ".join(self.policy.allowed_models)
+                )
+            )
+
+    def check_remote(self, url: str) -> None:
+        """Raises unless the policy allows answers from the server at `url`."""
+        if not self.policy.remote:
+            raise SettingsError(_("Answers from a server are turned off by your organisation."))
+        if not self.policy.remote_allowed(url):
+            raise SettingsError(
+                _("Your organisation allows only these servers: {urls}.").format(
+                    urls=", ".join(self.policy.remote_urls)
+                )
+            )
+
+    def policy_folders(self) -> list[Path]:
+        """Folders the organisation has every user watch."""
+        return [Path(f).expanduser().resolve() for f in self.policy.folders]
+
+    def check_folder_removal(self, folder: Path) -> None:
+        if folder.expanduser().resolve() in self.policy_folders():
+            raise SettingsError(
+                _("{folder} is watched for everyone by your organisation.").format(folder=folder)
+            )
+
+    def is_locked(self, key: str) -> bool:
+        return key in self._locked
+
+    def locked_message(self, key: str) -> str:
+        return _("{key} is set by your organisation and cannot be changed here.").format(key=key)
 
     def save(self) -> None:
         write_settings_file(self.path, self.serialized())

@@ -54,6 +54,7 @@ class _LanguagePage(QWizardPage):
         for code in available_languages():
             button = QRadioButton(language_name(code))
             button.setChecked(code == current)
+            button.setEnabled(not settings.is_locked("ui.language"))
             self.buttons[code] = button
             layout.addWidget(button)
         layout.addStretch(1)
@@ -136,6 +137,7 @@ class _ShortcutPage(QWizardPage):
             )
         )
         self.editor = HotkeyEditor(settings.get_str("quick_ask.hotkey"))
+        self.editor.setEnabled(not settings.is_locked("quick_ask.hotkey"))
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_("Shortcut (press the keys):")))
         layout.addWidget(self.editor)

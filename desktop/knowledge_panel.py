@@ -56,6 +56,8 @@ class KnowledgePanel(QDialog):
         self.add_button.clicked.connect(self.choose_folder)
         self.remove_button = QPushButton(_("Remove"))
         self.remove_button.clicked.connect(self.remove_selected)
+        self._managed = set(indexing.service.ctx.settings.policy_folders())
+        self.folders.currentRowChanged.connect(self._allow_removal)
         self.reindex_button = QPushButton(_("Re-index"))
         self.reindex_button.clicked.connect(self.reindex_selected)
         self.pause_button = QPushButton()
@@ -127,6 +129,11 @@ class KnowledgePanel(QDialog):
         if folder is not None:
             self.indexing.remove_folder(folder)
 
+    def _allow_removal(self) -> None:
+        """A folder the organisation watches for everyone cannot be removed here."""
+        folder = self.selected_folder()
+        self.remove_button.setEnabled(folder is not None and folder not in self._managed)
+
     def reindex_selected(self) -> None:
         folder = self.selected_folder()
         if folder is not None:
@@ -192,10 +199,13 @@ class KnowledgePanel(QDialog):
         self.folders.clear()
         for folder in folders:
             self.folders.addItem(str(folder))
+            if folder in self._managed:
+                item = self.folders.item(self.folders.count() - 1)
+                item.setToolTip(_("Watched for everyone by your organisation"))
             if folder == current:
                 self.folders.setCurrentRow(self.folders.count() - 1)
         has_folder = bool(folders)
-        self.remove_button.setEnabled(has_folder)
+        self._allow_removal()
         self.reindex_button.setEnabled(has_folder)
         if not self.indexing.paused and self._started is None:
             if status.pending:

@@ -42,6 +42,7 @@ from lanterne.desktop.store_thread import StoreThread
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
+from lanterne.settings import SettingsError
 from lanterne.translation import _, format_number
 
 
@@ -207,7 +208,12 @@ class MainWindow(QMainWindow):
             self.set_model_path(Path(path))
 
     def set_model_path(self, path: Path) -> None:
-        self.ctx.settings.set("model.path", str(path))
+        try:
+            self.ctx.settings.check_model(str(path))
+            self.ctx.settings.set("model.path", str(path))
+        except SettingsError as exc:  # the organisation's policy decides
+            self.statusBar().showMessage(str(exc), 15000)
+            return
         self.ctx.settings.save()
         self.refresh_model_status()
 

@@ -34,6 +34,7 @@ from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_fit import Fit, Recommendation
 from lanterne.engine.model_store import InstalledModel
 from lanterne.model_library import ModelLibrary
+from lanterne.settings import SettingsError
 from lanterne.translation import _, format_size
 
 _Survey = tuple[Recommendation, list[Fit]]
@@ -259,7 +260,11 @@ class ModelsDialog(QDialog):
     def use_selected(self) -> None:
         model = self._selected_installed()
         if model is not None:
-            self.library.use(model.name)
+            try:
+                self.library.use(model.name)
+            except SettingsError as exc:  # a model the organisation does not allow
+                self.status.setText(str(exc))
+                return
             self.refresh_installed()
             self.model_changed.emit()
 

@@ -185,6 +185,11 @@ class SettingsDialog(QDialog):
             if rows:
                 self.tabs.addTab(self._page(rows), _(title))
         self.tabs.addTab(self._privacy(), _("Privacy"))
+        self.managed = QLabel(
+            _("Some settings are set by your organisation and cannot be changed here.")
+        )
+        self.managed.setWordWrap(True)
+        self.managed.setVisible(bool(settings.policy.sources))
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
@@ -195,6 +200,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.problem: str | None = None  # why start at login could not be changed
         layout = QVBoxLayout(self)
+        layout.addWidget(self.managed)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -213,6 +219,8 @@ class SettingsDialog(QDialog):
                         name=setting.env
                     )
                 )
+            if self.settings.is_locked(setting.key):
+                self._lock(setting, label, editor)
             column.addWidget(label)
             column.addWidget(editor)
             column.addSpacing(8)
@@ -227,6 +235,13 @@ class SettingsDialog(QDialog):
         scroll.setWidget(page)
         return scroll
 
+    def _lock(self, setting: Setting, label: QLabel, editor: QWidget) -> None:
+        """Shown as the policy set it, greyed, and never written back."""
+        self._readers.pop(setting.key, None)
+        editor.setEnabled(False)
+        editor.setToolTip(_("Set by your organisation"))
+        label.setText(f"{label.text()} — {_('set by your organisation')}")
+
     def _privacy(self) -> QWidget:
         """What may touch the network, from the settings as they are: nothing else does."""
         hub = (
@@ -238,8 +253,14 @@ class SettingsDialog(QDialog):
             _("Your documents, questions and answers stay on this computer."),
             _("Lanterne sends no telemetry and checks for nothing in the background."),
             _("The network is used only when you ask for it:"),
-            "• " + _("downloading a model, when you click Download (from {hub})").format(hub=hub),
         ]
+        if self.settings.policy.downloads:
+            lines.append(
+                "• "
+                + _("downloading a model, when you click Download (from {hub})").format(hub=hub)
+            )
+        else:
+            lines.append("• " + _("model downloads are turned off by your organisation"))
         if self.settings.get_str("engine.backend") == "remote":
             url = self.settings.get_str("remote.url") or _("(no server set)")
             lines.append(

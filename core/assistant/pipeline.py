@@ -89,6 +89,7 @@ class Assistant:
                     "PATH', pass --model PATH, or set LANTERNE_MODEL."
                 )
             )
+        self.settings.check_model(str(path))
         return LoadRequest(
             path=path.expanduser(),
             n_ctx=self.settings.get_int("model.context_size"),
@@ -131,6 +132,7 @@ class Assistant:
                 raise NoModelConfiguredError(
                     _("The remote backend is chosen but no server is set: set remote.url.")
                 )
+            self.settings.check_remote(url)
             backend = RemoteChatBackend(url, self.settings.get_str("remote.model") or None)
             try:
                 return RemoteResponder(backend, self.settings.get_int("remote.context_size"))

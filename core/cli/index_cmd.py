@@ -111,6 +111,7 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
+    ctx.settings.check_folder_removal(args.path)
     indexer = ctx.indexer()
     removed = indexer.remove_folder(args.path)
     indexer.close()

@@ -7,7 +7,15 @@ import sys
 
 from lanterne import __version__
 from lanterne.autostart import BACKGROUND_FLAG
-from lanterne.cli import ask_cmd, index_cmd, models_cmd, quick_ask_cmd, remote_cmd, search_cmd
+from lanterne.cli import (
+    ask_cmd,
+    index_cmd,
+    models_cmd,
+    policy_cmd,
+    quick_ask_cmd,
+    remote_cmd,
+    search_cmd,
+)
 from lanterne.cli.output import error
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
@@ -28,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote_cmd.register(sub)
     models_cmd.register(sub)
     quick_ask_cmd.register(sub)
+    policy_cmd.register(sub)
     return parser
 
 

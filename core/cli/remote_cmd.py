@@ -48,6 +48,7 @@ def _url(args: argparse.Namespace, ctx: AppContext) -> str:
     url = args.url or ctx.settings.get_str("remote.url")
     if not url:
         raise RemoteError(_("No server given: pass its URL or run 'lanterne remote use URL'."))
+    ctx.settings.check_remote(normalize_base_url(url))
     return normalize_base_url(url)
 
 
@@ -61,6 +62,7 @@ def _done(args: argparse.Namespace, message: str, data: dict[str, object]) -> in
 
 def cmd_use(args: argparse.Namespace, ctx: AppContext) -> int:
     url = normalize_base_url(args.url)
+    ctx.settings.check_remote(url)  # before any connection
     with RemoteChatBackend(url, args.model) as backend:
         offered = backend.list_models()  # proves the server answers before anything is saved
     if args.model and offered and args.model not in offered:
