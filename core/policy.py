@@ -190,7 +190,7 @@ def read_plist(path: Path) -> Policy:
         raise PolicyError(
             _("Cannot read the policy {source}: {error}").format(source=path, error=exc)
         ) from exc
-    data = {k: v for k, v in data.items() if not k.startswith("PayloadUUID")}
+    data = {k: v for k, v in data.items() if not k.startswith("Payload")}  # profile keys
     return policy_from_mapping({_plist_key(k): v for k, v in data.items()}, str(path))
 
 
