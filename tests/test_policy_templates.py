@@ -6,6 +6,7 @@ from __future__ import annotations
 import plistlib
 import re
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -14,6 +15,14 @@ from lanterne.settings import Settings
 
 POLICY = Path(__file__).resolve().parent.parent / "packaging" / "policy"
 NS = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
+
+
+def _all(tree: Any, expression: str) -> set[str]:
+    return {str(v) for v in tree.xpath(expression, namespaces=NS)}
+
+
+def _parse(path: Path) -> Any:
+    return etree.parse(str(path))
 
 
 def _snake(name: str) -> str:
@@ -48,23 +57,21 @@ def test_the_macos_profile_carries_the_same_policy(tmp_path: Path) -> None:
 
 
 def test_the_group_policy_template_writes_the_keys_lanterne_reads() -> None:
-    admx = etree.parse(str(POLICY / "lanterne.admx"))
-    value_names = set(
-        admx.xpath("//p:policy/@valueName | //p:elements/*/@valueName", namespaces=NS)
-    )
+    admx = _parse(POLICY / "lanterne.admx")
+    value_names = _all(admx, "//p:policy/@valueName | //p:elements/*/@valueName")
     assert {_snake(v) for v in value_names} == set(KNOWN_KEYS) - {"settings"}
-    assert set(admx.xpath("//p:policy/@key", namespaces=NS)) == {r"Software\Policies\Lanterne"}
+    assert _all(admx, "//p:policy/@key") == {r"Software\Policies\Lanterne"}
     strings = set(re.findall(r"\$\(string\.(\w+)\)", (POLICY / "lanterne.admx").read_text()))
-    presentations = set(admx.xpath("//p:policy/@presentation", namespaces=NS))
+    presentations = _all(admx, "//p:policy/@presentation")
     ids = {re.sub(r"\$\(presentation\.(\w+)\)", r"\1", p) for p in presentations}
     texts = {}
     for language in ("en-US", "fr-FR"):
-        adml = etree.parse(str(POLICY / language / "lanterne.adml"))
+        adml = _parse(POLICY / language / "lanterne.adml")
         table = {s.get("id"): s.text for s in adml.xpath("//p:string", namespaces=NS)}
         assert set(table) == strings, language
-        shown = set(adml.xpath("//p:presentation/@id", namespaces=NS))
+        shown = _all(adml, "//p:presentation/@id")
         assert shown == ids, language
-        refs = set(adml.xpath("//p:presentation/*/@refId", namespaces=NS))
+        refs = _all(adml, "//p:presentation/*/@refId")
         assert refs == ids  # each box edits the element of the same name
         texts[language] = table
     translated = [k for k in strings if k.endswith("_Help")]
