@@ -64,6 +64,40 @@ def function(name: str, restype: Any, argtypes: list[Any]) -> Callable[..., Any]
     return fn  # type: ignore[no-any-return]
 
 
+_backends_loaded = False
+
+
+def load_backends() -> None:
+    """Register ggml's backends when this llama.cpp was built with dynamic ones (the shipped
+    build: ggml picks the CPU variant this processor supports at run time, so the same files
+    run on any x86-64). Such a build registers none until asked, and ggml's own search looks
+    only beside the executable, not in the wheel's lib folder. A static build has its
+    backends already and is left alone."""
+    global _backends_loaded
+    if _backends_loaded:
+        return
+    _backends_loaded = True
+    from lanterne.engine import llama_log  # "loaded CPU backend from ..." goes to logging
+
+    llama_log.install()
+    count = function("ggml_backend_reg_count", ctypes.c_size_t, [])
+    if count() == 0:
+        function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(
+            str(_LIB_DIR).encode()
+        )
+
+
+def dynamic_cpu_variants() -> list[str]:
+    """The CPU variants a dynamic-backend build ships (empty for a static build), as
+    `x64`, `haswell`, `skylakex`... from the libraries' names."""
+    found = []
+    for path in _LIB_DIR.iterdir():
+        name = path.name.split(".")[0].removeprefix("lib")
+        if name.startswith("ggml-cpu-"):
+            found.append(name.removeprefix("ggml-cpu-"))
+    return sorted(set(found))
+
+
 # gguf.h --------------------------------------------------------------------------------------
 
 GGUF_TYPE_ARRAY = 9

@@ -7,7 +7,6 @@ llama.cpp's own system report, RAM and cores from psutil. Nothing is guessed fro
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import platform
 import sys
@@ -62,12 +61,15 @@ def cpu_features(system_info: str) -> tuple[str, ...]:
     return tuple(features)
 
 
+def _cpu_features() -> tuple[str, ...]:
+    ggml_api.load_backends()  # a dynamic build reports its CPU variant's features once loaded
+    return cpu_features(llama_cpp.llama_print_system_info().decode())
+
+
 def gpu_devices() -> tuple[GpuDevice, ...]:
     """Every GPU device registered in ggml, with its current free memory."""
     p = ctypes.c_void_p
-    # A build with dynamic backends registers them when asked; a static build has them already.
-    with contextlib.suppress(AttributeError):
-        ggml_api.function("ggml_backend_load_all", None, [])()
+    ggml_api.load_backends()
     count = ggml_api.function("ggml_backend_dev_count", ctypes.c_size_t, [])
     get = ggml_api.function("ggml_backend_dev_get", p, [ctypes.c_size_t])
     dev_type = ggml_api.function("ggml_backend_dev_type", ctypes.c_int, [p])
@@ -109,7 +111,7 @@ def probe() -> Hardware:
     return Hardware(
         cpu_physical=psutil.cpu_count(logical=False) or logical,
         cpu_logical=logical,
-        cpu_features=cpu_features(llama_cpp.llama_print_system_info().decode()),
+        cpu_features=_cpu_features(),
         ram_total=int(memory.total),
         ram_available=int(memory.available),
         gpus=gpu_devices(),

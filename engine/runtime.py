@@ -17,7 +17,7 @@ from pathlib import Path
 import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from lanterne.engine import llama_log
+from lanterne.engine import ggml_api, llama_log
 from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
 from lanterne.engine.gguf_header import read_summary
 from lanterne.engine.hardware import Hardware, probe
@@ -71,6 +71,7 @@ class Timings:
 
 def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]:
     """Create the Llama the plan describes; the second value must live as long as the model."""
+    ggml_api.load_backends()
     kv_type = llama_cpp.GGML_TYPE_Q8_0 if plan.kv_type == "q8_0" else None
     with (
         llama_log.explained_load_failure(path),
