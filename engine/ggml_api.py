@@ -82,9 +82,7 @@ def load_backends() -> None:
     llama_log.install()
     count = function("ggml_backend_reg_count", ctypes.c_size_t, [])
     if count() == 0:
-        function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(
-            str(_LIB_DIR).encode()
-        )
+        function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(str(_LIB_DIR).encode())
 
 
 def dynamic_cpu_variants() -> list[str]:
