@@ -57,11 +57,10 @@ or -DGGML_VULKAN=on (needs the Vulkan SDK); see "GPU builds" in README.md.
 """
 
 
-# The GUI tests that need a real X server use Xvfb and xdotool; Qt's xcb platform plugin needs
-# these runtime libraries (Debian/Ubuntu package names).
-X_PACKAGES = [
-    "xvfb",
-    "xdotool",
+# Qt's xcb platform plugin needs these runtime libraries (Debian/Ubuntu package names); the GUI
+# tests that need a real X server also use Xvfb and xdotool. packaging/build_release.py makes
+# the .deb depend on QT_X11_PACKAGES.
+QT_X11_PACKAGES = [
     "libxkbcommon-x11-0",
     "libxcb-cursor0",
     "libxcb-icccm4",
@@ -74,8 +73,8 @@ X_PACKAGES = [
     "libgl1",
     "libfontconfig1",
     "libdbus-1-3",
-    "xauth",
 ]
+X_PACKAGES = ["xvfb", "xdotool", *QT_X11_PACKAGES, "xauth"]
 X_PROGRAMS = ["Xvfb", "xdotool", "xauth"]
 X_LIBRARIES = [
     "libxkbcommon-x11.so.0",

@@ -65,10 +65,7 @@ class Policy:
         if not self.allowed_models:
             return True
         candidates = {name, Path(name).name, Path(name).stem}
-        for allowed in self.allowed_models:
-            if allowed in candidates or Path(allowed).name in candidates or allowed == name:
-                return True
-        return False
+        return any(Path(allowed).name in candidates for allowed in self.allowed_models)
 
     def remote_allowed(self, url: str) -> bool:
         from lanterne.engine.remote import normalize_base_url  # httpx: only when asked

@@ -300,8 +300,14 @@ class Settings:
 
     def set(self, key: str, value: Value) -> None:
         value = checked(key, value)
-        if key in self._locked and value != self._locked[key]:
-            raise SettingsError(self.locked_message(key))
+        if key in self._locked:  # the policy's value is not the user's: never written back
+            if value != self._locked[key]:
+                raise SettingsError(
+                    _("{key} is set by your organisation and cannot be changed here.").format(
+                        key=key
+                    )
+                )
+            return
         self._values[key] = value
 
     def check_model(self, *names: str) -> None:
@@ -337,9 +343,6 @@ class Settings:
 
     def is_locked(self, key: str) -> bool:
         return key in self._locked
-
-    def locked_message(self, key: str) -> str:
-        return _("{key} is set by your organisation and cannot be changed here.").format(key=key)
 
     def save(self) -> None:
         write_settings_file(self.path, self.serialized())

@@ -103,10 +103,10 @@ def choose_language(setting: str) -> str:
     """The language to show: the setting when it names one we have, else the system's when we
     have it, else English."""
     available = available_languages()
-    for candidate in (setting, system_language()):
-        if candidate in available:
-            return candidate
-    return SOURCE_LANGUAGE
+    if setting in available:
+        return setting
+    system = system_language()  # may ask the OS (a subprocess on macOS): only when needed
+    return system if system in available else SOURCE_LANGUAGE
 
 
 def set_language(language: str) -> None:

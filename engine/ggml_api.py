@@ -85,17 +85,6 @@ def load_backends() -> None:
         function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(str(_LIB_DIR).encode())
 
 
-def dynamic_cpu_variants() -> list[str]:
-    """The CPU variants a dynamic-backend build ships (empty for a static build), as
-    `x64`, `haswell`, `skylakex`... from the libraries' names."""
-    found = []
-    for path in _LIB_DIR.iterdir():
-        name = path.name.split(".")[0].removeprefix("lib")
-        if name.startswith("ggml-cpu-"):
-            found.append(name.removeprefix("ggml-cpu-"))
-    return sorted(set(found))
-
-
 # gguf.h --------------------------------------------------------------------------------------
 
 GGUF_TYPE_ARRAY = 9

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -40,22 +42,19 @@ DISPATCH_CMAKE = (
     "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF"
 )
 WHEEL_CACHE = Path.home() / ".cache" / "lanterne-build" / "wheels"
-# Runtime libraries Qt's xcb platform plugin loads from the system (Debian package names).
-DEB_DEPENDS = [
-    "libc6 (>= 2.31)",
-    "libxkbcommon-x11-0",
-    "libxcb-cursor0",
-    "libxcb-icccm4",
-    "libxcb-keysyms1",
-    "libxcb-shape0",
-    "libxcb-randr0",
-    "libxcb-render-util0",
-    "libxcb-image0",
-    "libegl1",
-    "libgl1",
-    "libfontconfig1",
-    "libdbus-1-3",
-]
+
+
+def _dev_script() -> ModuleType:
+    """dev.py (standard library only, nothing runs on import): the one list of the system
+    libraries Qt's xcb plugin loads, which the .deb depends on."""
+    spec = importlib.util.spec_from_file_location("lanterne_dev", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DEB_DEPENDS = ["libc6 (>= 2.31)", *_dev_script().QT_X11_PACKAGES]
 SMOKE_DOC = (
     "Procédure de sauvegarde\n\nLa sauvegarde nocturne des serveurs se fait sur le NAS du "
     "deuxième étage, chaque nuit à 2 h du matin. Les copies sont gardées trente jours.\n"
@@ -93,8 +92,6 @@ def version() -> str:
 
 
 def llama_lib_dir() -> Path:
-    import importlib.util
-
     spec = importlib.util.find_spec("llama_cpp")
     if spec is None or spec.origin is None:
         raise ReleaseError("llama-cpp-python is not installed in this environment")

@@ -9,32 +9,13 @@ from pytestqt.qtbot import QtBot
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.settings_dialog import apply_system_settings
 from lanterne.translation import _, current_language, source_strings
+from support.widget_texts import foreign_texts, widget_texts
 
 pytestmark = pytest.mark.gui
 
 
-def _texts(root: QWidget) -> list[str]:
-    """What a user sees or hears from `root` and its children: texts, titles, tips, names."""
-    found = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        for getter in ("text", "title", "windowTitle", "toolTip", "accessibleName"):
-            value = getattr(widget, getter, None)
-            if callable(value):
-                try:
-                    text = value()
-                except TypeError:
-                    continue
-                if isinstance(text, str) and text:
-                    found.append(text)
-        for action in widget.actions():
-            found += [t for t in (action.text(), action.toolTip()) if t]
-    return found
-
-
 def _english_left(root: QWidget) -> list[str]:
-    english = source_strings("en")
-    french = source_strings("fr")
-    return [t for t in _texts(root) if t in english and t not in french]
+    return foreign_texts(widget_texts(root), "fr")
 
 
 def test_switching_to_french_and_back_needs_no_restart(window: MainWindow, qtbot: QtBot) -> None:

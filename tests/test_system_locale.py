@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from lanterne.context import AppContext
@@ -15,44 +15,12 @@ from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
 from lanterne.settings import Settings
-from lanterne.translation import (
-    available_languages,
-    choose_language,
-    current_language,
-    language_name,
-    source_strings,
-)
+from lanterne.translation import choose_language, current_language
+from support.widget_texts import foreign_texts, widget_texts
 
 pytestmark = pytest.mark.gui
 
 LOCALES = {"fr": "fr_FR.UTF-8", "en": "en_US.UTF-8"}
-
-
-def _texts(root: QWidget) -> list[str]:
-    """What a user sees or hears from `root` and its children: texts, titles, tips, names."""
-    found = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        for getter in ("text", "title", "subTitle", "windowTitle", "toolTip", "accessibleName"):
-            value = getattr(widget, getter, None)
-            if callable(value):
-                try:
-                    text = value()
-                except TypeError:
-                    continue
-                if isinstance(text, str) and text:
-                    found.append(text.replace("&", ""))
-        for action in widget.actions():
-            found += [t.replace("&", "") for t in (action.text(), action.toolTip()) if t]
-    return found
-
-
-def _foreign(texts: list[str], language: str) -> list[str]:
-    """Texts that exist only in the other language's catalog; language names excepted, each
-    shown in its own language so that anyone finds theirs."""
-    other = "en" if language == "fr" else "fr"
-    mine, theirs = source_strings(language), source_strings(other)
-    names = {language_name(code) for code in available_languages()}
-    return sorted({t for t in texts if t in theirs and t not in mine and t not in names})
 
 
 @pytest.fixture(params=sorted(LOCALES))
@@ -80,10 +48,10 @@ def test_every_window_speaks_the_system_language(system_language: str, qtbot: Qt
     qtbot.addWidget(wizard)
     wizard.show()
     assert wizard.language_page.buttons[language].isChecked()  # the system's, preselected
-    seen += _texts(wizard)
+    seen += widget_texts(wizard)
     wizard.next()  # keeps the preselected language
     assert settings.get_str("ui.language") == language
-    seen += _texts(wizard)
+    seen += widget_texts(wizard)
     wizard.reject()
 
     ctx = AppContext(settings)
@@ -97,21 +65,21 @@ def test_every_window_speaks_the_system_language(system_language: str, qtbot: Qt
     window.chat.refresh()
     chat = window.chat.toPlainText()
     assert ("Vous" in chat) == (language == "fr") and ("You" in chat) == (language == "en")
-    seen += _texts(window)
+    seen += widget_texts(window)
 
     dialog = window.open_settings()
     cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "")
     assert cancel == {"fr": "Annuler", "en": "Cancel"}[language]  # Qt's own strings too
-    seen += _texts(dialog)
+    seen += widget_texts(dialog)
     dialog.reject()
     models = window.open_models()
-    seen += _texts(models)
+    seen += widget_texts(models)
     models.reject()
     quick = QuickAskWindow(ctx, window.store)
     qtbot.addWidget(quick)
-    seen += _texts(quick)
+    seen += widget_texts(quick)
 
     assert len(seen) > 150  # every window was walked
-    assert _foreign(seen, language) == []
+    assert foreign_texts(seen, language) == []
     window.close()
     ctx.close()
