@@ -23,7 +23,11 @@ _RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 def launch_command() -> list[str]:
     """How to start this installation of Lanterne in the background."""
     if getattr(sys, "frozen", False):  # the installed app (PyInstaller)
-        return [sys.executable, BACKGROUND_FLAG]
+        executable = Path(sys.executable)
+        windowless = executable.with_name("lanterne-gui.exe")  # Windows: no console window
+        if sys.platform == "win32" and windowless.exists():
+            executable = windowless
+        return [str(executable), BACKGROUND_FLAG]
     script = shutil.which("lanterne-gui") or shutil.which("lanterne")
     if script:
         return [script, BACKGROUND_FLAG]

@@ -18,8 +18,6 @@ def main() -> int:
 
 
 def gui() -> int:
-    """`lanterne-gui`: the app with no console window on Windows."""
-    multiprocessing.freeze_support()
-    from lanterne.cli.main import main as cli_main
-
-    return cli_main([])
+    """`lanterne-gui`: the same commands with no console window on Windows, so the login entry
+    (`lanterne-gui --background`) and a shortcut bound to `lanterne-gui quick-ask` flash none."""
+    return main()

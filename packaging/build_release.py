@@ -2,25 +2,29 @@
 
 1. llama.cpp with runtime CPU dispatch: a default llama-cpp-python build is compiled for the
    build machine (`-march=native`) and dies with SIGILL on older processors. Unless the
-   environment already has a dispatch build, one is compiled (GGML_BACKEND_DL,
-   GGML_CPU_ALL_VARIANTS, GGML_NATIVE=OFF; about an hour on 2 cores, cached in
-   ~/.cache/lanterne-build) and installed into this environment.
-2. Freeze with PyInstaller (packaging/lanterne.spec) into dist/lanterne/.
-3. Inspect the bundle (the CPU variants, no native-only ggml, catalogs, Qt translations).
-4. Smoke-test the frozen app in an empty data directory: `--version`, then index a folder and
+   environment already has a dispatch build, one is compiled (x86-64: GGML_BACKEND_DL,
+   GGML_CPU_ALL_VARIANTS, GGML_NATIVE=OFF; Apple Silicon: GGML_NATIVE=OFF with Metal; about
+   an hour on 2 cores, cached in ~/.cache/lanterne-build) and installed into this
+   environment. `--gpu cuda|vulkan` adds that backend (loaded at run time when it works).
+2. Icons for every platform from assets/lanterne.svg (packaging/icons.py).
+3. Freeze with PyInstaller (packaging/lanterne.spec) into dist/bundle/.
+4. Inspect the bundle (the CPU variants, no native-only ggml, catalogs, Qt translations).
+5. Smoke-test the frozen app in an empty data directory: `--version`, then index a folder and
    a headless `lanterne ask --json` with the test model; any unexpected stderr fails.
-5. Package: Linux: a portable tarball and a .deb (desktop entry, icon, AppStream metadata),
-   then SHA256SUMS and its detached GPG signature (key: --gpg-key or LANTERNE_GPG_KEY).
-   Windows and macOS: see packaging/windows and packaging/macos (built by CI on those hosts).
+6. Package: Linux (release_linux.py): a portable tarball and a .deb. Windows
+   (release_windows.py): signed executables in an MSI per language, signed. macOS
+   (release_macos.py): the signed, notarized and stapled .app in a .dmg and a .pkg.
+7. SHA256SUMS of the artefacts and its detached GPG signature (--gpg-key or
+   LANTERNE_GPG_KEY), and dist/release.json with what was checked.
 
 `--allow-native-llama` freezes whatever llama-cpp-python the environment has (the tests use it
-to check the packaging quickly; such a build is not for release).
+to check the packaging quickly; such a build is not for release). `--require-signing` (CI on a
+release tag) fails when a platform's signing credentials are missing instead of warning.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import importlib.util
 import json
@@ -29,18 +33,28 @@ import platform
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from types import ModuleType
 
+import icons
+from release_linux import linux_packages
+from release_macos import macos_packages
+from release_windows import windows_packages
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
-APP_ID = "org.lanterne.Lanterne"
 LLAMA_VERSION = "0.3.36"
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+# x86-64: every CPU variant, the best chosen at run time. Apple Silicon: no -mcpu=native (a
+# build on an M3 would use instructions an M1 lacks); Metal is built in (macOS default).
 DISPATCH_CMAKE = (
     "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF"
+    if X86
+    else "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
 )
+GPU_CMAKE = {"cuda": "-DGGML_CUDA=ON", "vulkan": "-DGGML_VULKAN=ON"}
+BUILD_MARKER = "lanterne-build.json"  # in llama_cpp/lib: how the installed llama.cpp was built
 WHEEL_CACHE = Path.home() / ".cache" / "lanterne-build" / "wheels"
 
 
@@ -54,7 +68,6 @@ def _dev_script() -> ModuleType:
     return module
 
 
-DEB_DEPENDS = ["libc6 (>= 2.31)", *_dev_script().QT_X11_PACKAGES]
 SMOKE_DOC = (
     "Procédure de sauvegarde\n\nLa sauvegarde nocturne des serveurs se fait sur le NAS du "
     "deuxième étage, chaque nuit à 2 h du matin. Les copies sont gardées trente jours.\n"
@@ -104,15 +117,27 @@ def cpu_variants(folder: Path) -> list[str]:
     return sorted(n.removeprefix("ggml-cpu-") for n in names if n.startswith("ggml-cpu-"))
 
 
-def ensure_dispatch_llama() -> None:
-    """Install a llama-cpp-python built with runtime CPU dispatch, compiling it once."""
-    if cpu_variants(llama_lib_dir()):
+def release_cmake(gpu: str | None) -> str:
+    return f"{DISPATCH_CMAKE} {GPU_CMAKE[gpu]}" if gpu else DISPATCH_CMAKE
+
+
+def installed_build() -> dict[str, object]:
+    marker = llama_lib_dir() / BUILD_MARKER
+    return json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
+
+
+def ensure_dispatch_llama(gpu: str | None) -> None:
+    """Install a llama-cpp-python built for release (runtime CPU dispatch), compiling it once."""
+    cmake = release_cmake(gpu)
+    built = installed_build()
+    legacy = not built and not gpu and cpu_variants(llama_lib_dir())  # built before the marker
+    if built.get("cmake_args") == cmake or legacy:
         return
-    tag = hashlib.sha256(f"{LLAMA_VERSION} {DISPATCH_CMAKE}".encode()).hexdigest()[:12]
+    tag = hashlib.sha256(f"{LLAMA_VERSION} {cmake}".encode()).hexdigest()[:12]
     cache = WHEEL_CACHE / f"llama-cpp-python-{LLAMA_VERSION}-{tag}"
     wheels = sorted(cache.glob("llama_cpp_python-*.whl"))
     if not wheels:
-        log(f"compiling llama.cpp with CPU dispatch ({DISPATCH_CMAKE}); this takes a while")
+        log(f"compiling llama.cpp for release ({cmake}); this takes a while")
         run(
             sys.executable,
             "-m",
@@ -125,17 +150,18 @@ def ensure_dispatch_llama() -> None:
             "-w",
             cache,
             f"llama-cpp-python=={LLAMA_VERSION}",
-            env={"CMAKE_ARGS": DISPATCH_CMAKE},
+            env={"CMAKE_ARGS": cmake},
         )
         wheels = sorted(cache.glob("llama_cpp_python-*.whl"))
-        repack_cpu_variants(wheels[-1])
+        repack_cpu_variants(wheels[-1], cmake)
     log(f"installing {wheels[-1].name} (CPU dispatch) into this environment")
     run(sys.executable, "-m", "pip", "install", "--force-reinstall", "--no-deps", wheels[-1])
 
 
-def repack_cpu_variants(wheel: Path) -> None:
+def repack_cpu_variants(wheel: Path, cmake: str) -> None:
     """llama-cpp-python installs ggml's CPU variants into site-packages/bin; move them beside
-    libggml in llama_cpp/lib, where Lanterne loads them from and PyInstaller collects them."""
+    libggml in llama_cpp/lib, where Lanterne loads them from and PyInstaller collects them, and
+    record how it was built there (BUILD_MARKER), for the next build and the bundle's report."""
     with tempfile.TemporaryDirectory(prefix="lanterne-wheel-") as tmp:
         run(sys.executable, "-m", "wheel", "unpack", wheel, "-d", tmp)
         (unpacked,) = Path(tmp).iterdir()
@@ -144,12 +170,26 @@ def repack_cpu_variants(wheel: Path) -> None:
         shutil.rmtree(unpacked / "bin", ignore_errors=True)
         for generic in ("lib", "include"):  # copies of llama_cpp/lib, C headers
             shutil.rmtree(unpacked / generic, ignore_errors=True)
+        marker = {"llama_cpp_python": LLAMA_VERSION, "cmake_args": cmake}
+        (unpacked / "llama_cpp" / "lib" / BUILD_MARKER).write_text(json.dumps(marker))
         wheel.unlink()
         run(sys.executable, "-m", "wheel", "pack", unpacked, "-d", wheel.parent)
 
 
-def freeze(dist: Path, work: Path) -> Path:
+def frozen_app(dist: Path) -> Path:
+    """The folder an installer ships: the .app on macOS, the one-folder app elsewhere."""
+    return dist / "Lanterne.app" if sys.platform == "darwin" else dist / "lanterne"
+
+
+def frozen_executable(app: Path) -> Path:
+    if sys.platform == "darwin":
+        return app / "Contents" / "MacOS" / "lanterne"
+    return app / ("lanterne.exe" if sys.platform == "win32" else "lanterne")
+
+
+def freeze(dist: Path, work: Path, resources: Path, ver: str) -> Path:
     log("freezing with PyInstaller")
+    env = {"LANTERNE_RESOURCES": str(resources), "LANTERNE_VERSION": ver}
     run(
         sys.executable,
         "-m",
@@ -161,28 +201,33 @@ def freeze(dist: Path, work: Path) -> Path:
         "--workpath",
         work,
         PACKAGING / "lanterne.spec",
+        env=env,
     )
-    return dist / "lanterne"
+    return frozen_app(dist)
 
 
 def inspect_bundle(bundle: Path, require_dispatch: bool) -> dict[str, object]:
     """What the bundle must hold, checked on the files themselves."""
-    internal = bundle / "_internal"
-    variants = cpu_variants(internal)
-    native = [p.name for p in internal.rglob("libggml-cpu.*")] + [
-        p.name for p in internal.rglob("ggml-cpu.dll")
+    variants = cpu_variants(bundle)
+    native = [p.name for p in bundle.rglob("libggml-cpu.*")] + [
+        p.name for p in bundle.rglob("ggml-cpu.dll")
     ]
-    if require_dispatch and (not variants or native):
+    markers = sorted(bundle.rglob(BUILD_MARKER))
+    build = json.loads(markers[0].read_text(encoding="utf-8")) if markers else {}
+    if require_dispatch and X86 and (not variants or native):
         raise ReleaseError(
             f"llama.cpp in the bundle is not a CPU-dispatch build (variants {variants}, "
             f"native CPU library {native}): it would crash with SIGILL on older CPUs"
         )
-    catalogs = sorted(p.parent.parent.name for p in internal.rglob("lanterne.mo"))
-    qt_french = any(internal.rglob("qtbase_fr.qm"))
+    if require_dispatch and not X86 and "-DGGML_NATIVE=OFF" not in str(build.get("cmake_args")):
+        raise ReleaseError(f"llama.cpp in the bundle may be built for this CPU only: {build}")
+    catalogs = sorted(p.parent.parent.name for p in bundle.rglob("lanterne.mo"))
+    qt_french = any(bundle.rglob("qtbase_fr.qm"))
     if "fr" not in catalogs or not qt_french:
         raise ReleaseError(f"translations missing: catalogs {catalogs}, qtbase_fr.qm {qt_french}")
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
     report = {
+        "llama_build": build,
         "cpu_variants": variants,
         "native_cpu_library": native,
         "catalogs": catalogs,
@@ -237,65 +282,6 @@ def test_model() -> Path:
     return Path(gemma.assemble(cache / gemma.MODEL_NAME))
 
 
-def linux_packages(bundle: Path, out: Path, ver: str) -> list[Path]:
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    tarball = out / f"lanterne-{ver}-linux-{platform.machine()}.tar.gz"
-    log(f"writing {tarball.name}")
-    with tarfile.open(tarball, "w:gz") as tar:
-        tar.add(bundle, arcname=f"lanterne-{ver}")
-    deb = out / f"lanterne_{ver}_{arch}.deb"
-    log(f"writing {deb.name}")
-    with tempfile.TemporaryDirectory(prefix="lanterne-deb-") as tmp:
-        root = Path(tmp) / "root"
-        shutil.copytree(bundle, root / "opt" / "lanterne", symlinks=True)
-        (root / "usr" / "bin").mkdir(parents=True)
-        (root / "usr" / "bin" / "lanterne").symlink_to("/opt/lanterne/lanterne")
-        share = root / "usr" / "share"
-        linux = PACKAGING / "linux"
-        _install(linux / f"{APP_ID}.desktop", share / "applications" / f"{APP_ID}.desktop")
-        icon = share / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
-        _install(ROOT / "assets" / "lanterne.svg", icon)
-        metainfo = (linux / f"{APP_ID}.metainfo.xml.in").read_text(encoding="utf-8")
-        metainfo = metainfo.replace("{version}", ver).replace(
-            "{date}", datetime.date.today().isoformat()
-        )
-        (share / "metainfo").mkdir(parents=True)
-        (share / "metainfo" / f"{APP_ID}.metainfo.xml").write_text(metainfo, encoding="utf-8")
-        docs = share / "doc" / "lanterne"
-        _install(PACKAGING / "policy" / "policy.toml", docs / "examples" / "policy.toml")
-        _install(linux / "copyright", docs / "copyright")
-        control = root / "DEBIAN"
-        control.mkdir()
-        size_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) // 1024
-        (control / "control").write_text(
-            "\n".join(
-                [
-                    "Package: lanterne",
-                    f"Version: {ver}",
-                    "Section: utils",
-                    "Priority: optional",
-                    f"Architecture: {arch}",
-                    "Maintainer: Lanterne <packaging@lanterne.invalid>",
-                    f"Installed-Size: {size_kb}",
-                    f"Depends: {', '.join(DEB_DEPENDS)}",
-                    "Description: private French/English document assistant",
-                    " Lanterne answers questions from your own folders with a language model",
-                    " running on this computer, citing its sources. Nothing leaves the machine.",
-                    "",
-                ]
-            ),
-            encoding="utf-8",
-        )
-        run("appstreamcli", "validate", "--no-net", share / "metainfo" / f"{APP_ID}.metainfo.xml")
-        run("dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, deb)
-    return [tarball, deb]
-
-
-def _install(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, target)
-
-
 def sign(out: Path, artefacts: list[Path], key: str | None) -> list[Path]:
     sums = out / "SHA256SUMS"
     lines = []
@@ -317,26 +303,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where artefacts go")
     parser.add_argument("--allow-native-llama", action="store_true", help="not for release")
+    parser.add_argument("--gpu", choices=sorted(GPU_CMAKE), help="add a GPU backend")
+    parser.add_argument("--require-signing", action="store_true", help="fail if unsigned")
     parser.add_argument("--gpg-key", default=os.environ.get("LANTERNE_GPG_KEY"))
     parser.add_argument("--model", type=Path, help="model for the smoke test")
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    ver = version()
     try:
         if not args.allow_native_llama:
-            ensure_dispatch_llama()
-        bundle = freeze(out / "bundle", ROOT / "build" / "pyinstaller")
-        report = inspect_bundle(bundle, require_dispatch=not args.allow_native_llama)
-        report["smoke"] = smoke_test(bundle / "lanterne", args.model or test_model())
-        ver = version()
-        if sys.platform.startswith("linux"):
-            artefacts = linux_packages(bundle, out, ver)
+            ensure_dispatch_llama(args.gpu)
+        resources = ROOT / "build" / "resources"
+        log("rendering icons")
+        made = icons.build_icons(resources)
+        app = freeze(out / "bundle", ROOT / "build" / "pyinstaller", resources, ver)
+        report = inspect_bundle(app, require_dispatch=not args.allow_native_llama)
+        report["smoke"] = smoke_test(frozen_executable(app), args.model or test_model())
+        if sys.platform == "darwin":
+            artefacts = macos_packages(app, out, ver, run, log, args.require_signing)
+        elif sys.platform == "win32":
+            artefacts = windows_packages(app, out, ver, made, run, log, args.require_signing)
         else:
-            raise ReleaseError(
-                f"{sys.platform}: build the installer with packaging/windows or packaging/macos"
-            )
+            qt = _dev_script().QT_X11_PACKAGES
+            artefacts = linux_packages(app, out, ver, made, qt, run, log)
+        if args.require_signing and not args.gpg_key and sys.platform.startswith("linux"):
+            # (Windows and macOS artefacts carry their own signatures; Linux's is this one.)
+            raise ReleaseError("signing required but no GPG key (--gpg-key, LANTERNE_GPG_KEY)")
         artefacts += sign(out, artefacts, args.gpg_key)
-    except ReleaseError as exc:
+    except RuntimeError as exc:  # ReleaseError and the platform modules' errors
         print(f"build_release: {exc}", file=sys.stderr)
         return 1
     report["artefacts"] = [p.name for p in artefacts]

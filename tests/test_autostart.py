@@ -32,3 +32,24 @@ def test_the_autostart_entry_starts_lanterne_in_the_background(
     autostart.set_enabled(False)
     assert not autostart.is_enabled() and not entry.exists()
     autostart.set_enabled(False)  # already off: nothing to do, no error
+
+
+def test_the_windowless_launcher_keeps_the_background_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`lanterne-gui --background` (the login entry) must start in the tray, not open the
+    window; `lanterne-gui quick-ask` (a shortcut bound to it) must reach the running app."""
+    import lanterne.cli.main
+    from lanterne import launch
+
+    seen: list[list[str]] = []
+
+    def cli_main() -> int:
+        seen.append(sys.argv[1:])
+        return 0
+
+    monkeypatch.setattr(lanterne.cli.main, "main", cli_main)
+    for args in (["--background"], ["quick-ask"], []):
+        monkeypatch.setattr(sys, "argv", ["lanterne-gui", *args])
+        assert launch.gui() == 0
+    assert seen == [["--background"], ["quick-ask"], []]
