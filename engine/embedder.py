@@ -18,7 +18,7 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from lanterne.engine import llama_log
+from lanterne.engine import ggml_api, llama_log
 from lanterne.engine.errors import ModelLoadError
 from lanterne.engine.gguf_header import read_summary
 from lanterne.translation import _
@@ -63,7 +63,7 @@ class Embedder:
     """One loaded embedding model; calls are serialised (a llama.cpp context is single-threaded)."""
 
     def __init__(self, path: Path, *, n_threads: int = 0) -> None:
-        llama_log.install()
+        ggml_api.load_backends()  # llama.cpp's log to logging, then a dynamic build's backends
         summary = read_summary(path)
         if not summary.is_embedding_model:
             raise ModelLoadError(_("{name} is not an embedding model.").format(name=path.name))
