@@ -22,7 +22,6 @@ Language = Literal["fr", "en", "other"]
 _CANDIDATES = ["fr", "en", "de", "es", "it", "nl", "pt"]
 _lock = threading.Lock()
 _identifier: Any = None
-_pair_identifier: Any = None
 _SAMPLE_CHARS = 2000
 _FALLBACK_CHARS = 400  # enough for py3langid on a passage the function words left undecided
 
@@ -67,22 +66,16 @@ _MIN_VOTES = 6  # in a mixed passage, the majority language needs this many
 _MAJORITY = 2  # and twice the other's
 
 
-def _get_identifier(pair: bool = False) -> Any:
-    """py3langid among the likely languages, or (`pair`) between French and English alone: a
-    question's answer is in one of the two, so only their relative likelihood matters."""
-    global _identifier, _pair_identifier
+def _get_identifier() -> Any:
+    global _identifier
     with _lock:
-        if (_pair_identifier if pair else _identifier) is None:
+        if _identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            if pair:
-                identifier.set_languages(["fr", "en"])
-                _pair_identifier = identifier
-            else:
-                identifier.set_languages(_CANDIDATES)
-                _identifier = identifier
-        return _pair_identifier if pair else _identifier
+            identifier.set_languages(_CANDIDATES)
+            _identifier = identifier
+        return _identifier
 
 
 def load() -> None:
@@ -119,9 +112,15 @@ def question_language(text: str, fallback: Literal["fr", "en"]) -> Literal["fr",
     if any(ch in _FRENCH_LETTERS for ch in lowered):
         return "fr"
     if any(ch.isalpha() for ch in lowered):
-        code, probability = _get_identifier(pair=True).classify(text.strip()[:_SAMPLE_CHARS])
-        if code in ("fr", "en") and probability >= _QUESTION_CONFIDENCE:
-            return "fr" if code == "fr" else "en"
+        # A question's answer is in French or English, so only their relative likelihood
+        # matters: normalized probabilities renormalized over the two are exactly what an
+        # identifier limited to them would give, without loading the model a second time.
+        scores = dict(_get_identifier().rank(text.strip()[:_SAMPLE_CHARS]))
+        french_share = scores["fr"] / (scores["fr"] + scores["en"])
+        if french_share >= _QUESTION_CONFIDENCE:
+            return "fr"
+        if 1 - french_share >= _QUESTION_CONFIDENCE:
+            return "en"
     return fallback
 
 
