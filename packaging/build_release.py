@@ -40,6 +40,7 @@ from types import ModuleType
 import icons
 from release_linux import linux_packages
 from release_macos import macos_packages
+from release_steps import ReleaseError, log, run
 from release_windows import windows_packages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,30 +73,6 @@ SMOKE_DOC = (
     "Procédure de sauvegarde\n\nLa sauvegarde nocturne des serveurs se fait sur le NAS du "
     "deuxième étage, chaque nuit à 2 h du matin. Les copies sont gardées trente jours.\n"
 )
-
-
-class ReleaseError(RuntimeError):
-    """A step failed; the message says which and why."""
-
-
-def log(message: str) -> None:
-    print(f"[build_release] {message}", flush=True)
-
-
-def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
-    result = subprocess.run(
-        [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
-    if result.returncode != 0:
-        raise ReleaseError(
-            f"{' '.join(str(a) for a in args)} exited with {result.returncode}:\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        )
-    return result.stdout
 
 
 def version() -> str:
@@ -321,17 +298,17 @@ def main(argv: list[str] | None = None) -> int:
         report = inspect_bundle(app, require_dispatch=not args.allow_native_llama)
         report["smoke"] = smoke_test(frozen_executable(app), args.model or test_model())
         if sys.platform == "darwin":
-            artefacts = macos_packages(app, out, ver, run, log, args.require_signing)
+            artefacts = macos_packages(app, out, ver, args.require_signing)
         elif sys.platform == "win32":
-            artefacts = windows_packages(app, out, ver, made, run, log, args.require_signing)
+            artefacts = windows_packages(app, out, ver, made, args.require_signing)
         else:
             qt = _dev_script().QT_X11_PACKAGES
-            artefacts = linux_packages(app, out, ver, made, qt, run, log)
+            artefacts = linux_packages(app, out, ver, made, qt)
         if args.require_signing and not args.gpg_key and sys.platform.startswith("linux"):
             # (Windows and macOS artefacts carry their own signatures; Linux's is this one.)
             raise ReleaseError("signing required but no GPG key (--gpg-key, LANTERNE_GPG_KEY)")
         artefacts += sign(out, artefacts, args.gpg_key)
-    except RuntimeError as exc:  # ReleaseError and the platform modules' errors
+    except ReleaseError as exc:
         print(f"build_release: {exc}", file=sys.stderr)
         return 1
     report["artefacts"] = [p.name for p in artefacts]

@@ -11,8 +11,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from release_steps import log, run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,8 +45,6 @@ def linux_packages(
     ver: str,
     icons: dict[str, Path],
     qt_packages: Sequence[str],
-    run: Callable[..., str],
-    log: Callable[[str], None],
 ) -> list[Path]:
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
     tarball = out / f"lanterne-{ver}-linux-{platform.machine()}.tar.gz"

@@ -32,8 +32,9 @@ import os
 import plistlib
 import subprocess
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+
+from release_steps import ReleaseError, log, run
 
 BUNDLE_ID = "org.lanterne.Lanterne"
 PKG_ID = f"{BUNDLE_ID}.pkg"
@@ -84,10 +85,6 @@ USAGE = {
         ),
     },
 }
-
-
-class MacReleaseError(RuntimeError):
-    """A macOS packaging step failed; the message says which and why."""
 
 
 def info_plist(version: str) -> dict[str, object]:
@@ -169,8 +166,6 @@ def macos_packages(
     app: Path,
     out: Path,
     version: str,
-    run: Callable[..., str],
-    log: Callable[[str], None],
     require_signing: bool,
 ) -> list[Path]:
     app_identity = os.environ.get("LANTERNE_MACOS_SIGN_IDENTITY")
@@ -186,7 +181,7 @@ def macos_packages(
         if not value
     ]
     if missing and require_signing:
-        raise MacReleaseError(f"signing required but not configured: {', '.join(missing)}")
+        raise ReleaseError(f"signing required but not configured: {', '.join(missing)}")
     if missing:
         log(f"not signed for distribution (missing {', '.join(missing)}): Gatekeeper will "
             "refuse these files on other Macs")  # fmt: skip
@@ -199,39 +194,37 @@ def macos_packages(
             ["codesign", "--display", "--verbose=2", str(app)], capture_output=True, text=True
         )
         if "runtime" not in shown.stderr:  # codesign prints flags=0x10000(runtime)
-            raise MacReleaseError(f"the hardened runtime is not on:\n{shown.stderr}")
+            raise ReleaseError(f"the hardened runtime is not on:\n{shown.stderr}")
 
     if auth:
         with tempfile.TemporaryDirectory(prefix="lanterne-notary-") as tmp:
             archive = Path(tmp) / "Lanterne.zip"
             run("ditto", "-c", "-k", "--keepParent", app, archive)  # notarytool takes a zip
-            _notarize(archive, auth, run, log)
+            _notarize(archive, auth)
         run("xcrun", "stapler", "staple", app)  # the ticket travels with the app, offline
 
-    dmg = _dmg(app, out, version, app_identity, run)
-    pkg = _pkg(app, out, version, installer_identity, run)
+    dmg = _dmg(app, out, version, app_identity)
+    pkg = _pkg(app, out, version, installer_identity)
     if auth:
         for artefact in (dmg, pkg):
-            _notarize(artefact, auth, run, log)
+            _notarize(artefact, auth)
             run("xcrun", "stapler", "staple", artefact)
         run("spctl", "--assess", "--type", "execute", "--verbose", app)
         run("spctl", "--assess", "--type", "install", "--verbose", pkg)
     return [dmg, pkg]
 
 
-def _notarize(
-    path: Path, auth: list[str], run: Callable[..., str], log: Callable[[str], None]
-) -> None:
+def _notarize(path: Path, auth: list[str]) -> None:
     log(f"notarizing {path.name} (waits for Apple's answer)")
     answer = json.loads(
         run("xcrun", "notarytool", "submit", path, *auth, "--wait", "--output-format", "json")
     )
     if answer.get("status") != "Accepted":
         details = run("xcrun", "notarytool", "log", answer.get("id", ""), *auth)
-        raise MacReleaseError(f"notarization of {path.name}: {answer.get('status')}\n{details}")
+        raise ReleaseError(f"notarization of {path.name}: {answer.get('status')}\n{details}")
 
 
-def _dmg(app: Path, out: Path, version: str, identity: str | None, run: Callable[..., str]) -> Path:
+def _dmg(app: Path, out: Path, version: str, identity: str | None) -> Path:
     dmg = out / f"Lanterne-{version}-macos-arm64.dmg"
     with tempfile.TemporaryDirectory(prefix="lanterne-dmg-") as tmp:
         staging = Path(tmp) / "Lanterne"
@@ -245,7 +238,7 @@ def _dmg(app: Path, out: Path, version: str, identity: str | None, run: Callable
     return dmg
 
 
-def _pkg(app: Path, out: Path, version: str, identity: str | None, run: Callable[..., str]) -> Path:
+def _pkg(app: Path, out: Path, version: str, identity: str | None) -> Path:
     pkg = out / f"Lanterne-{version}-macos-arm64.pkg"
     with tempfile.TemporaryDirectory(prefix="lanterne-pkg-") as tmp:
         root, scripts = Path(tmp) / "root", Path(tmp) / "scripts"

@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
+
+from release_steps import ReleaseError, log, run
 
 HERE = Path(__file__).resolve().parent
 WXS = HERE / "windows" / "lanterne.wxs"
@@ -30,17 +31,13 @@ WIX_UI = "WixToolset.UI.wixext"
 TIMESTAMP_URL = "http://timestamp.digicert.com"
 
 
-class WindowsReleaseError(RuntimeError):
-    """A Windows packaging step failed; the message says which and why."""
-
-
 def msi_version(version: str) -> str:
     """Windows Installer versions are three numbers (major < 256, minor < 256, build < 65536);
     "1.2.3rc1" or "1.2.dev4" keep their leading numbers."""
     numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3]]
     numbers += [0] * (3 - len(numbers))
     if numbers[0] > 255 or numbers[1] > 255 or numbers[2] > 65535:
-        raise WindowsReleaseError(f"{version} does not fit a Windows Installer version")
+        raise ReleaseError(f"{version} does not fit a Windows Installer version")
     return ".".join(map(str, numbers))
 
 
@@ -52,7 +49,7 @@ def find_signtool() -> Path:
     kits = Path(os.environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)")) / "Windows Kits"
     candidates = sorted(kits.glob(r"10/bin/10.*/x64/signtool.exe"))
     if not candidates:
-        raise WindowsReleaseError("signtool.exe not found: install the Windows SDK")
+        raise ReleaseError("signtool.exe not found: install the Windows SDK")
     return candidates[-1]
 
 
@@ -69,7 +66,7 @@ def certificate_args() -> list[str] | None:
     return None
 
 
-def sign(files: list[Path], description: str, run: Callable[..., str]) -> None:
+def sign(files: list[Path], description: str) -> None:
     """SHA-256 file digest, RFC 3161 time stamp with a SHA-256 digest, then verified against
     the Authenticode policy (/pa)."""
     certificate = certificate_args()
@@ -88,7 +85,7 @@ def own_binaries(bundle: Path) -> list[Path]:
     files += sorted((bundle / "_internal").glob("llama_cpp/lib/*.dll"))
     missing = [f for f in files[:2] if not f.exists()]
     if missing:
-        raise WindowsReleaseError(f"the frozen app lacks {missing}")
+        raise ReleaseError(f"the frozen app lacks {missing}")
     return files
 
 
@@ -97,25 +94,23 @@ def windows_packages(
     out: Path,
     version: str,
     icons: dict[str, Path],
-    run: Callable[..., str],
-    log: Callable[[str], None],
     require_signing: bool,
 ) -> list[Path]:
     signing = certificate_args() is not None
     if not signing:
         if require_signing:
-            raise WindowsReleaseError(
+            raise ReleaseError(
                 "signing required but no certificate: set LANTERNE_WINDOWS_CERT_PFX (and "
                 "LANTERNE_WINDOWS_CERT_PASSWORD) or LANTERNE_WINDOWS_CERT_SHA1"
             )
         log("no code-signing certificate: the executables and the MSI are not signed "
             "(SmartScreen will warn users)")  # fmt: skip
     else:
-        sign(own_binaries(bundle), "Lanterne", run)
+        sign(own_binaries(bundle), "Lanterne")
 
     wix = shutil.which("wix")
     if wix is None:
-        raise WindowsReleaseError("wix not found: dotnet tool install --global wix")
+        raise ReleaseError("wix not found: dotnet tool install --global wix")
     msis = []
     for culture in CULTURES:
         msi = out / f"Lanterne-{version}-windows-x64-{culture}.msi"
@@ -130,5 +125,5 @@ def windows_packages(
             "-o", msi)  # fmt: skip
         msis.append(msi)
     if signing:
-        sign(msis, "Lanterne installer", run)
+        sign(msis, "Lanterne installer")
     return msis

@@ -25,6 +25,7 @@ sys.path.insert(0, str(PACKAGING))
 import icons  # noqa: E402
 import release_macos  # noqa: E402
 import release_windows  # noqa: E402
+from release_steps import ReleaseError  # noqa: E402
 
 WIX = "{http://wixtoolset.org/schemas/v4/wxs}"
 WXL = "{http://wixtoolset.org/schemas/v4/wxl}"
@@ -106,7 +107,7 @@ def test_msi_versions_are_three_numbers() -> None:
     assert release_windows.msi_version("1.2.3rc1") == "1.2.3"
     assert release_windows.msi_version("2.0.dev4") == "2.0.4"
     assert release_windows.msi_version("3") == "3.0.0"
-    with pytest.raises(release_windows.WindowsReleaseError):
+    with pytest.raises(ReleaseError):
         release_windows.msi_version("300.0.0")
 
 
