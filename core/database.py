@@ -1,12 +1,18 @@
 """Lanterne's SQLite databases, opened one way: WAL, foreign keys, named and recorded migrations.
 
 Each database (the index, the conversations) declares its own `Migrations`; a migration is
-applied once, in its own transaction, and recorded by name. Append new ones at the end and never
-edit one that has shipped; each database's schema test pins the result.
+applied once and recorded by name. Append new ones at the end and never edit one that has
+shipped; each database's schema test pins the result.
+
+An upgrade (an existing database with migrations pending) runs on a copy, which replaces the
+database only once every migration has succeeded: a transaction alone cannot promise that, since
+sqlite-utils' FTS helpers run scripts, and Python commits before each script.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +21,34 @@ from typing import Literal
 import sqlite_utils
 from filelock import FileLock
 
+from lanterne.translation import _
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS_TABLE = "_lanterne_migrations"
+
+
+class MigrationFailedError(Exception):
+    """One migration raised; `name` says which."""
+
+    def __init__(self, name: str, error: Exception) -> None:
+        super().__init__(f"{name}: {error}")
+        self.name = name
+        self.error = error
+
+
+class DatabaseUpgradeError(Exception):
+    """The database could not be brought to this version's schema; it was left as it was."""
+
+    def __init__(self, path: Path, failure: MigrationFailedError) -> None:
+        super().__init__(
+            _(
+                "{file} could not be upgraded for this version of Lanterne: step {step} "
+                "failed ({reason}). The database was left as it was, with all it holds; "
+                "the previous version of Lanterne can still open it."
+            ).format(file=path, step=failure.name, reason=failure.error)
+        )
+        self.path = path
+        self.failure = failure
 
 
 class Migrations(list[tuple[str, Migration]]):
@@ -38,11 +70,14 @@ class Migrations(list[tuple[str, Migration]]):
         for name, fn in self:
             if name in done:
                 continue
-            with db.conn:
-                fn(db)
-                db[MIGRATIONS_TABLE].insert(  # type: ignore[union-attr]
-                    {"name": name, "applied_at": datetime.now(UTC).isoformat()}
-                )
+            try:
+                with db.conn:
+                    fn(db)
+                    db[MIGRATIONS_TABLE].insert(  # type: ignore[union-attr]
+                        {"name": name, "applied_at": datetime.now(UTC).isoformat()}
+                    )
+            except Exception as exc:  # any failure of a migration's own code stops the upgrade
+                raise MigrationFailedError(name, exc) from exc
             newly.append(name)
         return newly
 
@@ -71,6 +106,47 @@ def open_database(
         # must neither both run a migration nor race to switch the journal to WAL (that switch
         # needs the database to itself).
         with FileLock(str(path) + ".migrate.lock", timeout=60):
+            if applied(db):  # before anything is written, WAL's header bytes included
+                _upgrade(db, path, migrations)
             db.enable_wal()
-            migrations.migrate(db)
+            try:
+                migrations.migrate(db)  # a new database (nothing to keep), else nothing left
+            except MigrationFailedError as exc:
+                db.close()
+                raise DatabaseUpgradeError(path, exc) from exc
     return db
+
+
+def _upgrade(db: sqlite_utils.Database, path: Path, migrations: Migrations) -> None:
+    """Migrate a copy; copy it back whole (one transaction) only if every step succeeded."""
+    if not set(migrations.names()) - applied(db):
+        return
+    work = path.with_name(path.name + ".upgrade")
+    _remove_database_files(work)  # left by a crash during an earlier attempt
+    try:
+        copy = sqlite3.connect(work)
+        try:
+            db.conn.backup(copy)
+        finally:
+            copy.close()
+        upgraded = sqlite_utils.Database(work)
+        try:
+            upgraded.execute("PRAGMA foreign_keys = ON")
+            migrations.migrate(upgraded)
+            upgraded.conn.backup(db.conn)
+        finally:
+            upgraded.close()
+    except MigrationFailedError as exc:
+        db.close()
+        raise DatabaseUpgradeError(path, exc) from exc
+    except (sqlite3.Error, OSError) as exc:  # no room for the copy, a read-only folder...
+        db.close()
+        raise DatabaseUpgradeError(path, MigrationFailedError(_("copy"), exc)) from exc
+    finally:
+        _remove_database_files(work)
+
+
+def _remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).unlink()

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from lanterne.context import AppContext
+from lanterne.database import DatabaseUpgradeError
 from lanterne.embedding_model import configured_embedder
 from lanterne.engine.activity import GENERATION
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
@@ -135,7 +136,12 @@ class IndexService:
             self.events.folders_changed()
 
     def _watch(self) -> None:
-        indexer = self._indexer = self.ctx.indexer()  # its own connection, on this thread
+        try:
+            indexer = self._indexer = self.ctx.indexer()  # its own connection, on this thread
+        except DatabaseUpgradeError as exc:
+            if self.events.error:
+                self.events.error(str(exc))
+            return
         if self._paused:
             indexer.gate.pause()
         try:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
 
         self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
         self.store.failed.connect(self._on_store_failed)
+        self.store.unavailable.connect(self._on_store_unavailable)
         self.recorder = AnswerRecorder(self.store, self)
         self.recorder.question_saved.connect(self._on_question_saved)
         self.recorder.answer_saved.connect(lambda _cid: self._refresh_conversations())
@@ -355,6 +357,18 @@ class MainWindow(QMainWindow):
                 lambda store: store.conversations(),
                 lambda found: self.conversations.show_conversations(found, self._shown_id),
             )
+
+    def _on_store_unavailable(self, message: str) -> None:
+        """Conversations cannot be kept this session: said where it cannot be missed."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Conversations unavailable"),
+            message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.open()
+        self.statusBar().showMessage(_("Conversations unavailable: {error}").format(error=message))
 
     def _on_store_failed(self, message: str) -> None:
         self.statusBar().showMessage(

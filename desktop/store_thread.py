@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.conversations.store import ConversationStore
+from lanterne.database import DatabaseUpgradeError
 
 T = TypeVar("T")
 Job = Callable[[ConversationStore], Any]
@@ -23,6 +24,7 @@ _STOP = object()
 class StoreThread(QObject):
     _delivered = Signal(object, object)  # callback, result
     failed = Signal(str)  # a job's error, to be shown (the job's data is not lost: nothing ran)
+    unavailable = Signal(str)  # the database could not be opened: why (no job will run)
 
     def __init__(self, open_store: Callable[[], ConversationStore]) -> None:
         super().__init__()
@@ -53,7 +55,11 @@ class StoreThread(QObject):
         self._thread.join(timeout)
 
     def _run(self, open_store: Callable[[], ConversationStore]) -> None:
-        store = open_store()
+        try:
+            store = open_store()
+        except DatabaseUpgradeError as exc:
+            self._refuse_jobs(str(exc))
+            return
         try:
             while True:
                 item = self._jobs.get()
@@ -72,3 +78,11 @@ class StoreThread(QObject):
                     self._settled.notify_all()
         finally:
             store.close()
+
+    def _refuse_jobs(self, reason: str) -> None:
+        """The database cannot be opened: say why, once, and let every job go unrun."""
+        self.unavailable.emit(reason)
+        while self._jobs.get() is not _STOP:
+            with self._settled:
+                self._pending -= 1
+                self._settled.notify_all()

@@ -17,6 +17,7 @@ from lanterne.cli import (
     search_cmd,
 )
 from lanterne.cli.output import error
+from lanterne.database import DatabaseUpgradeError
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
 from lanterne.settings import Settings, SettingsError
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = AppContext(settings)
     try:
         return int(args.func(args, ctx))
-    except (EngineError, FolderError, SettingsError) as exc:
+    except (DatabaseUpgradeError, EngineError, FolderError, SettingsError) as exc:
         return error(str(exc))
     except KeyboardInterrupt:
         return 130
