@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lanterne.database import transaction
 from lanterne.engine.embedder import Embedder
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import VectorIndex, quantize
@@ -53,7 +54,7 @@ def measure(n: int, work: Path) -> dict[str, object]:
     data = clustered(rng, n)
     store = IndexStore(work / f"v{n}.sqlite3")
     q, scales = quantize(data)
-    with store.db.conn:
+    with transaction(store.db):
         store.db.conn.executemany(
             "INSERT INTO vectors (chunk_id, model, scale, vector) VALUES (?, 'bench', ?, ?)",
             ((i + 1, float(scales[i]), q[i].tobytes()) for i in range(n)),

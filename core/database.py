@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -25,6 +25,22 @@ from lanterne.translation import _
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS_TABLE = "_lanterne_migrations"
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """Every write inside commits together or not at all. Needed because `with db.conn:` opens
+    no transaction and sqlite-utils 4 commits each write made outside one, so a kill between
+    two statements would keep the first. IMMEDIATE takes the write lock now, waiting out
+    another writer under the busy timeout, rather than failing when a read turns into a write.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 class MigrationFailedError(Exception):
@@ -71,7 +87,7 @@ class Migrations(list[tuple[str, Migration]]):
             if name in done:
                 continue
             try:
-                with db.conn:
+                with transaction(db):
                     fn(db)
                     db[MIGRATIONS_TABLE].insert(  # type: ignore[union-attr]
                         {"name": name, "applied_at": datetime.now(UTC).isoformat()}

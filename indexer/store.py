@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lanterne.database import open_database
+from lanterne.database import open_database, transaction
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.migrations import MIGRATIONS
 from lanterne.indexer.stemming import stem_text
@@ -81,7 +81,7 @@ class IndexStore:
     # Folders ------------------------------------------------------------------------------
 
     def add_folder(self, folder: Path) -> int:
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute(
                 "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
                 [str(folder), _now()],
@@ -97,7 +97,7 @@ class IndexStore:
         row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
         if row is None:
             return False
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute(
                 "DELETE FROM chunks WHERE document_id IN "
                 "(SELECT id FROM documents WHERE folder_id = ?)",
@@ -126,7 +126,7 @@ class IndexStore:
     def forget_contents(self, folder: Path) -> None:
         """Make the next scan read every file of the folder again; its passages stay
         searchable until each file is rewritten."""
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE documents SET status = 'pending', sha256 = NULL "
                 "WHERE folder_id = (SELECT id FROM folders WHERE path = ?)",
@@ -135,7 +135,7 @@ class IndexStore:
 
     def mark_pending(self, folder_id: int, paths: list[Path]) -> None:
         """Record files found but not yet indexed, so a crash or restart resumes with them."""
-        with self.db.conn:
+        with transaction(self.db):
             self.db.conn.executemany(
                 "INSERT INTO documents (folder_id, path, status) VALUES (?, ?, 'pending') "
                 "ON CONFLICT(path) DO UPDATE SET status = 'pending'",
@@ -158,7 +158,7 @@ class IndexStore:
         """`stems`: each chunk's (text, heading) stems when the reader computed them already."""
         if stems is None:
             stems = [(stem_text(c.text, c.lang), stem_text(c.heading, c.lang)) for c in chunks]
-        with self.db.conn:
+        with transaction(self.db):
             doc_id = self._upsert(
                 folder_id, path, size, mtime_ns, sha256, title, lang, "indexed", None
             )
@@ -183,7 +183,7 @@ class IndexStore:
     def write_error(
         self, folder_id: int, path: Path, *, size: int | None, mtime_ns: int | None, reason: str
     ) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             doc_id = self._upsert(
                 folder_id, path, size, mtime_ns, None, None, None, "error", reason
             )
@@ -191,14 +191,14 @@ class IndexStore:
 
     def touch_document(self, path: Path, *, mtime_ns: int) -> None:
         """The content hash is unchanged: remember the new mtime so the next scan skips it."""
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE documents SET mtime_ns = ?, status = 'indexed' WHERE path = ?",
                 [mtime_ns, str(path)],
             )
 
     def remove_documents(self, paths: list[str]) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             for path in paths:
                 self.db.execute(
                     "DELETE FROM chunks WHERE document_id IN "
@@ -251,7 +251,7 @@ class IndexStore:
 
         A rewritten file's new passages can take the ids its old ones had, hence the text check.
         """
-        with self.db.conn:
+        with transaction(self.db):
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO vectors (chunk_id, model, scale, vector) "
                 "SELECT ?, ?, ?, ? WHERE EXISTS "

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lanterne.conversations.migrations import MIGRATIONS
-from lanterne.database import open_database
+from lanterne.database import open_database, transaction
 
 Role = Literal["user", "assistant"]
 Status = Literal["complete", "streaming", "stopped", "interrupted", "error"]
@@ -81,7 +81,7 @@ class ConversationStore:
 
     def create(self, title: str) -> int:
         now = _now()
-        with self.db.conn:
+        with transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
                 [title, now, now],
@@ -89,13 +89,13 @@ class ConversationStore:
         return int(cursor.lastrowid or 0)
 
     def rename(self, conversation_id: int, title: str) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE conversations SET title = ? WHERE id = ?", [title, conversation_id]
             )
 
     def delete(self, conversation_id: int) -> None:
-        with self.db.conn:
+        with transaction(self.db):
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
     def conversations(self, limit: int = 1000) -> list[ConversationSummary]:
@@ -157,7 +157,7 @@ class ConversationStore:
         details: dict[str, Any] | None = None,
     ) -> int:
         now = _now()
-        with self.db.conn:
+        with transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO messages "
                 "(conversation_id, role, text, status, sources, details, created_at) "
@@ -194,7 +194,7 @@ class ConversationStore:
         if details is not None:
             sets.append("details = ?")
             params.append(json.dumps(details, ensure_ascii=False))
-        with self.db.conn:
+        with transaction(self.db):
             row = self.db.execute(
                 f"UPDATE messages SET {', '.join(sets)} WHERE id = ? RETURNING conversation_id",
                 [*params, message_id],
@@ -204,7 +204,7 @@ class ConversationStore:
 
     def recover_interrupted(self) -> int:
         """Answers left 'streaming' by an app that ended mid-answer; call once at start."""
-        with self.db.conn:
+        with transaction(self.db):
             cursor = self.db.execute(
                 "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
             )
