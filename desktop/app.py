@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from lanterne import __version__
+from lanterne import __version__, paths
 from lanterne.assets import asset_path
 from lanterne.context import AppContext
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
@@ -17,7 +17,12 @@ from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
-from lanterne.desktop.single_instance import InstanceServer, send_to_running
+from lanterne.desktop.single_instance import (
+    InstanceLock,
+    InstanceServer,
+    hand_over,
+    send_to_running,
+)
 from lanterne.desktop.theme import apply_theme
 from lanterne.settings import Settings
 from lanterne.translation import _
@@ -151,6 +156,17 @@ def run_gui(
             return 0  # already running: nothing to raise at login
     elif send_to_running(request):
         return 0
+    instance = InstanceLock()
+    if not instance.acquire():  # another launch won the race, or is still starting
+        if request.get("command") == "background" or hand_over(request):
+            return 0
+        sys.stderr.write(
+            _("Lanterne is already running for {path} but does not answer.").format(
+                path=paths.data_dir()
+            )
+            + "\n"
+        )
+        return 1
     server = InstanceServer()
     server.listen()
     ctx = AppContext(settings)
@@ -183,4 +199,5 @@ def run_gui(
         shortcut.stop()
         window.shutdown()
         server.close()
+        instance.release()
         ctx.close()  # free the model before the interpreter tears down llama.cpp

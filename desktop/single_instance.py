@@ -4,6 +4,11 @@ The first instance listens on a local socket (a Unix socket, or a named pipe on 
 after the data directory, so `LANTERNE_HOME` sandboxes stay apart. Requests are one JSON line:
 {"command": "show"} raises the main window, {"command": "quick-ask", "text": "..."} opens the
 quick-ask window.
+
+Which launch becomes the instance is decided by a lock file held for the instance's lifetime
+(the OS releases it when the process dies, so a crash leaves no stale claim). Without it, two
+launches at the same moment would both find nobody listening, and the second would remove the
+first one's socket to listen itself: two instances, one of them unreachable.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from typing import Any
 
+from filelock import FileLock, Timeout
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
@@ -40,6 +47,35 @@ def send_to_running(request: dict[str, Any], timeout_ms: int = _TIMEOUT_MS) -> b
     return True
 
 
+def hand_over(request: dict[str, Any], patience_s: float = 10.0) -> bool:
+    """Hand `request` to the instance holding the lock, which may still be starting."""
+    deadline = time.monotonic() + patience_s
+    while not send_to_running(request):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+class InstanceLock:
+    """The claim to be this user's Lanterne for this data directory."""
+
+    def __init__(self) -> None:
+        folder = paths.data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(folder / "instance.lock"))
+
+    def acquire(self) -> bool:
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 class InstanceServer(QObject):
     """Listens for later launches; `request` carries what each asked for."""
 
@@ -53,10 +89,10 @@ class InstanceServer(QObject):
         self._buffers: dict[QLocalSocket, bytes] = {}
 
     def listen(self) -> bool:
+        """Call with the InstanceLock held: a socket already there was left by a crash."""
         name = server_name()
         if self._server.listen(name):
             return True
-        # A socket file left by a crashed instance (nobody answered before we got here).
         QLocalServer.removeServer(name)
         return self._server.listen(name)
 

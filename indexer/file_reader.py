@@ -7,6 +7,8 @@ where a hostile file can be stopped without stopping the index.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +28,18 @@ class ReadJob:
 
 
 @dataclass(frozen=True)
+class Version:
+    """Size and modification time of the bytes actually read. Recorded instead of the scan's,
+    so a file rewritten between the scan and the read is not kept with the newer text under
+    the older stamp (the next scan would then skip the change, or keep a stale size)."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
 class Unchanged:
-    pass
+    version: Version
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class Passages:
     title: str | None
     chunks: list[Chunk]
     stems: list[tuple[str, str]]  # (text, heading) of each chunk, as the FTS table stores them
+    version: Version
 
 
 @dataclass(frozen=True)
@@ -47,15 +60,36 @@ class Unreadable:
 ReadOutcome = Unchanged | Passages | Unreadable
 
 
+_READ_ATTEMPTS = 3
+
+
+def _read_still(path: Path) -> tuple[bytes, Version] | None:
+    """The file's bytes and their version, or None if it kept changing while being read."""
+    for attempt in range(_READ_ATTEMPTS):
+        with path.open("rb") as handle:
+            before = os.fstat(handle.fileno())
+            data = handle.read()
+            after = os.fstat(handle.fileno())
+        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
+            data
+        ) == after.st_size:
+            return data, Version(after.st_size, after.st_mtime_ns)
+        time.sleep(0.05 * (attempt + 1))  # being written: let the writer finish
+    return None
+
+
 def read_file(job: ReadJob) -> ReadOutcome:
     try:
-        data = job.path.read_bytes()
+        read = _read_still(job.path)
     except OSError as exc:
         reason = _("The file could not be read: {error}").format(error=exc.strerror or exc)
         return Unreadable(reason)
+    if read is None:
+        return Unreadable(_("The file kept changing while it was read; it will be read again."))
+    data, version = read
     digest = hashlib.sha256(data).hexdigest()
     if digest == job.previous_sha256:
-        return Unchanged()
+        return Unchanged(version)
     try:
         doc = extract(job.path, data)
         chunks = chunk_document(doc, job.chunk_chars, job.chunk_overlap)
@@ -69,4 +103,4 @@ def read_file(job: ReadJob) -> ReadOutcome:
         )
         return Unreadable(reason, digest)
     stems = [(stem_text(c.text, c.lang), stem_text(c.heading, c.lang)) for c in chunks]
-    return Passages(digest, doc.title, chunks, stems)
+    return Passages(digest, doc.title, chunks, stems, version)

@@ -218,15 +218,15 @@ class Indexer:
             self.gate.wait(self.stop)
 
     def _write(self, folder_id: int, path: Path, st: os.stat_result, outcome: ReadOutcome) -> str:
-        size, mtime_ns = st.st_size, st.st_mtime_ns
-        if isinstance(outcome, Unchanged):
-            self.store.touch_document(path, mtime_ns=mtime_ns)
-            return "unchanged"
         if isinstance(outcome, Unreadable):
             self.store.write_error(
-                folder_id, path, size=size, mtime_ns=mtime_ns, reason=outcome.reason
+                folder_id, path, size=st.st_size, mtime_ns=st.st_mtime_ns, reason=outcome.reason
             )
             return "error"
+        size, mtime_ns = outcome.version.size, outcome.version.mtime_ns
+        if isinstance(outcome, Unchanged):
+            self.store.touch_document(path, size=size, mtime_ns=mtime_ns)
+            return "unchanged"
         self.store.write_document(
             folder_id,
             path,

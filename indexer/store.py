@@ -189,12 +189,12 @@ class IndexStore:
             )
             self.db.execute("DELETE FROM chunks WHERE document_id = ?", [doc_id])
 
-    def touch_document(self, path: Path, *, mtime_ns: int) -> None:
-        """The content hash is unchanged: remember the new mtime so the next scan skips it."""
+    def touch_document(self, path: Path, *, size: int, mtime_ns: int) -> None:
+        """The content hash is unchanged: remember its stamp so the next scan skips it."""
         with transaction(self.db):
             self.db.execute(
-                "UPDATE documents SET mtime_ns = ?, status = 'indexed' WHERE path = ?",
-                [mtime_ns, str(path)],
+                "UPDATE documents SET size = ?, mtime_ns = ?, status = 'indexed' WHERE path = ?",
+                [size, mtime_ns, str(path)],
             )
 
     def remove_documents(self, paths: list[str]) -> None:

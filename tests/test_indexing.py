@@ -137,3 +137,19 @@ def test_a_vector_for_text_rewritten_meanwhile_is_not_stored(
     assert store.vector_counts("model") == (0, 1)
     store.write_vectors("model", [rewritten], [1.0], [b"\x01" * 4])
     assert store.vector_counts("model") == (1, 1)
+
+
+def test_the_stamp_recorded_is_that_of_the_bytes_read(indexer: Indexer, docs_folder: Path) -> None:
+    """A file rewritten between the scan and the read is stored with the newer text under the
+    newer size and time (not the scan's), so the next scan neither skips a change nor keeps a
+    stale size: the index ends as a clean index of the same folder would."""
+    indexer.add_folder(docs_folder)
+    path = docs_folder / "cuisine" / "tarte.txt"
+    folder_id = indexer.store.folders()[0][0]
+    scanned = path.stat()
+    path.write_text(path.read_text("utf-8") + "\nDix minutes de repos.\n", "utf-8")
+    assert dict(indexer._index(folder_id, [(path, scanned)])) == {path: "indexed"}
+    now = path.stat()
+    state = indexer.store.document(path)
+    assert state is not None and (state.size, state.mtime_ns) == (now.st_size, now.st_mtime_ns)
+    assert state.size != scanned.st_size

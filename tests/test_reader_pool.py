@@ -37,7 +37,8 @@ def test_files_come_back_read_and_stemmed(tmp_path: Path) -> None:
         assert "install" in first.stems[0][0].split()
         # Same content as indexed: nothing to redo, whichever reader gets it.
         again = dict(pool.read([job(paths[0], first.sha256)]))
-        assert again == {job(paths[0], first.sha256): Unchanged()}
+        assert again == {job(paths[0], first.sha256): Unchanged(first.version)}
+        assert first.version.size == paths[0].stat().st_size
     finally:
         pool.close()
 

@@ -91,5 +91,6 @@ def differences(got: Contents, want: Contents) -> list[str]:
             elif path not in theirs:
                 found.append(f"{kind}: extra {path}")
             elif mine[path] != theirs[path]:
-                found.append(f"{kind}: {path} differs")
+                detail = f": {mine[path]} != {theirs[path]}" if kind == "documents" else ""
+                found.append(f"{kind}: {path} differs{detail}")
     return found
