@@ -117,3 +117,29 @@ class TestOnARealModel:
         assert answer.timings.prompt_tokens <= 1024 - 16
         assert 0 < answer.turns_kept < 24
         assert answer.citations and answer.citations[0].path.endswith("tarte.txt")
+
+
+def test_a_500_turn_conversation_is_fitted_in_a_few_measures() -> None:
+    """The most that fits is found by halving: as many turns (and sources) as the one-at-a-time
+    search would keep, in a handful of measures instead of a thousand."""
+    history = [past(i, n_source_words=20 + i % 7) for i in range(500)]
+    calls: list[int] = []
+
+    def counted(messages: list[dict[str, str]]) -> tuple[str, int]:
+        calls.append(1)
+        return words(messages)
+
+    for budget in (700, 2_000, 9_000, 30_000):
+        calls.clear()
+        fitted = fit_prompt("now ?", SOURCES, "en", history, budget, counted)
+        assert len(calls) <= 25
+        assert fitted.tokens <= budget
+        # One more turn (or one more sourced turn) would not have fitted.
+        more = build_messages(
+            "now ?",
+            [c.as_source() for c in fitted.citations],
+            "en",
+            history[len(history) - fitted.turns_kept - 1 :],
+            fitted.turns_with_sources + (fitted.turns_with_sources > 0),
+        )
+        assert fitted.turns_kept == 500 or words(more)[1] > budget

@@ -29,6 +29,7 @@ from lanterne.conversations.store import ConversationStore
 from lanterne.settings import Settings
 from support.cli import LANTERNE
 from support.index_snapshot import Contents, contents, differences, problems
+from support.process_memory import descendants
 from support.real_corpus import write_corpus
 
 KILLS = 50
@@ -84,23 +85,6 @@ def _chunks_written(index: Path) -> int:
         return 0
 
 
-def _descendants(pid: int) -> list[int]:
-    """Child processes, recursively (Linux's /proc); the readers and their fork server."""
-    found: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except FileNotFoundError:
-        return found
-    for task in tasks:
-        try:
-            children = (task / "children").read_text().split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        for child in map(int, children):
-            found += [child, *_descendants(child)]
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -124,7 +108,7 @@ def _kill_run(home: Path, folder: Path, left: int, rng: random.Random, tally: Ta
         while proc.poll() is None and _chunks_written(index) - start < target:
             time.sleep(0.002)
         time.sleep(rng.uniform(0.0, 0.01))
-    children = _descendants(proc.pid)
+    children = descendants(proc.pid)
     if proc.poll() is not None:
         tally.finished += 1
         return -1

@@ -7,6 +7,7 @@ best source and the question always stay.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -43,14 +44,21 @@ def fit_prompt(
         prompt, used = measure(messages)
         return FittedPrompt(messages, prompt, used, list(kept), turns, sourced)
 
-    turns = sourced = len(history)
-    fitted = attempt(turns, sourced, citations)
-    while fitted.tokens > budget and sourced > 0:
-        sourced -= 1
-        fitted = attempt(turns, sourced, citations)
-    while fitted.tokens > budget and turns > 0:
-        turns -= 1
-        fitted = attempt(turns, 0, citations)
+    @functools.cache
+    def with_all_sources(turns: int, sourced: int) -> FittedPrompt:
+        return attempt(turns, sourced, citations)
+
+    # Each measure renders and tokenizes the whole conversation, so the most that fits is
+    # found by halving (tokens only grow with turns and sources), not one turn at a time:
+    # a 500-turn chat would otherwise wait a minute and more before its answer starts.
+    turns = len(history)
+    fitted = with_all_sources(turns, turns)
+    if fitted.tokens > budget:
+        sourced = _most(turns, lambda n: with_all_sources(turns, n).tokens <= budget)
+        fitted = with_all_sources(turns, sourced)
+    if fitted.tokens > budget:
+        turns = _most(turns, lambda n: with_all_sources(n, 0).tokens <= budget)
+        fitted = with_all_sources(turns, 0)
     kept = list(citations)
     while fitted.tokens > budget and kept:
         if len(kept) > 1:
@@ -65,3 +73,18 @@ def fit_prompt(
                 kept = [Citation(last.n, shortened)]
         fitted = attempt(0, 0, kept)
     return fitted
+
+
+def _most(high: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in 1..high that fits (0 if none does), `fits` holding up to some n and
+    failing beyond it."""
+    if fits(high):
+        return high
+    low = 0  # fits(low) is not asked: 0 is the answer when nothing larger fits
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
