@@ -21,7 +21,9 @@ from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.translation import _
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+# No raw HTML and no images: an answer may echo a document written to make the view load a
+# local file or a tracking image; `![x](url)` then reads as a plain link, opened only on a click.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
 
 
 @dataclass
@@ -58,6 +60,7 @@ def source_tip(citation: Citation) -> str:
 
 class ChatView(QTextBrowser):
     citation_clicked = Signal(int, int)  # turn index, source number
+    link_clicked = Signal(QUrl)  # any other link of an answer, clicked: the window decides
     copy_requested = Signal(int)  # turn index
     regenerate_requested = Signal(int)  # turn index (the last one)
 
@@ -203,6 +206,10 @@ class ChatView(QTextBrowser):
                     return c
         return None
 
+    def loadResource(self, kind: int, name: QUrl | str, /) -> object:  # noqa: N802 (Qt override)
+        """Nothing is loaded on an answer's behalf (images, style sheets): see _markdown."""
+        return None
+
     def _on_anchor(self, url: QUrl) -> None:
         target = url.toString()
         if target.startswith("source:"):
@@ -212,6 +219,8 @@ class ChatView(QTextBrowser):
             _scheme, action, turn = target.split(":")
             signal = self.copy_requested if action == "copy" else self.regenerate_requested
             signal.emit(int(turn))
+        else:
+            self.link_clicked.emit(url)
 
     def _on_hover(self, url: QUrl) -> None:
         target = url.toString()

@@ -99,10 +99,11 @@ class MainWindow(QMainWindow):
         self.conversations.delete_requested.connect(self.delete_conversation)
         self.conversations.search_changed.connect(self._refresh_conversations)
 
-        self.opener = SourceOpener(self)
+        self.opener = SourceOpener(self, ctx.index_path)
         self.opener.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.chat = ChatView()
         self.chat.citation_clicked.connect(self.open_citation)
+        self.chat.link_clicked.connect(self.opener.open_link)
         self.chat.copy_requested.connect(self.copy_answer)
         self.chat.regenerate_requested.connect(self.regenerate)
         self.sources = SourcesPanel()

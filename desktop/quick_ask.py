@@ -77,9 +77,10 @@ class QuickAskWindow(QFrame):
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.activated.connect(self.dismiss)
 
-        self.opener = SourceOpener(self)
+        self.opener = SourceOpener(self, ctx.index_path)
         self.opener.message.connect(self.hint.setText)
         self.answer.citation_clicked.connect(self._open_citation)
+        self.answer.link_clicked.connect(self.opener.open_link)
         self.recorder = AnswerRecorder(store, self)
         self.recorder.question_saved.connect(self._on_saved)
         self.stream = AnswerStream(ctx, self.answer, self.recorder, self)

@@ -14,15 +14,58 @@ from PySide6.QtGui import QDesktopServices
 from lanterne.assistant.answer import Citation
 from lanterne.desktop import source_location
 from lanterne.desktop.workers import BackgroundTask
+from lanterne.indexer.store import IndexStore
 from lanterne.translation import _
 
 
 class SourceOpener(QObject):
     message = Signal(str)  # what the window should tell the user (e.g. which page to go to)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, index_path: Path | None = None) -> None:
         super().__init__(parent)
+        self.index_path = index_path
         self._tasks: list[BackgroundTask] = []
+
+    def open_link(self, url: QUrl) -> None:
+        """A link of an answer, clicked. The text may come from a document written to trick
+        the model, so: web pages go to the browser, local files open only when they are
+        indexed documents (after symlinks are followed), and every other scheme is refused."""
+        scheme = url.scheme().lower()
+        if scheme in ("http", "https"):
+            QDesktopServices.openUrl(url)
+            return
+        if scheme != "file" or self.index_path is None:
+            self._refuse(url.toString())
+            return
+        path = Path(url.toLocalFile())
+        task = BackgroundTask(owner=self)
+        self._tasks.append(task)
+        index_path = self.index_path
+
+        def indexed(_report: object) -> bool:
+            store = IndexStore(index_path)
+            try:
+                state = store.document(path.resolve())
+            finally:
+                store.close()
+            return state is not None and state.status == "indexed"
+
+        def decide(is_indexed: object) -> None:
+            self._tasks.remove(task)
+            if is_indexed is True:
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.resolve())))
+            else:
+                self._refuse(str(path))
+
+        task.connect_outcome(decide, lambda _m: decide(False))
+        task.run(indexed)
+
+    def _refuse(self, link: str) -> None:
+        self.message.emit(
+            _("Not opened: {link} is neither a web page nor one of your indexed documents.").format(
+                link=link[:200]
+            )
+        )
 
     def open(self, citation: Citation) -> None:
         path, page = Path(citation.path), citation.page

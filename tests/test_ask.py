@@ -135,8 +135,11 @@ def test_prompt_numbers_sources_in_the_answer_language() -> None:
     ]
     fr = build_messages("Combien de temps ?", sources, "fr")
     assert "Réponds en français" in fr[0]["content"]
-    assert "[1] tarte.txt — Cuisine — page 3\nLa tarte cuit 40 minutes." in fr[1]["content"]
-    assert "[2] b.md\nOther text." in fr[1]["content"]
+    assert (
+        "<source>\n[1] tarte.txt — Cuisine — page 3\nLa tarte cuit 40 minutes.\n</source>"
+        in fr[1]["content"]
+    )
+    assert "<source>\n[2] b.md\nOther text.\n</source>" in fr[1]["content"]
     assert fr[1]["content"].endswith("Question\u202f: Combien de temps ?")
     en = build_messages("How long?", sources, "en")
     assert "Answer in English" in en[0]["content"] and en[1]["content"].endswith(
