@@ -18,9 +18,13 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from lanterne.assistant.answer import Citation
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.translation import _
+from lanterne.translation import _, ngettext
 
 _MARKER = re.compile(r"\[(\d+)\]")
+# A long conversation opens on its newest turns: laying out hundreds at once stalls the window
+# (about 0.3 s for 500 turns here); a link above them brings the earlier ones, a batch a click.
+_FIRST_SHOWN = 60
+_MORE_SHOWN = 100
 # No raw HTML and no images: an answer may echo a document written to make the view load a
 # local file or a tracking image; `![x](url)` then reads as a plain link, opened only on a click.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
@@ -81,6 +85,7 @@ class ChatView(QTextBrowser):
         self._rendered: dict[int, tuple[tuple[object, ...], str]] = {}  # id(turn) -> key, HTML
         self._shown_prefix: list[str] = []  # HTML of every turn but the last, as shown
         self._tail_start: int | None = None  # where the last turn begins in the document
+        self._shown_turns = _FIRST_SHOWN  # the newest turns laid out; earlier ones on request
         InterfaceLanguage.instance().changed.connect(self._on_language)
 
     def add_turn(self, question: str) -> Turn:
@@ -96,8 +101,18 @@ class ChatView(QTextBrowser):
         self.turns = turns
         self._rendered = {}
         self._tail_start = None
+        self._shown_turns = _FIRST_SHOWN
         self.refresh()
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def show_earlier(self) -> None:
+        """Lay out the next batch of earlier turns above those shown, keeping the view put."""
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._shown_turns += _MORE_SHOWN
+        self._tail_start = None
+        self.refresh()
+        bar.setValue(bar.maximum() - from_bottom)
 
     def schedule_refresh(self) -> None:
         if not self._render_timer.isActive():
@@ -129,12 +144,19 @@ class ChatView(QTextBrowser):
         30 turns here, past the 50 ms stall budget near 100), so earlier turns stay in place.
         """
         colours = self._colours()
+        first = max(0, len(self.turns) - self._shown_turns)
         html_turns = [
-            self._turn_html(index, turn, colours) for index, turn in enumerate(self.turns)
+            self._turn_html(index, self.turns[index], colours)
+            for index in range(first, len(self.turns))
         ]
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         prefix, tail = html_turns[:-1], html_turns[-1:]
+        if first:
+            more = min(first, _MORE_SHOWN)
+            label = ngettext("Show {n} earlier turn", "Show {n} earlier turns", more)
+            link = f'<a href="action:earlier:0">{html.escape(label.format(n=more))}</a>'
+            prefix = [f'<p align="center">{link}</p>', *prefix]
         if self._tail_start is None or prefix != self._shown_prefix:
             self.setHtml("".join(prefix))
             self._shown_prefix = prefix
@@ -215,6 +237,8 @@ class ChatView(QTextBrowser):
         if target.startswith("source:"):
             _scheme, turn, n = target.split(":")
             self.citation_clicked.emit(int(turn), int(n))
+        elif target == "action:earlier:0":
+            self.show_earlier()
         elif target.startswith("action:"):
             _scheme, action, turn = target.split(":")
             signal = self.copy_requested if action == "copy" else self.regenerate_requested

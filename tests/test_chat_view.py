@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from lanterne.desktop.chat_view import ChatView, Turn
@@ -51,3 +52,20 @@ def test_a_new_turn_takes_regenerate_from_the_previous_one(qtbot: QtBot) -> None
     view.add_turn("Second?")
     assert "Regenerate" not in view.toPlainText()  # only the last answer can be regenerated
     assert view.toPlainText().count("Copy") == 1
+
+
+def test_a_long_conversation_opens_on_its_newest_turns(qtbot: QtBot) -> None:
+    """Hundreds of turns are not laid out at once; a link brings earlier ones, a batch a click,
+    and their citation links keep pointing at their own turns."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_turns([Turn(f"Question {i}?", f"Answer {i}.", finished=True) for i in range(250)])
+    shown = view.toPlainText()
+    assert "Question 249?" in shown and "Question 190?" in shown and "Question 189?" not in shown
+    assert "Show 100 earlier turns" in shown
+    view.anchorClicked.emit(QUrl("action:earlier:0"))
+    shown = view.toPlainText()
+    assert "Question 90?" in shown and "Question 89?" not in shown
+    assert "Show 90 earlier turns" in shown
+    view.show_earlier()
+    assert "Question 0?" in view.toPlainText() and "earlier turn" not in view.toPlainText()
