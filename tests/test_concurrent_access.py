@@ -53,14 +53,18 @@ def test_launches_at_the_same_moment_make_one_instance(
     _settle_first_run(lanterne_home)
     for round_ in range(3):
         procs = [_launch(lanterne_home, tmp_path / f"gui-{round_}-{i}.log") for i in range(6)]
-        deadline = time.monotonic() + 60
-        while sum(p.poll() is None for p in procs) > 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        running = [p for p in procs if p.poll() is None]
-        assert len(running) == 1, f"round {round_}: {len(running)} instances running"
-        assert all(p.returncode == 0 for p in procs if p is not running[0])
-        assert send_to_running({"command": "ping"})  # the one left is the one reached
-        _stop(running[0])
+        try:
+            deadline = time.monotonic() + 60
+            while sum(p.poll() is None for p in procs) > 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            running = [p for p in procs if p.poll() is None]
+            assert len(running) == 1, f"round {round_}: {len(running)} instances running"
+            assert all(p.returncode == 0 for p in procs if p is not running[0])
+            assert send_to_running({"command": "ping"})  # the one left is the one reached
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    _stop(proc)
     for log in tmp_path.glob("gui-*.log"):
         assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
 
