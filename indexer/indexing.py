@@ -20,7 +20,7 @@ from lanterne.indexer.language import Language
 from lanterne.indexer.pause_gate import PauseGate
 from lanterne.indexer.reader_pool import ReaderPool, available_cores
 from lanterne.indexer.scanner import is_candidate, scan
-from lanterne.indexer.store import IndexStore
+from lanterne.indexer.store import IndexStore, path_key
 from lanterne.translation import _
 
 
@@ -115,11 +115,11 @@ class Indexer:
         folder_id = self.store.add_folder(folder)
         known = self.store.documents_in(folder_id)
         found = list(scan(folder, self.options.ignore_patterns)) if folder.is_dir() else []
-        seen = {str(p) for p, _st in found}
+        seen = {path_key(p) for p, _st in found}
         self.store.remove_documents([p for p in known if p not in seen])
         todo = []
         for path, st in found:
-            state = known.get(str(path))
+            state = known.get(path_key(path))
             if (
                 state is None
                 or state.status != "indexed"
@@ -178,7 +178,7 @@ class Indexer:
 
     def remove_path(self, path: Path) -> None:
         """Forget a deleted file, or every file under a deleted folder."""
-        key = str(path)
+        key = path_key(path)
         prefix = key.rstrip(os.sep) + os.sep
         rows = self.store.db.execute(
             "SELECT path FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",

@@ -64,6 +64,22 @@ class IndexStatus:
     errors: list[FileError]
 
 
+def storable(text: str) -> str:
+    """Text SQLite can take. A name that is not valid UTF-8 (a Latin-1 file name on Linux)
+    reaches Python with surrogates, in a path and in titles made from it; its odd bytes are
+    kept as \\xNN escapes, so one such name cannot stop a whole index."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def path_key(path: Path | str) -> str:
+    """A path as the index stores it: the same file always gets the same key."""
+    return storable(str(path))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -84,9 +100,11 @@ class IndexStore:
         with transaction(self.db):
             self.db.execute(
                 "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
-                [str(folder), _now()],
+                [path_key(folder), _now()],
             )
-        row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
+        row = self.db.execute(
+            "SELECT id FROM folders WHERE path = ?", [path_key(folder)]
+        ).fetchone()
         return int(row[0])
 
     def folders(self) -> list[tuple[int, Path]]:
@@ -94,7 +112,9 @@ class IndexStore:
         return [(int(r[0]), Path(r[1])) for r in rows]
 
     def remove_folder(self, folder: Path) -> bool:
-        row = self.db.execute("SELECT id FROM folders WHERE path = ?", [str(folder)]).fetchone()
+        row = self.db.execute(
+            "SELECT id FROM folders WHERE path = ?", [path_key(folder)]
+        ).fetchone()
         if row is None:
             return False
         with transaction(self.db):
@@ -119,7 +139,7 @@ class IndexStore:
     def document(self, path: Path) -> DocumentState | None:
         row = self.db.execute(
             "SELECT id, path, size, mtime_ns, sha256, status FROM documents WHERE path = ?",
-            [str(path)],
+            [path_key(path)],
         ).fetchone()
         return DocumentState(*row) if row else None
 
@@ -130,7 +150,7 @@ class IndexStore:
             self.db.execute(
                 "UPDATE documents SET status = 'pending', sha256 = NULL "
                 "WHERE folder_id = (SELECT id FROM folders WHERE path = ?)",
-                [str(folder)],
+                [path_key(folder)],
             )
 
     def mark_pending(self, folder_id: int, paths: list[Path]) -> None:
@@ -139,7 +159,7 @@ class IndexStore:
             self.db.conn.executemany(
                 "INSERT INTO documents (folder_id, path, status) VALUES (?, ?, 'pending') "
                 "ON CONFLICT(path) DO UPDATE SET status = 'pending'",
-                [(folder_id, str(p)) for p in paths],
+                [(folder_id, path_key(p)) for p in paths],
             )
 
     def write_document(
@@ -171,13 +191,25 @@ class IndexStore:
                 "INSERT INTO chunks (id, document_id, ordinal, text, heading, page, line, lang) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (i, doc_id, c.ordinal, c.text, c.heading, c.page, c.line, c.lang)
+                    (
+                        i,
+                        doc_id,
+                        c.ordinal,
+                        storable(c.text),
+                        storable(c.heading),
+                        c.page,
+                        c.line,
+                        c.lang,
+                    )
                     for i, c in zip(ids, chunks, strict=True)
                 ],
             )
             self.db.conn.executemany(
                 "INSERT INTO chunks_stems (rowid, text, heading) VALUES (?, ?, ?)",
-                [(i, text, heading) for i, (text, heading) in zip(ids, stems, strict=True)],
+                [
+                    (i, storable(text), storable(heading))
+                    for i, (text, heading) in zip(ids, stems, strict=True)
+                ],
             )
 
     def write_error(
@@ -194,7 +226,7 @@ class IndexStore:
         with transaction(self.db):
             self.db.execute(
                 "UPDATE documents SET size = ?, mtime_ns = ?, status = 'indexed' WHERE path = ?",
-                [size, mtime_ns, str(path)],
+                [size, mtime_ns, path_key(path)],
             )
 
     def remove_documents(self, paths: list[str]) -> None:
@@ -227,9 +259,14 @@ class IndexStore:
             "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, title = excluded.title, "
             "lang = excluded.lang, status = excluded.status, error = excluded.error, "
             "indexed_at = excluded.indexed_at",
-            [folder_id, str(path), size, mtime_ns, sha256, title, lang, status, error, _now()],
+            [
+                *(folder_id, path_key(path), size, mtime_ns, sha256),
+                *(title and storable(title), lang, status, error and storable(error), _now()),
+            ],
         )
-        row = self.db.execute("SELECT id FROM documents WHERE path = ?", [str(path)]).fetchone()
+        row = self.db.execute(
+            "SELECT id FROM documents WHERE path = ?", [path_key(path)]
+        ).fetchone()
         return int(row[0])
 
     # Vectors ------------------------------------------------------------------------------

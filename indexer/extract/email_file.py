@@ -36,10 +36,20 @@ def _body(message: EmailMessage) -> list[str]:
     return [" ".join(p.split()) for p, _line in paragraphs_with_lines(content)]
 
 
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's value, decoded; as written when it cannot be parsed."""
+    try:
+        return str(message.get(name, "") or "")
+    except Exception:
+        # HeaderParseError, ValueError... on malformed addresses and dates
+        raw = (str(v) for k, v in message.raw_items() if k.lower() == name)
+        return next(raw, "")
+
+
 def _message_blocks(message: EmailMessage, page: int | None) -> list[Block]:
-    subject = str(message.get("subject", "") or "").strip() or _("(no subject)")
+    subject = _header(message, "subject").strip() or _("(no subject)")
     header = _("From {sender}, {date}").format(
-        sender=message.get("from", "?"), date=message.get("date", "?")
+        sender=_header(message, "from") or "?", date=_header(message, "date") or "?"
     )
     heading = (subject,)
     return [Block(header, heading, page=page)] + [
@@ -52,7 +62,7 @@ def extract_eml(path: Path, data: bytes) -> ExtractedDocument:
     if not isinstance(message, EmailMessage) or not (message.keys() or message.get_payload()):
         raise ExtractionError(_("The file is not an e-mail message."))
     blocks = _message_blocks(message, None)
-    subject = str(message.get("subject", "") or "").strip()
+    subject = _header(message, "subject").strip()
     return ExtractedDocument(path=path, title=subject or path.stem, blocks=blocks)
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from lanterne.indexer.document import ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
-from lanterne.indexer.extract.zip_check import check_zip
+from lanterne.indexer.extract.zip_check import check_zip, read_member
 from lanterne.translation import _
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
@@ -26,7 +26,7 @@ _DC = "{http://purl.org/dc/elements/1.1/}"
 
 def _xml(archive: zipfile.ZipFile, name: str) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    return etree.fromstring(archive.read(name), parser)
+    return etree.fromstring(read_member(archive, name, "EPUB"), parser)
 
 
 def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
@@ -36,7 +36,7 @@ def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
         rootfile = container.find(f".//{_CONTAINER}rootfile")
         opf_name = rootfile.get("full-path", "") if rootfile is not None else ""
         package = _xml(archive, opf_name)
-    except (KeyError, etree.XMLSyntaxError) as exc:
+    except etree.XMLSyntaxError as exc:
         raise ExtractionError(
             _("The EPUB file is damaged: its table of contents cannot be read ({error}).").format(
                 error=exc
@@ -57,8 +57,10 @@ def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
             continue
         name = posixpath.normpath(posixpath.join(base, href.split("#")[0]))
         try:
-            chapter = extract_html(Path(PurePosixPath(name).name), archive.read(name))
-        except (KeyError, ExtractionError):
+            chapter = extract_html(
+                Path(PurePosixPath(name).name), read_member(archive, name, "EPUB")
+            )
+        except ExtractionError:
             continue  # a missing chapter must not lose the rest of the book
         document.blocks += [replace(b, page=number, line=None) for b in chapter.blocks]
     if not document.blocks:

@@ -15,7 +15,7 @@ from lxml import etree
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
-from lanterne.indexer.extract.zip_check import check_zip
+from lanterne.indexer.extract.zip_check import check_zip, read_member
 from lanterne.translation import _
 
 _NS = {
@@ -29,11 +29,11 @@ _MAX_REPEAT = 1000  # "repeat this empty cell 16,384 times" is how a sheet pads 
 
 
 def _content(archive: zipfile.ZipFile, kind: str) -> etree._Element:
+    raw = read_member(archive, "content.xml", kind)
     try:
-        raw = archive.read("content.xml")
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         return etree.fromstring(raw, parser)
-    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
+    except etree.XMLSyntaxError as exc:
         raise ExtractionError(
             _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
         ) from exc

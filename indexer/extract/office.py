@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+from xml.etree.ElementTree import ParseError
 
 import docx
 import openpyxl
@@ -23,7 +24,7 @@ from docx.text.paragraph import Paragraph
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
-from lanterne.indexer.extract.zip_check import check_zip
+from lanterne.indexer.extract.zip_check import MEMBER_ERRORS, check_zip
 from lanterne.translation import _
 
 T = TypeVar("T")
@@ -109,6 +110,10 @@ def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
                 for row in sheet.iter_rows(values_only=True)
             )
             blocks += rows_as_blocks(rows, (sheet.title,))
+    except (ParseError, TypeError, *MEMBER_ERRORS) as exc:
+        # Read-only openpyxl parses each sheet as it is iterated: a broken sheet raises here,
+        # as XML errors or, on values of the wrong kind, TypeError/ValueError.
+        raise ExtractionError(_("The Excel file is damaged ({error}).").format(error=exc)) from exc
     finally:
         workbook.close()
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)

@@ -55,11 +55,14 @@ def extract_pdf(path: Path, data: bytes) -> ExtractedDocument:
     try:
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or path.stem
         for index in range(len(pdf)):
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:
+                continue  # one unreadable page must not lose the others
             try:
                 text = page.get_textpage().get_text_range().replace("\r\n", "\n")
             except pdfium.PdfiumError:
-                continue  # one unreadable page must not lose the others
+                continue
             finally:
                 page.close()
             blocks += [Block(text=para, page=index + 1) for para in paragraphs(text)]

@@ -7,8 +7,9 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from lanterne.indexer.document import Block, ExtractedDocument
+from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.encoding import decode_text
+from lanterne.translation import _
 
 ROWS_PER_BLOCK = 20
 
@@ -33,6 +34,10 @@ def rows_as_blocks(rows: Iterable[list[str]], heading: tuple[str, ...]) -> list[
     return blocks
 
 
+# A spreadsheet export may hold a long text in one cell: as long as the file itself may be.
+csv.field_size_limit(64 * 1024 * 1024)
+
+
 def extract_csv(path: Path, data: bytes) -> ExtractedDocument:
     """CSV in any encoding, with `,`, `;` (French Excel) or tab between values."""
     text = decode_text(data)
@@ -41,4 +46,8 @@ def extract_csv(path: Path, data: bytes) -> ExtractedDocument:
     except csv.Error:
         dialect = csv.excel
     rows = csv.reader(io.StringIO(text), dialect)
-    return ExtractedDocument(path=path, title=path.stem, blocks=rows_as_blocks(rows, ()))
+    try:
+        blocks = rows_as_blocks(rows, ())
+    except csv.Error as exc:
+        raise ExtractionError(_("The CSV file is malformed ({error}).").format(error=exc)) from exc
+    return ExtractedDocument(path=path, title=path.stem, blocks=blocks)

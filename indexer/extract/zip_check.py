@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from lanterne.indexer.document import ExtractionError
 from lanterne.translation import _
@@ -27,3 +28,28 @@ def check_zip(data: bytes, kind: str) -> zipfile.ZipFile:
             ).format(kind=kind, size=unpacked // 1024**2)
         )
     return archive
+
+
+# What reading a member of a damaged archive raises: a bad CRC or header (BadZipFile), a broken
+# deflate stream (zlib.error), an impossible size or offset (ValueError, EOFError), an unknown
+# compression method (NotImplementedError).
+MEMBER_ERRORS = (
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+)
+
+
+def read_member(archive: zipfile.ZipFile, name: str, kind: str) -> bytes:
+    """A member's bytes; a missing or damaged member is the whole file's reason."""
+    try:
+        return archive.read(name)
+    except MEMBER_ERRORS as exc:
+        raise ExtractionError(
+            _("The {kind} file is damaged: {part} cannot be read ({error}).").format(
+                kind=kind, part=name, error=exc
+            )
+        ) from exc
