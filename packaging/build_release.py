@@ -239,6 +239,11 @@ def smoke_test(executable: Path, model: Path) -> dict[str, object]:
         indexed = json.loads(added.stdout or "{}")
         if added.returncode != 0 or indexed.get("indexed") != 1:
             raise ReleaseError(f"index add: rc {added.returncode}, {added.stdout}{added.stderr}")
+        # Greedy decoding: the test model is a base model whose sampled answer is sometimes
+        # empty, which says nothing about the build; greedy gives the same answer every time.
+        settings = home / "settings.json"
+        saved = json.loads(settings.read_text(encoding="utf-8")) if settings.exists() else {}
+        settings.write_text(json.dumps({**saved, "model.temperature": 0.0}), encoding="utf-8")
         asked = frozen(
             "ask", "Où se fait la sauvegarde nocturne ?", "--model", str(model), "--json"
         )
