@@ -54,14 +54,15 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".upgrade" in p.name)
 
 
-@pytest.fixture
-def old_index(tmp_path: Path) -> Path:
+@pytest.fixture(params=["index_m001.sqlite3", "index_m002.sqlite3"])
+def old_index(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """Each earlier schema of the index, as kept in tests/fixtures."""
     path = tmp_path / "index.sqlite3"
-    shutil.copy(FIXTURES / "index_m001.sqlite3", path)
+    shutil.copy(FIXTURES / str(request.param), path)
     return path
 
 
-def test_a_failed_index_upgrade_leaves_the_first_schema_untouched(old_index: Path) -> None:
+def test_a_failed_index_upgrade_leaves_an_earlier_schema_untouched(old_index: Path) -> None:
     before = _fingerprint(old_index)
     with pytest.raises(DatabaseUpgradeError) as raised:
         open_database(old_index, _with_failure(INDEX_MIGRATIONS))
@@ -72,7 +73,7 @@ def test_a_failed_index_upgrade_leaves_the_first_schema_untouched(old_index: Pat
     assert _leftovers(old_index.parent) == []
     store = IndexStore(old_index)  # this version, without the failing step, still upgrades it
     try:
-        assert (store.status().documents, store.status().chunks) == (2, 2)
+        assert store.status().documents == store.status().chunks > 0
     finally:
         store.close()
 

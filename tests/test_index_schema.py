@@ -87,3 +87,28 @@ def test_an_index_from_the_first_schema_upgrades_and_keeps_its_documents(tmp_pat
         assert retriever.search("backing up")[0].path.endswith("backups.txt")
     finally:
         store.close()
+
+
+def test_an_index_from_the_second_schema_upgrades_and_keeps_its_documents(tmp_path: Path) -> None:
+    """A database of the French-stems release (m001-m002, kept in tests/fixtures: what that
+    release wrote after upgrading the first one, plus a document it indexed itself) opens with
+    the vectors table added and nothing lost."""
+    path = tmp_path / "index.sqlite3"
+    shutil.copy(FIXTURES / "index_m002.sqlite3", path)
+    store = IndexStore(path)
+    try:
+        assert applied(store.db) == {name for name, _fn in MIGRATIONS}
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        status = store.status()
+        assert (status.documents, status.chunks) == (3, 3)
+        retriever = Retriever(store)
+        top = retriever.search("budget revu par la direction")[0]
+        assert (top.path, top.page, top.heading) == (
+            "/home/claire/Documents/budget.pdf",
+            2,
+            "Budget",
+        )
+        assert retriever.search("installation d'un paquet")[0].path.endswith("installation.md")
+        assert store.vector_counts("any-model") == (0, 3)  # every passage waits for a vector
+    finally:
+        store.close()
