@@ -32,7 +32,7 @@ def check_zip(data: bytes, kind: str) -> zipfile.ZipFile:
 
 # What reading a member of a damaged archive raises: a bad CRC or header (BadZipFile), a broken
 # deflate stream (zlib.error), an impossible size or offset (ValueError, EOFError), an unknown
-# compression method (NotImplementedError).
+# compression method (NotImplementedError), an encrypted member (RuntimeError, from zipfile).
 MEMBER_ERRORS = (
     KeyError,
     zipfile.BadZipFile,
@@ -40,6 +40,7 @@ MEMBER_ERRORS = (
     ValueError,
     EOFError,
     NotImplementedError,
+    RuntimeError,
 )
 
 
