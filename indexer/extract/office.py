@@ -8,12 +8,12 @@ A zip bomb or a file that is not what its name says becomes a reason, not a cras
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
-from xml.etree.ElementTree import ParseError
 
 import docx
 import openpyxl
@@ -24,22 +24,42 @@ from docx.text.paragraph import Paragraph
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
-from lanterne.indexer.extract.zip_check import MEMBER_ERRORS, check_zip
+from lanterne.indexer.extract.zip_check import check_zip
 from lanterne.translation import _
 
 T = TypeVar("T")
 _HEADING = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d+)$", re.IGNORECASE)
 
 
+Extractor = Callable[[Path, bytes], ExtractedDocument]
+
+
 def _open(kind: str, data: bytes, opener: Callable[[io.BytesIO], T]) -> T:
-    """The library's document object, after the zip check; its failures become a reason."""
+    """The library's document object, after the zip check."""
     check_zip(data, kind)
-    try:
-        return opener(io.BytesIO(data))
-    except Exception as exc:  # these libraries raise many kinds on bad input
-        raise ExtractionError(
-            _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
-        ) from exc
+    return opener(io.BytesIO(data))
+
+
+def _guarded(kind: str) -> Callable[[Extractor], Extractor]:
+    """python-docx, python-pptx and openpyxl raise many kinds on bad input (XML errors, but
+    also AttributeError, TypeError, KeyError from a damaged part), when opening a file and
+    lazily while walking it: any of them becomes the file's reason."""
+
+    def decorate(extract: Extractor) -> Extractor:
+        @functools.wraps(extract)
+        def run(path: Path, data: bytes) -> ExtractedDocument:
+            try:
+                return extract(path, data)
+            except ExtractionError:
+                raise
+            except Exception as exc:
+                raise ExtractionError(
+                    _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
+                ) from exc
+
+        return run
+
+    return decorate
 
 
 def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
@@ -50,6 +70,7 @@ def _docx_items(document: DocxDocument) -> Iterator[Paragraph | Table]:
             yield Table(child, document)
 
 
+@_guarded("Word")
 def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
     document = _open("Word", data, docx.Document)
     headings: list[str] = []
@@ -75,6 +96,7 @@ def extract_docx(path: Path, data: bytes) -> ExtractedDocument:
     return ExtractedDocument(path=path, title=title, blocks=blocks)
 
 
+@_guarded("PowerPoint")
 def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
     presentation = _open("PowerPoint", data, pptx.Presentation)
     blocks: list[Block] = []
@@ -98,6 +120,7 @@ def extract_pptx(path: Path, data: bytes) -> ExtractedDocument:
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)
 
 
+@_guarded("Excel")
 def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
     workbook = _open(
         "Excel", data, lambda f: openpyxl.load_workbook(f, read_only=True, data_only=True)
@@ -110,10 +133,6 @@ def extract_xlsx(path: Path, data: bytes) -> ExtractedDocument:
                 for row in sheet.iter_rows(values_only=True)
             )
             blocks += rows_as_blocks(rows, (sheet.title,))
-    except (ParseError, TypeError, *MEMBER_ERRORS) as exc:
-        # Read-only openpyxl parses each sheet as it is iterated: a broken sheet raises here,
-        # as XML errors or, on values of the wrong kind, TypeError/ValueError.
-        raise ExtractionError(_("The Excel file is damaged ({error}).").format(error=exc)) from exc
     finally:
         workbook.close()
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)
