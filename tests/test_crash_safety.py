@@ -340,3 +340,72 @@ def test_kill_9_while_an_answer_streams_keeps_the_conversation(
         f"with their text so far"
     )
     assert kills >= ANSWER_KILLS
+
+
+EMBED_KILLS = 6
+
+
+def _vector_rows(index: Path) -> list[tuple[int, int, int]]:
+    """(vectors, distinct chunks with one, chunks) for the one model in use."""
+    conn = sqlite3.connect(index, timeout=30)
+    try:
+        row = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT chunk_id), (SELECT COUNT(*) FROM chunks) FROM vectors"
+        ).fetchone()
+    finally:
+        conn.close()
+    return [(int(row[0]), int(row[1]), int(row[2]))]
+
+
+@pytest.mark.model
+def test_kill_9_while_embedding_leaves_every_passage_one_vector(
+    tmp_path: Path, e5_model: Path
+) -> None:
+    """`index add` with an embedding model, killed while it embeds: vectors are written batch
+    by batch, so after each kill the index holds no vector without its passage, and the run
+    that completes leaves every passage exactly one vector."""
+    seed = int(os.environ.get("LANTERNE_CRASH_SEED", random.randrange(10**6)))
+    print(f"LANTERNE_CRASH_SEED={seed}")
+    rng = random.Random(seed)
+    folder, home = tmp_path / "docs", tmp_path / "home"
+    write_corpus(folder, seed)
+    env = {**os.environ, "LANTERNE_HOME": str(home), "LANTERNE_EMBEDDING_MODEL": str(e5_model)}
+    words_only = subprocess.run(
+        [str(LANTERNE), "index", "add", str(folder), "--no-embed"], env=env, capture_output=True
+    )
+    assert words_only.returncode == 0, words_only.stderr
+    index = _index_in(home)
+    kills = 0
+    for _attempt in range(EMBED_KILLS * 2):
+        before = _vector_rows(index)[0][0]
+        proc = subprocess.Popen(
+            [str(LANTERNE), "index", "add", str(folder)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        target = before + rng.randint(1, 16)  # into the first batches of this run
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and _vector_rows(index)[0][0] < target:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.1))
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        kills += 1
+        assert problems(index) == []
+        vectors, distinct, _chunks = _vector_rows(index)[0]
+        assert vectors == distinct  # never two vectors for one passage
+        if kills >= EMBED_KILLS:
+            break
+    done = subprocess.run(
+        [str(LANTERNE), "index", "add", str(folder), "--json"], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert problems(index) == []
+    vectors, distinct, chunks = _vector_rows(index)[0]
+    print(f"{kills} kills while embedding; {vectors} vectors for {chunks} passages")
+    assert kills >= EMBED_KILLS // 2
+    assert vectors == distinct == chunks
