@@ -59,8 +59,8 @@ def _index_in(home: Path) -> Path:
     return home / "index.sqlite3"
 
 
-def _clean_index(folder: Path, home: Path) -> Contents:
-    shutil.rmtree(home, ignore_errors=True)
+def _index_to_the_end(folder: Path, home: Path) -> Contents:
+    """`lanterne index add` run to completion in `home`; what the index then holds."""
     done = subprocess.run(
         [str(LANTERNE), "index", "add", str(folder), "--json"],
         env={**os.environ, "LANTERNE_HOME": str(home)},
@@ -68,7 +68,13 @@ def _clean_index(folder: Path, home: Path) -> Contents:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    assert problems(_index_in(home)) == []
     return contents(_index_in(home))
+
+
+def _clean_index(folder: Path, home: Path) -> Contents:
+    shutil.rmtree(home, ignore_errors=True)
+    return _index_to_the_end(folder, home)
 
 
 def _chunks_written(index: Path) -> int:
@@ -186,15 +192,7 @@ def test_kill_9_while_indexing_never_corrupts_and_resumes_to_a_clean_index(
             left -= written
             if tally.kills >= KILLS or left <= 0:
                 break
-        resumed = subprocess.run(
-            [str(LANTERNE), "index", "add", str(folder), "--json"],
-            env={**os.environ, "LANTERNE_HOME": str(home)},
-            capture_output=True,
-            timeout=120,
-        )
-        assert resumed.returncode == 0, resumed.stderr
-        assert problems(_index_in(home)) == []
-        got = contents(_index_in(home))
+        got = _index_to_the_end(folder, home)
         assert differences(got, reference) == [], f"round {tally.rounds}, seed {seed}"
         assert not any(doc[0] == "pending" for doc in got["documents"].values())
         previous = got

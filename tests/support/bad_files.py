@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from support.office_docs import (
+    pdf_file,
     write_docx,
     write_epub,
     write_odt,
@@ -78,22 +79,8 @@ def encrypted_pdf(user_password: bytes = b"secret") -> bytes:
         b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>"
         % (owner.hex().encode(), user.hex().encode()),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 6 0 R /ID [<%s> <%s>] >>\n" % (
-        len(objects) + 1,
-        file_id.hex().encode(),
-        file_id.hex().encode(),
-    )
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    file_id_hex = file_id.hex().encode()
+    return pdf_file(objects, b"/Encrypt 6 0 R /ID [<%s> <%s>]" % (file_id_hex, file_id_hex))
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:

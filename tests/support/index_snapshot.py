@@ -14,8 +14,12 @@ from typing import Any
 Contents = dict[str, Any]
 
 
+TABLES = {"folders", "documents", "chunks", "chunks_stems", "vectors"}
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    # A plain connection: it neither migrates nor switches the journal; it only reads.
+    # A plain connection: it neither migrates nor switches the journal. (Not read-only: FTS5's
+    # integrity-check is an INSERT.) Callers check first that the file exists.
     return sqlite3.connect(path, timeout=30)
 
 
@@ -42,13 +46,23 @@ def contents(path: Path) -> Contents:
 
 
 def problems(path: Path) -> list[str]:
-    """Broken invariants: SQLite's and FTS5's own checks, then the index's relations."""
+    """Broken invariants: SQLite's and FTS5's own checks, then the index's relations.
+
+    A run killed during start-up may leave no data directory, or an index whose first
+    migration never committed: no tables at all is a sound state, some of them is not."""
+    if not path.exists():
+        return []
     conn = _connect(path)
     try:
         found: list[str] = []
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if integrity != ["ok"]:
             found.append(f"integrity_check: {integrity[:5]}")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")} & TABLES
+        if not tables:
+            return found
+        if tables != TABLES:
+            return [*found, f"partial schema: {sorted(tables)}"]
         queries = {
             "chunks without a document": "SELECT COUNT(*) FROM chunks WHERE document_id "
             "NOT IN (SELECT id FROM documents)",

@@ -46,6 +46,13 @@ def write_pdf(path: Path, pages: list[list[str]], title: str = "") -> Path:
     )
     info_id = len(objects) + 1
     objects.append(b"<< /Title " + _pdf_string(title) + b" >>")
+    path.write_bytes(pdf_file(objects, b"/Info %d 0 R" % info_id))
+    return path
+
+
+def pdf_file(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """Objects 1..n (1 being the catalog) laid out with their cross-reference table; `trailer`
+    adds entries to the trailer dictionary."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -55,10 +62,9 @@ def write_pdf(path: Path, pages: list[list[str]], title: str = "") -> Path:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, info_id)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
-    path.write_bytes(bytes(out))
-    return path
+    return bytes(out)
 
 
 def write_docx(path: Path) -> Path:
