@@ -74,8 +74,10 @@ QT_X11_PACKAGES = [
     "libfontconfig1",
     "libdbus-1-3",
 ]
-X_PACKAGES = ["xvfb", "xdotool", *QT_X11_PACKAGES, "xauth"]
-X_PROGRAMS = ["Xvfb", "xdotool", "xauth"]
+# The Wayland shortcut tests run the real xdg-desktop-portal on a private D-Bus session.
+X_PACKAGES = ["xvfb", "xdotool", *QT_X11_PACKAGES, "xauth", "dbus-daemon", "xdg-desktop-portal"]
+X_PROGRAMS = ["Xvfb", "xdotool", "xauth", "dbus-daemon"]
+X_FILES = ["/usr/libexec/xdg-desktop-portal"]
 X_LIBRARIES = [
     "libxkbcommon-x11.so.0",
     "libxcb-cursor.so.0",
@@ -212,6 +214,7 @@ def install() -> int:
 
 def missing_x_tools() -> list[str]:
     missing = [p for p in X_PROGRAMS if shutil.which(p) is None]
+    missing += [f for f in X_FILES if not Path(f).exists()]
     ldconfig = shutil.which("ldconfig") or next(
         (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if Path(p).exists()), None
     )
@@ -222,7 +225,8 @@ def missing_x_tools() -> list[str]:
 
 
 def ensure_x_server() -> None:
-    """On Linux, install Xvfb, xdotool and Qt's X11 libraries for the tests that need them."""
+    """On Linux, install Xvfb, xdotool, Qt's X11 libraries and the desktop portal for the
+    tests that need them."""
     if not sys.platform.startswith("linux"):
         return
     missing = missing_x_tools()
@@ -230,7 +234,7 @@ def ensure_x_server() -> None:
         return
     apt = shutil.which("apt-get")
     if apt and os.geteuid() == 0:
-        say("installing Xvfb, xdotool and Qt's X11 libraries (missing: " + ", ".join(missing) + ")")
+        say("installing the GUI test tools (missing: " + ", ".join(missing) + ")")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         status = run([apt, "update"], env=env) or run(
             [apt, "install", "-y", "--no-install-recommends", *X_PACKAGES], env=env

@@ -13,7 +13,7 @@ from lanterne import __version__, paths
 from lanterne.assets import asset_path
 from lanterne.context import AppContext
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
-from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
+from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey, with_advice
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
@@ -115,6 +115,8 @@ class Shortcut:
         try:
             hotkey = GlobalHotkey(parse_hotkey(text))
             hotkey.activated.connect(lambda: self.quick.summon())
+            hotkey.bound.connect(self._bound)
+            hotkey.lost.connect(self._lost)
             hotkey.start()
         except HotkeyError as exc:
             self.window.statusBar().showMessage(str(exc), 30000)
@@ -125,6 +127,14 @@ class Shortcut:
         if self.hotkey is not None:
             self.hotkey.stop()
             self.hotkey = None
+
+    def _bound(self, trigger: str) -> None:
+        self.window.statusBar().showMessage(
+            _("Quick ask: {trigger}, as bound by your desktop").format(trigger=trigger), 30000
+        )
+
+    def _lost(self, reason: str) -> None:
+        self.window.statusBar().showMessage(with_advice(reason), 30000)
 
 
 def _first_run(window: MainWindow, shortcut: Shortcut) -> FirstRunWizard:

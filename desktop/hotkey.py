@@ -2,11 +2,14 @@
 
 Each platform's own registration is used, because it reports a shortcut another application
 already holds and does not watch every keystroke: on X11 a key grab on the root window
-(python-xlib; BadAccess when taken), on Windows RegisterHotKey (fails when taken). Where the
-shortcut belongs to the compositor (Wayland) or needs a permission Lanterne does not ask for
-(macOS), `start()` raises with what to do instead: bind `lanterne quick-ask` in the system's
-keyboard settings. Keys are named by what they are, not where they sit ("space", "k", "f12"),
-so the shortcut means the same on AZERTY, QWERTZ or Dvorak.
+(python-xlib; BadAccess when taken), on Windows RegisterHotKey (fails when taken). On Wayland
+the shortcut belongs to the compositor: it is asked for through the desktop portal's
+GlobalShortcuts (portal_shortcut.py), which lets the desktop show its dialog and choose the
+trigger, reported later by `bound` or `lost`. Where there is no such portal, or where the
+shortcut needs a permission Lanterne does not ask for (macOS), `start()` raises with what to
+do instead: bind `lanterne quick-ask` in the system's keyboard settings. Keys are named by
+what they are, not where they sit ("space", "k", "f12"), so the shortcut means the same on
+AZERTY, QWERTZ or Dvorak.
 """
 
 from __future__ import annotations
@@ -58,24 +61,40 @@ def parse_hotkey(text: str) -> Hotkey:
     return Hotkey(modifiers, key)
 
 
-def _unsupported_reason() -> str | None:
-    bind = _(
+def _advice() -> str:
+    return _(
         "bind the command `lanterne quick-ask` to a shortcut in the system's keyboard settings"
     )
+
+
+def with_advice(reason: str) -> str:
+    """`reason`, then what to do instead."""
+    advice = _advice()
+    return f"{reason} {advice[:1].upper()}{advice[1:]}."
+
+
+def _on_wayland() -> bool:
+    return (
+        sys.platform.startswith("linux")
+        and bool(os.environ.get("WAYLAND_DISPLAY"))
+        and os.environ.get("QT_QPA_PLATFORM", "") != "xcb"
+    )
+
+
+def _unsupported_reason() -> str | None:
     if sys.platform == "darwin":
-        return _("Global shortcuts are not available on macOS yet: {advice}.").format(advice=bind)
-    if sys.platform.startswith("linux"):
-        if os.environ.get("WAYLAND_DISPLAY") and os.environ.get("QT_QPA_PLATFORM", "") != "xcb":
-            return _("On Wayland, global shortcuts belong to the desktop: {advice}.").format(
-                advice=bind
-            )
-        if not os.environ.get("DISPLAY"):
-            return _("No X display to register the shortcut with: {advice}.").format(advice=bind)
+        return _("Global shortcuts are not available on macOS yet: {advice}.").format(
+            advice=_advice()
+        )
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        return _("No X display to register the shortcut with: {advice}.").format(advice=_advice())
     return None
 
 
 class GlobalHotkey(QObject):
     activated = Signal()  # emitted on the GUI thread (queued from the listening thread)
+    bound = Signal(str)  # Wayland: the desktop bound the shortcut; its own words for the trigger
+    lost = Signal(str)  # Wayland: the desktop refused the shortcut or removed it later; why
 
     def __init__(self, hotkey: Hotkey, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +104,9 @@ class GlobalHotkey(QObject):
 
     def start(self) -> None:
         """Register the shortcut; raises HotkeyError when it is taken or cannot be had here."""
+        if _on_wayland():
+            self._start_portal()
+            return
         reason = _unsupported_reason()
         if reason:
             raise HotkeyError(reason)
@@ -103,6 +125,35 @@ class GlobalHotkey(QObject):
         if failure:
             self._thread.join(2)
             raise HotkeyError(failure[0])
+
+    def _start_portal(self) -> None:
+        from lanterne.desktop import portal_shortcut
+
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        callbacks = portal_shortcut.Callbacks(
+            fire=self.activated.emit, bound=self.bound.emit, lost=self.lost.emit
+        )
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=portal_shortcut.listen,
+            args=(self.hotkey.modifiers, self.hotkey.key, callbacks, self._stop, ready, failure),
+            name="lanterne-hotkey-portal",
+            daemon=True,
+        )
+        self._thread.start()
+        if not ready.wait(portal_shortcut.CALL_TIMEOUT + 2):
+            failure.append(portal_shortcut.PortalError(_("The desktop portal did not answer.")))
+        if failure:
+            self.stop()
+            if isinstance(failure[0], portal_shortcut.PortalUnavailableError):
+                raise HotkeyError(
+                    _(
+                        "On Wayland, global shortcuts belong to the desktop, and this one offers "
+                        "no shortcut portal: {advice}."
+                    ).format(advice=_advice())
+                )
+            raise HotkeyError(with_advice(str(failure[0])))
 
     def stop(self) -> None:
         self._stop.set()

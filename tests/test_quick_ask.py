@@ -13,9 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
+from lanterne.desktop.app import Shortcut
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
 from lanterne.settings import Settings
+from support import desktop_portal
 
 pytestmark = pytest.mark.gui
 
@@ -75,3 +77,31 @@ def test_enter_asks_and_ctrl_enter_opens_it_in_the_main_window(
     store = ConversationStore(main.ctx.conversations_path)
     assert [m.status for m in store.messages(conversation_id)] == ["complete", "complete"]
     store.close()
+
+
+def test_on_wayland_the_desktop_s_binding_is_shown_and_its_presses_summon_the_window(
+    windows: tuple[MainWindow, QuickAskWindow],
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not desktop_portal.available():
+        pytest.skip("needs dbus-daemon and xdg-desktop-portal (dev.py installs them)")
+    main, quick = windows
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "wayland")
+    with desktop_portal.desktop_portal(tmp_path) as portal:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", portal.address)
+        shortcut = Shortcut(quick, main)
+        try:
+            shortcut.register("ctrl+shift+space")
+            qtbot.waitUntil(lambda: "Ctrl+Shift+Space" in main.statusBar().currentMessage())
+            assert "bound by your desktop" in main.statusBar().currentMessage()
+            portal.order("press")
+            qtbot.waitUntil(quick.isVisible)
+            quick.dismiss()
+            portal.order("unbind")
+            qtbot.waitUntil(lambda: "removed" in main.statusBar().currentMessage())
+            assert "lanterne quick-ask" in main.statusBar().currentMessage()
+        finally:
+            shortcut.stop()
