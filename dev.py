@@ -74,10 +74,19 @@ QT_X11_PACKAGES = [
     "libfontconfig1",
     "libdbus-1-3",
 ]
-# The Wayland shortcut tests run the real xdg-desktop-portal on a private D-Bus session.
-X_PACKAGES = ["xvfb", "xdotool", *QT_X11_PACKAGES, "xauth", "dbus-daemon", "xdg-desktop-portal"]
+# On a private D-Bus session, the Wayland shortcut tests run the real xdg-desktop-portal and
+# the screen-reader tests the accessibility bus (at-spi2-core).
+X_PACKAGES = [
+    "xvfb",
+    "xdotool",
+    *QT_X11_PACKAGES,
+    "xauth",
+    "dbus-daemon",
+    "xdg-desktop-portal",
+    "at-spi2-core",
+]
 X_PROGRAMS = ["Xvfb", "xdotool", "xauth", "dbus-daemon"]
-X_FILES = ["/usr/libexec/xdg-desktop-portal"]
+X_FILES = ["/usr/libexec/xdg-desktop-portal", "/usr/libexec/at-spi-bus-launcher"]
 X_LIBRARIES = [
     "libxkbcommon-x11.so.0",
     "libxcb-cursor.so.0",

@@ -13,7 +13,7 @@ from lanterne import __version__, paths
 from lanterne.assets import asset_path
 from lanterne.context import AppContext
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
-from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey, with_advice
+from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
@@ -134,7 +134,7 @@ class Shortcut:
         )
 
     def _lost(self, reason: str) -> None:
-        self.window.statusBar().showMessage(with_advice(reason), 30000)
+        self.window.statusBar().showMessage(reason, 30000)
 
 
 def _first_run(window: MainWindow, shortcut: Shortcut) -> FirstRunWizard:

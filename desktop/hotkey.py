@@ -67,7 +67,7 @@ def _advice() -> str:
     )
 
 
-def with_advice(reason: str) -> str:
+def _with_advice(reason: str) -> str:
     """`reason`, then what to do instead."""
     advice = _advice()
     return f"{reason} {advice[:1].upper()}{advice[1:]}."
@@ -94,7 +94,7 @@ def _unsupported_reason() -> str | None:
 class GlobalHotkey(QObject):
     activated = Signal()  # emitted on the GUI thread (queued from the listening thread)
     bound = Signal(str)  # Wayland: the desktop bound the shortcut; its own words for the trigger
-    lost = Signal(str)  # Wayland: the desktop refused the shortcut or removed it later; why
+    lost = Signal(str)  # Wayland: no portal, refused or removed later; why and what to do
 
     def __init__(self, hotkey: Hotkey, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,7 +103,8 @@ class GlobalHotkey(QObject):
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Register the shortcut; raises HotkeyError when it is taken or cannot be had here."""
+        """Register the shortcut; raises HotkeyError when it is taken or cannot be had here.
+        On Wayland the desktop answers later, through `bound` or `lost`."""
         if _on_wayland():
             self._start_portal()
             return
@@ -127,33 +128,31 @@ class GlobalHotkey(QObject):
             raise HotkeyError(failure[0])
 
     def _start_portal(self) -> None:
+        """Ask the desktop on the hotkey's thread; its answer comes as `bound` or `lost`."""
         from lanterne.desktop import portal_shortcut
 
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        callbacks = portal_shortcut.Callbacks(
-            fire=self.activated.emit, bound=self.bound.emit, lost=self.lost.emit
-        )
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=portal_shortcut.listen,
-            args=(self.hotkey.modifiers, self.hotkey.key, callbacks, self._stop, ready, failure),
-            name="lanterne-hotkey-portal",
-            daemon=True,
-        )
-        self._thread.start()
-        if not ready.wait(portal_shortcut.CALL_TIMEOUT + 2):
-            failure.append(portal_shortcut.PortalError(_("The desktop portal did not answer.")))
-        if failure:
-            self.stop()
-            if isinstance(failure[0], portal_shortcut.PortalUnavailableError):
-                raise HotkeyError(
+        def lost(error: portal_shortcut.PortalError) -> None:
+            if isinstance(error, portal_shortcut.PortalUnavailableError):
+                self.lost.emit(
                     _(
                         "On Wayland, global shortcuts belong to the desktop, and this one offers "
                         "no shortcut portal: {advice}."
                     ).format(advice=_advice())
                 )
-            raise HotkeyError(with_advice(str(failure[0])))
+            else:
+                self.lost.emit(_with_advice(str(error)))
+
+        callbacks = portal_shortcut.Callbacks(
+            fire=self.activated.emit, bound=self.bound.emit, lost=lost
+        )
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=portal_shortcut.listen,
+            args=(self.hotkey.modifiers, self.hotkey.key, callbacks, self._stop),
+            name="lanterne-hotkey-portal",
+            daemon=True,
+        )
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()

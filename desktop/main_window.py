@@ -54,6 +54,8 @@ class QuestionBox(QPlainTextEdit):
         super().__init__()
         self._window = window
         self.setPlaceholderText(_("Ask a question about your documents…"))
+        self.setAccessibleName(_("Question"))  # a screen reader does not read the placeholder
+        self.setTabChangesFocus(True)  # Tab leaves for the next control, as keyboard users expect
         self.setMaximumHeight(90)
 
     def keyPressEvent(self, event):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt override)

@@ -56,7 +56,7 @@ def preferred_trigger(modifiers: frozenset[str], key: str) -> str:
 class Callbacks:
     fire: Callable[[], object]  # the shortcut was pressed
     bound: Callable[[str], object]  # the desktop bound it; its own words for the trigger
-    lost: Callable[[str], object]  # the desktop refused it, or later dropped it
+    lost: Callable[[PortalError], object]  # no portal, refused, or later dropped: why
 
 
 def _path_part(unique_name: str) -> str:
@@ -210,51 +210,37 @@ def _register_app(conn: DBusConnection) -> None:
 
 
 def listen(
-    modifiers: frozenset[str],
-    key: str,
-    callbacks: Callbacks,
-    stop: threading.Event,
-    ready: threading.Event,
-    failure: list[BaseException],
+    modifiers: frozenset[str], key: str, callbacks: Callbacks, stop: threading.Event
 ) -> None:
-    """Open a session, set `ready` (or put the reason in `failure`), then bind and relay
-    activations until `stop`. Runs on its own thread."""
+    """Open a session, bind the shortcut, then relay activations until `stop`; whatever goes
+    wrong reaches `callbacks.lost`. Runs on its own thread: the desktop's dialog may take the
+    user a while, and nothing here may keep the GUI waiting."""
     address = session_bus_address()
     try:
         conn = open_dbus_connection(bus=address) if address else None
     except (OSError, RuntimeError, ValueError):  # a bus that cannot be reached
         conn = None
     if conn is None:  # no session bus: no portal either
-        failure.append(PortalUnavailableError())
-        ready.set()
+        callbacks.lost(PortalUnavailableError())
         return
     session: PortalSession | None = None
     try:
         session = PortalSession(conn)
         session.stopping = stop
-        try:
-            _register_app(conn)
-            session.version()
-            session.create()
-        except (PortalError, TimeoutError) as exc:
-            failure.append(
-                exc if isinstance(exc, PortalError) else PortalUnavailableError(str(exc))
-            )
-            ready.set()
-            return
-        ready.set()
+        _register_app(conn)
+        session.version()
+        session.create()
         trigger = preferred_trigger(modifiers, key)
-        try:
-            bound = dict(session.bind(_("Open Lanterne's quick-ask window"), trigger))
-        except PortalError as exc:
-            if not stop.is_set():
-                callbacks.lost(str(exc))
-            return
+        bound = dict(session.bind(_("Open Lanterne's quick-ask window"), trigger))
         if SHORTCUT_ID not in bound:
-            callbacks.lost(_("The desktop did not bind the shortcut."))
-            return
+            raise PortalError(_("The desktop did not bind the shortcut."))
         callbacks.bound(bound[SHORTCUT_ID] or trigger)
         _relay(session, callbacks, stop)
+    except TimeoutError:  # the bus did not answer a call: as good as no portal
+        callbacks.lost(PortalUnavailableError())
+    except PortalError as exc:
+        if not stop.is_set():
+            callbacks.lost(exc)
     finally:
         if session is not None:
             session.close()
@@ -276,4 +262,6 @@ def _relay(session: PortalSession, callbacks: Callbacks, stop: threading.Event) 
             if SHORTCUT_ID in described:
                 callbacks.bound(described[SHORTCUT_ID])
             else:
-                callbacks.lost(_("The shortcut was removed in the desktop's settings."))
+                callbacks.lost(
+                    PortalError(_("The shortcut was removed in the desktop's settings."))
+                )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,14 @@ from pathlib import Path
 import pytest
 
 from support import xvfb
+from support.x_app import (
+    LANTERNE,
+    quit_app,
+    set_up_already,
+    start_app,
+    wait_window,
+    xdotool,
+)
 
 pytestmark = [
     pytest.mark.xserver,
@@ -20,30 +27,12 @@ pytestmark = [
         not xvfb.available(), reason="needs Xvfb and xdotool (dev.py installs them)"
     ),
 ]
-LANTERNE = Path(sys.executable).with_name("lanterne")
 
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
     with xvfb.xvfb() as name:
         yield name
-
-
-def xdotool(display: str, *args: str) -> str:
-    result = subprocess.run(
-        ["xdotool", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ, "DISPLAY": display},
-    )
-    return result.stdout.strip()
-
-
-def set_up_already(home: Path, **settings: object) -> None:
-    """A user who went through the first-run wizard (it is tested on its own)."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "settings.json").write_text(json.dumps({"ui.first_run_done": True, **settings}))
 
 
 def test_no_argument_opens_the_main_window_and_quits_cleanly(
@@ -77,35 +66,6 @@ def test_no_argument_opens_the_main_window_and_quits_cleanly(
             app.communicate()
     assert app.returncode == 0
     assert err == "" and out == ""
-
-
-def start_app(display: str, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
-    return subprocess.Popen(
-        [str(LANTERNE), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def wait_window(display: str, name: str, app: subprocess.Popen[str], timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and app.poll() is None:
-        found = xdotool(display, "search", "--onlyvisible", "--name", name)
-        if found:
-            return found.split()[0]
-        time.sleep(0.1)
-    if app.poll() is not None:
-        _out, err = app.communicate()
-        raise AssertionError(f"the app exited ({app.returncode}) before {name!r} showed: {err}")
-    raise AssertionError(f"no visible window named {name!r} appeared in {timeout} s")
-
-
-def quit_app(display: str, app: subprocess.Popen[str]) -> tuple[str, str]:
-    window = wait_window(display, "^Lanterne$", app)
-    xdotool(display, "mousemove", "--window", window, "450", "300")
-    xdotool(display, "click", "1")
-    xdotool(display, "key", "ctrl+q")
-    return app.communicate(timeout=30)
 
 
 def conversations(home: Path) -> list[tuple[str, str, str, int]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -23,13 +22,15 @@ from typing import IO, Any
 from jeepney.bus_messages import DBus
 from jeepney.io.blocking import open_dbus_connection
 
+from support import dbus_session
+
 PORTAL = Path("/usr/libexec/xdg-desktop-portal")
 BACKEND = Path(__file__).with_name("shortcuts_backend.py")
 DESKTOP = "lanterne-test"
 
 
 def available() -> bool:
-    return shutil.which("dbus-daemon") is not None and PORTAL.exists()
+    return dbus_session.available() and PORTAL.exists()
 
 
 class Portal:
@@ -98,20 +99,17 @@ def desktop_portal(tmp: Path, backend: str | None = "accept") -> Iterator[Portal
         "XDG_RUNTIME_DIR": str(tmp),
         "GIO_USE_VFS": "local",
     }
-    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    processes: list[subprocess.Popen[str]] = [bus]
-    try:
-        assert bus.stdout is not None
-        address = bus.stdout.readline().strip()
-        assert address, "dbus-daemon did not start"
+    with dbus_session.session_bus(env) as address:
         env["DBUS_SESSION_BUS_ADDRESS"] = address
+        with _portal_processes(env, backend) as portal:
+            yield portal
+
+
+@contextmanager
+def _portal_processes(env: dict[str, str], backend: str | None) -> Iterator[Portal]:
+    processes: list[subprocess.Popen[str]] = []
+    address = env["DBUS_SESSION_BUS_ADDRESS"]
+    try:
         helper = None
         if backend is not None:
             helper = subprocess.Popen(
