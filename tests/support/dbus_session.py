@@ -3,7 +3,6 @@ desktop portal, the accessibility bus)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -36,7 +35,3 @@ def session_bus(env: dict[str, str]) -> Iterator[str]:
         if bus.stdout is not None:
             bus.stdout.close()
 
-
-def environment(**extra: str) -> dict[str, str]:
-    """This process's environment for a desktop session's programs, plus `extra`."""
-    return {**os.environ, **extra}
