@@ -43,6 +43,28 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("question", "fr", "en"),
     ),
     Setting(
+        "answer.grounding",
+        str,
+        "documents",
+        "What answers may draw on: 'documents' only (else they say the documents do not hold "
+        "the answer), or 'general' knowledge too, said apart from what the sources give.",
+        choices=("documents", "general"),
+    ),
+    Setting(
+        "answer.length",
+        str,
+        "normal",
+        "Length of the answers.",
+        choices=("short", "normal", "detailed"),
+    ),
+    Setting(
+        "answer.tone",
+        str,
+        "neutral",
+        "Tone of the answers.",
+        choices=("neutral", "friendly", "formal"),
+    ),
+    Setting(
         "model.temperature",
         float,
         -1.0,

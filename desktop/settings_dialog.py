@@ -62,6 +62,7 @@ from lanterne.translation import (
 # Tabs, in order, with the key prefixes they gather.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("Model"), ("model.", "offload.", "engine.", "models.")),
+    (N_("Answers"), ("answer.",)),
     (N_("Search"), ("retrieval.",)),
     (N_("Indexing"), ("index.",)),
     (N_("Quick ask"), ("quick_ask.",)),
@@ -88,6 +89,14 @@ CHOICE_LABELS = {
     "question": N_("the language of the question"),
     "fr": N_("French"),
     "en": N_("English"),
+    "documents": N_("the documents only"),
+    "general": N_("the documents and general knowledge"),
+    "short": N_("short"),
+    "normal": N_("normal"),
+    "detailed": N_("detailed"),
+    "neutral": N_("neutral"),
+    "friendly": N_("friendly"),
+    "formal": N_("formal"),
 }
 _INT_RANGE = (-1, 1_000_000_000)
 

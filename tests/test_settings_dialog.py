@@ -45,6 +45,7 @@ def test_every_declared_setting_has_an_editor(dialog: SettingsDialog) -> None:
     titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
     assert titles == [
         "Model",
+        "Answers",
         "Search",
         "Indexing",
         "Quick ask",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from lanterne.assistant.answer import Citation
-from lanterne.assistant.prompt import PastTurn, build_messages
+from lanterne.assistant.prompt import DEFAULT_STYLE, AnswerStyle, PastTurn, build_messages
 
 Messages = list[dict[str, str]]
 Measure = Callable[[Messages], tuple[str, int]]  # rendered prompt and its token count
@@ -36,11 +36,12 @@ def fit_prompt(
     history: Sequence[PastTurn],
     budget: int,
     measure: Measure,
+    style: AnswerStyle = DEFAULT_STYLE,
 ) -> FittedPrompt:
     def attempt(turns: int, sourced: int, kept: Sequence[Citation]) -> FittedPrompt:
         sources = [c.as_source() for c in kept]
         past = history[len(history) - turns :] if turns else ()
-        messages = build_messages(question, sources, language, past, sourced)
+        messages = build_messages(question, sources, language, past, sourced, style)
         prompt, used = measure(messages)
         return FittedPrompt(messages, prompt, used, list(kept), turns, sourced)
 

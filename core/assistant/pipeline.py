@@ -14,7 +14,7 @@ from typing import Literal
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.engine_info import EngineInfo
-from lanterne.assistant.prompt import PastTurn
+from lanterne.assistant.prompt import AnswerStyle, PastTurn
 from lanterne.assistant.responders import (
     LocalResponder,
     RemoteResponder,
@@ -111,6 +111,13 @@ class Assistant:
             flash_attn=None if flash == "auto" else flash == "on",
         )
 
+    def style(self) -> AnswerStyle:
+        return AnswerStyle(
+            grounding=self.settings.get_str("answer.grounding"),
+            length=self.settings.get_str("answer.length"),
+            tone=self.settings.get_str("answer.tone"),
+        )
+
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
         store = IndexStore(self.index_path)
         try:
@@ -166,7 +173,9 @@ class Assistant:
                 self.settings.get_int("model.max_answer_tokens"),
                 self.settings.get_float("model.temperature"),
             )
-            fitted = responder.fit(question, citations, language, history, params.max_tokens)
+            fitted = responder.fit(
+                question, citations, language, history, params.max_tokens, self.style()
+            )
             yield Retrieved(fitted.citations)
             pieces: list[str] = []
             stopped = False

@@ -14,7 +14,7 @@ from typing import Protocol
 from lanterne.assistant.answer import Citation
 from lanterne.assistant.budget import FittedPrompt, Messages, fit_prompt
 from lanterne.assistant.engine_info import EngineInfo
-from lanterne.assistant.prompt import PastTurn, fold_system
+from lanterne.assistant.prompt import DEFAULT_STYLE, AnswerStyle, PastTurn, fold_system
 from lanterne.engine.host import ModelHost
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.remote_errors import RemoteError
@@ -39,6 +39,7 @@ class Responder(Protocol):
         language: str,
         history: Sequence[PastTurn],
         max_tokens: int,
+        style: AnswerStyle = DEFAULT_STYLE,
     ) -> FittedPrompt: ...
 
     def stream(
@@ -80,6 +81,7 @@ class LocalResponder:
         language: str,
         history: Sequence[PastTurn],
         max_tokens: int,
+        style: AnswerStyle = DEFAULT_STYLE,
     ) -> FittedPrompt:
         model = self._model
 
@@ -90,7 +92,7 @@ class LocalResponder:
         budget = model.n_ctx - max_tokens - _PROMPT_MARGIN
         # Tokenizing runs on the model's thread: llama.cpp's objects are not shared.
         job = self._host.submit(
-            lambda: fit_prompt(question, citations, language, history, budget, measure)
+            lambda: fit_prompt(question, citations, language, history, budget, measure, style)
         )
         return job.result()
 
@@ -136,9 +138,10 @@ class RemoteResponder:
         language: str,
         history: Sequence[PastTurn],
         max_tokens: int,
+        style: AnswerStyle = DEFAULT_STYLE,
     ) -> FittedPrompt:
         budget = self._context_size - max_tokens - _PROMPT_MARGIN
-        return fit_prompt(question, citations, language, history, budget, _estimate)
+        return fit_prompt(question, citations, language, history, budget, _estimate, style)
 
     def stream(
         self, fitted: FittedPrompt, params: SamplingParams, cancel: threading.Event | None
