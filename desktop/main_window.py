@@ -31,6 +31,7 @@ from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.answer_stream import AnswerStream, loading_text
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
+from lanterne.desktop.evaluation_dialog import EvaluationDialog
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._conversation = ConversationRef()
         self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
         self.models_dialog: ModelsDialog | None = None
+        self.evaluation: EvaluationDialog | None = None
         self.knowledge: KnowledgePanel | None = None
         self.indexing = IndexingBridge(ctx, self)
         self.indexing.progress.connect(self._on_index_progress)
@@ -188,10 +190,12 @@ class MainWindow(QMainWindow):
         knowledge = QAction(_("&Knowledge…"), self)
         knowledge.setShortcut(QKeySequence("Ctrl+Shift+K"))
         knowledge.triggered.connect(self.open_knowledge)
+        evaluation = QAction(_("&Evaluation…"), self)
+        evaluation.triggered.connect(self.open_evaluation)
         quit_action = QAction(_("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.quit)
-        for action in (models, choose, add, knowledge, preferences):
+        for action in (models, choose, add, knowledge, evaluation, preferences):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(quit_action)
@@ -244,6 +248,14 @@ class MainWindow(QMainWindow):
         apply_system_settings(self.ctx.settings)
         if problem:
             self.statusBar().showMessage(problem, 15000)
+
+    def open_evaluation(self) -> EvaluationDialog:
+        """Question sets run with settings variants, and saved runs compared."""
+        if self.evaluation is None:
+            self.evaluation = EvaluationDialog(self.ctx, self)
+        self.evaluation.show()
+        self.evaluation.raise_()
+        return self.evaluation
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:

@@ -5,7 +5,8 @@
 
 Runs the real windows on a throwaway data directory: FOLDER is indexed, a question is asked and
 answered by GGUF (streamed, with its sources), then the main window, the quick-ask window, the
-knowledge panel, the settings and the first-run wizard are saved as PNG files named
+knowledge panel, the settings, the evaluation page (the shipped sample question set, run with
+two settings) and the first-run wizard are saved as PNG files named
 `<language>-<window>.png`. Nothing here is staged: what the model answers is what is shown.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +41,7 @@ def _wait(app: object, done: Callable[[], bool], timeout: float) -> None:
 def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from lanterne.assets import asset_path
     from lanterne.context import AppContext
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.main_window import MainWindow
@@ -93,6 +96,22 @@ def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
     settings = window.open_settings()
     shoot(settings, "settings")
     settings.close()
+
+    # The evaluation page: the shipped sample set, indexed too, run with two settings.
+    sample = Path(tempfile.mkdtemp(prefix="lanterne-sample-"))
+    shutil.copytree(asset_path("eval"), sample, dirs_exist_ok=True)
+    indexed: list[object] = []
+    window.indexing.ready.connect(indexed.append)
+    window.add_folder(sample / "documents")
+    _wait(app, lambda: bool(indexed), 600)
+    evaluation = window.open_evaluation()
+    evaluation.questions.setText(str(sample / "questions.jsonl"))
+    evaluation.variants.setPlainText("answer.length=short\nanswer.grounding=general")
+    evaluation.run()
+    _wait(app, lambda: evaluation.run_button.isEnabled(), 1800)
+    _wait(app, lambda: len(evaluation.chart.runs) == 2, 30)
+    shoot(evaluation, "evaluation")
+    evaluation.close()
 
     wizard = FirstRunWizard(ctx.settings)
     wizard.show()

@@ -49,6 +49,7 @@ def test_every_control_has_a_name(window: MainWindow) -> None:
     assert unnamed(window) == []
     assert unnamed(window.open_knowledge()) == []
     assert unnamed(window.open_settings()) == []
+    assert unnamed(window.open_evaluation()) == []
     quick = QuickAskWindow(window.ctx, window.store)
     quick.summon("Une question ?")
     try:

@@ -9,6 +9,7 @@ from lanterne import __version__
 from lanterne.autostart import BACKGROUND_FLAG
 from lanterne.cli import (
     ask_cmd,
+    eval_cmd,
     index_cmd,
     models_cmd,
     policy_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(sub)
     quick_ask_cmd.register(sub)
     policy_cmd.register(sub)
+    eval_cmd.register(sub)
     return parser
 
 

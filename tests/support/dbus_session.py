@@ -34,4 +34,3 @@ def session_bus(env: dict[str, str]) -> Iterator[str]:
         bus.wait(10)
         if bus.stdout is not None:
             bus.stdout.close()
-
