@@ -65,6 +65,25 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("neutral", "friendly", "formal"),
     ),
     Setting(
+        "house.instructions",
+        str,
+        "",
+        "Your organisation's instruction, added to the model's for every answer.",
+    ),
+    Setting(
+        "house.decline_topics",
+        str,
+        "",
+        "Topics Lanterne declines to answer about, separated by ';' (no model is asked).",
+    ),
+    Setting(
+        "house.masked_words",
+        str,
+        "",
+        "Words and names masked in every answer, separated by ';'.",
+    ),
+    Setting("house.disclaimer", str, "", "A notice added under every answer."),
+    Setting(
         "model.temperature",
         float,
         -1.0,

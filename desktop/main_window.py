@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.assistant.answer import Answer
+from lanterne.assistant.house_rules import HouseRules
 from lanterne.assistant.pipeline import LoadingModel, ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
@@ -149,9 +150,14 @@ class MainWindow(QMainWindow):
         self.loading_bar.hide()
         self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addWidget(self.model_label, 1)
+        self.rules_label = QLabel()  # shown while the organisation sets rules for answers
+        self.rules_label.setAccessibleName(_("Rules set by your organisation"))
+        self.rules_label.linkActivated.connect(lambda _link: self.show_rules())
+        self.statusBar().addPermanentWidget(self.rules_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
         self._build_menu()
+        self.refresh_rules()
 
         self.stream = AnswerStream(ctx, self.chat, self.recorder, self)
         self.stream.retrieved.connect(self._show_sources)
@@ -238,6 +244,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.saved.connect(self.refresh_model_status)
+        dialog.saved.connect(self.refresh_rules)
         dialog.saved.connect(lambda: self._apply_system_settings(dialog.problem))
         dialog.saved.connect(self.indexing.reload_settings)  # ignore patterns, limits
         dialog.hotkey_changed.connect(self.hotkey_changed)
@@ -439,8 +446,24 @@ class MainWindow(QMainWindow):
         self._show_sources(self.stream.turn)
         self._show_speed(answer)
 
+    def refresh_rules(self) -> None:
+        rules = HouseRules.from_settings(self.ctx.settings)
+        self.rules_label.setVisible(bool(rules))
+        self.rules_label.setText(f'<a href="#rules">{_("Rules set by your organisation")}</a>')
+        self.rules_label.setToolTip("\n".join(rules_in_words(rules)))
+
+    def show_rules(self) -> None:
+        """What the organisation's rules do to every answer, in words."""
+        rules = HouseRules.from_settings(self.ctx.settings)
+        QMessageBox.information(
+            self, _("Rules set by your organisation"), "\n\n".join(rules_in_words(rules))
+        )
+
     def _show_speed(self, answer: Answer) -> None:
         self._last_answer = answer
+        if answer.declined:
+            self.speed_label.setText(_("Last answer: declined by your organisation's rules"))
+            return
         t = answer.timings
         self.speed_label.setText(
             _("Last answer: {tokens} tokens at {speed} tokens/s").format(
@@ -481,3 +504,24 @@ class MainWindow(QMainWindow):
         self.worker.wait(10)
         self.indexing.stop()
         self.store.close()  # what is queued (the answer so far) is written first
+
+
+def rules_in_words(rules: HouseRules) -> list[str]:
+    lines = []
+    if rules.instructions:
+        lines.append(_("Instruction given to the model: {text}").format(text=rules.instructions))
+    if rules.decline_topics:
+        lines.append(
+            _("Questions about these topics are declined: {topics}").format(
+                topics=", ".join(rules.decline_topics)
+            )
+        )
+    if rules.masked_words:
+        lines.append(
+            _("These words are masked in answers: {words}").format(
+                words=", ".join(rules.masked_words)
+            )
+        )
+    if rules.disclaimer:
+        lines.append(_("Every answer ends with: {text}").format(text=rules.disclaimer))
+    return lines

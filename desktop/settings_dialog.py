@@ -63,6 +63,7 @@ from lanterne.translation import (
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("Model"), ("model.", "offload.", "engine.", "models.")),
     (N_("Answers"), ("answer.",)),
+    (N_("Organisation rules"), ("house.",)),
     (N_("Search"), ("retrieval.",)),
     (N_("Indexing"), ("index.",)),
     (N_("Quick ask"), ("quick_ask.",)),

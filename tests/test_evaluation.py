@@ -250,3 +250,26 @@ def test_eval_explains_a_bad_variant_or_a_missing_question_set(lanterne_home: Pa
     assert bad_value.returncode == 1 and "huge" in bad_value.stderr
     nothing = lanterne("eval")
     assert nothing.returncode == 1 and "--compare" in nothing.stderr
+
+
+def test_a_rule_set_is_scored_on_what_it_declines() -> None:
+    from lanterne.evaluation.question_set import EvalQuestion
+    from lanterne.evaluation.results import QuestionResult, summarize
+
+    on_salaries = EvalQuestion("Quels salaires ?", declined=True)
+    on_vpn = EvalQuestion("Quel VPN ?", declined=False)
+    declined = QuestionResult(on_salaries, "fr", answer="…", declined=True)
+    answered = QuestionResult(on_vpn, "fr", answer="WireGuard [1].", answer_language="fr")
+    missed = QuestionResult(on_salaries, "fr", answer="Les salaires…", answer_language="fr")
+    assert declined.scores()["declined"] == 1.0
+    assert declined.scores()["language"] is None  # said by the rules: nothing else judged
+    assert answered.scores()["declined"] == 1.0 and missed.scores()["declined"] == 0.0
+    assert summarize([declined, answered, missed])["declined"] == round(2 / 3, 4)
+    unmarked = QuestionResult(EvalQuestion("Quel VPN ?"), "fr", answer="…")
+    assert unmarked.scores()["declined"] is None
+
+
+def test_the_declined_column_is_read_from_csv(tmp_path: Path) -> None:
+    csv = tmp_path / "rules.csv"
+    csv.write_text("question,declined\nQuels salaires ?,oui\nQuel VPN ?,non\nEt ça ?,\n", "utf-8")
+    assert [q.declined for q in load_question_set(csv).questions] == [True, False, None]

@@ -46,6 +46,7 @@ def test_every_declared_setting_has_an_editor(dialog: SettingsDialog) -> None:
     assert titles == [
         "Model",
         "Answers",
+        "Organisation rules",
         "Search",
         "Indexing",
         "Quick ask",

@@ -115,6 +115,7 @@ class Answer:
     stopped: bool = False
     cited: list[int] = field(default_factory=list)
     turns_kept: int = 0  # earlier turns of the conversation the model could still see
+    declined: str = ""  # the organisation's topic this question was declined for, if any
 
     def as_past_turn(self) -> PastTurn:
         """This answer as history for the next question of the same conversation."""
@@ -129,4 +130,5 @@ class Answer:
             "model": self.engine.to_json(),
             "stopped": self.stopped,
             "turns_kept": self.turns_kept,
+            "declined": self.declined or None,
         }

@@ -14,6 +14,7 @@ from typing import Literal
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.engine_info import EngineInfo
+from lanterne.assistant.house_rules import HouseRules, Masker
 from lanterne.assistant.prompt import AnswerStyle, PastTurn
 from lanterne.assistant.responders import (
     LocalResponder,
@@ -25,6 +26,7 @@ from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredEr
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.remote import RemoteChatBackend
+from lanterne.engine.runtime import Timings
 from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
@@ -116,6 +118,7 @@ class Assistant:
             grounding=self.settings.get_str("answer.grounding"),
             length=self.settings.get_str("answer.length"),
             tone=self.settings.get_str("answer.tone"),
+            house=self.settings.get_str("house.instructions").strip(),
         )
 
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
@@ -160,6 +163,11 @@ class Assistant:
     ) -> Iterator[AskEvent]:
         """Answer `question`; `history` holds the conversation's earlier turns, oldest first."""
         language = answer_language(question, self.settings.get_str("model.answer_language"))
+        rules = HouseRules.from_settings(self.settings)
+        topic = rules.declined_topic(question)
+        if topic is not None:  # no model is asked, nothing is retrieved
+            yield from _declined(question, language, rules, topic)
+            return
         citations = self.retrieve(question) if use_docs else []
         if model_path is not None or self.settings.get_str("engine.backend") != "remote":
             request = self.load_request(model_path)
@@ -178,14 +186,22 @@ class Assistant:
             )
             yield Retrieved(fitted.citations)
             pieces: list[str] = []
+            masker = Masker(rules.masked_words)
             stopped = False
             try:
                 for piece in responder.stream(fitted, params, cancel):
                     pieces.append(piece)
-                    yield Token(piece)
+                    for shown in masker.feed(piece):
+                        yield Token(shown)
             except GenerationCancelledError:
                 stopped = True
-            text = "".join(pieces).strip()
+            rest = masker.finish()
+            if rest:
+                yield Token(rest)
+            text = rules.mask("".join(pieces)).strip()
+            if rules.disclaimer and text:
+                yield Token("\n\n" + rules.disclaimer)
+                text = rules.with_disclaimer(text)
             yield Finished(
                 Answer(
                     question=question,
@@ -201,3 +217,22 @@ class Assistant:
             )
         finally:
             responder.close()
+
+
+def _declined(question: str, language: str, rules: HouseRules, topic: str) -> Iterator[AskEvent]:
+    """The answer to a question on a topic the organisation declines: said, not generated."""
+    text = rules.with_disclaimer(rules.decline_message(topic, language))
+    yield Retrieved([])
+    yield Token(text)
+    name = _("Your organisation's rules")
+    yield Finished(
+        Answer(
+            question=question,
+            text=text,
+            language=language,
+            citations=[],
+            timings=Timings(0, 0.0, 0, 0.0, 0.0),
+            engine=EngineInfo("rules", name, name, _("Declined by your organisation's rules")),
+            declined=topic,
+        )
+    )

@@ -84,13 +84,22 @@ TONE = {
 }
 
 
+HOUSE = {
+    "en": "Rules set by the user's organisation, to follow in every answer: {rules}",
+    "fr": "Règles fixées par l'organisation de l'utilisateur, à suivre dans chaque réponse : "
+    "{rules}",
+}
+
+
 @dataclass(frozen=True)
 class AnswerStyle:
-    """How answers are written (settings answer.grounding, answer.length, answer.tone)."""
+    """How answers are written (settings answer.grounding, answer.length, answer.tone), and
+    the organisation's own instruction (house.instructions)."""
 
     grounding: str = "documents"
     length: str = "normal"
     tone: str = "neutral"
+    house: str = ""
 
 
 DEFAULT_STYLE = AnswerStyle()
@@ -101,6 +110,8 @@ def system_prompt(language: str, style: AnswerStyle, with_sources: bool) -> str:
     if with_sources:
         parts.append(GROUNDING[style.grounding][language])
     parts += [LENGTH[style.length][language], TONE[style.tone][language]]
+    if style.house:
+        parts.append(HOUSE[language].format(rules=defuse(style.house)))
     return " ".join(part for part in parts if part)
 
 

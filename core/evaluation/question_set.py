@@ -6,7 +6,8 @@ state, and whether the documents answer it at all (when not, the right answer is
 JSON Lines, one object a line:
     {"question": "...", "sources": ["vpn.md", "guide.pdf#12"], "facts": ["WireGuard"],
      "answerable": true}
-CSV, with a header row: question, sources, facts, answerable (lists separated by ';').
+CSV, with a header row: question, sources, facts, answerable, declined (lists separated by
+';'). `declined` says whether the organisation's rules (house.decline_topics) must decline it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class EvalQuestion:
     sources: tuple[ExpectedSource, ...] = ()
     facts: tuple[str, ...] = ()
     answerable: bool = True
+    declined: bool | None = None  # whether the organisation's rules must decline it
     line: int = 0  # where it was written, for messages
 
     def to_json(self) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class EvalQuestion:
             "sources": [str(s) for s in self.sources],
             "facts": list(self.facts),
             "answerable": self.answerable,
+            "declined": self.declined,
         }
 
 
@@ -76,16 +79,21 @@ def _source(text: str, where: str) -> ExpectedSource:
     return ExpectedSource(name, int(page))
 
 
-def _answerable(value: Any, where: str) -> bool:
-    if isinstance(value, bool):
+def _flag(value: Any, name: str, where: str) -> bool | None:
+    """yes/no in either language; None when not given."""
+    if isinstance(value, bool) or value is None:
         return value
     text = str(value).strip().lower()
-    if text in ("", "yes", "oui", "true", "vrai", "1"):
+    if text == "":
+        return None
+    if text in ("yes", "oui", "true", "vrai", "1"):
         return True
     if text in ("no", "non", "false", "faux", "0"):
         return False
     raise QuestionSetError(
-        _("{where}: answerable must be yes or no, not {value!r}").format(where=where, value=value)
+        _("{where}: {name} must be yes or no, not {value!r}").format(
+            where=where, name=name, value=value
+        )
     )
 
 
@@ -105,7 +113,8 @@ def _question(record: dict[str, Any], where: str, line: int) -> EvalQuestion:
         question=question,
         sources=tuple(_source(str(s), where) for s in sources),
         facts=tuple(str(f).strip() for f in facts if str(f).strip()),
-        answerable=_answerable(record.get("answerable", True), where),
+        answerable=_flag(record.get("answerable"), "answerable", where) is not False,
+        declined=_flag(record.get("declined"), "declined", where),
         line=line,
     )
 

@@ -21,10 +21,11 @@ MEASURES: tuple[tuple[str, str], ...] = (
     ("facts", N_("Expected facts in the answer")),
     ("language", N_("Answer in the question's language")),
     ("refusal", N_("Refuses exactly when the documents lack the answer")),
+    ("declined", N_("Declined exactly when the organisation's rules say")),
     ("ttft_ms", N_("Time to first token (ms)")),
     ("tokens_per_second", N_("Tokens per second")),
 )
-PERCENTAGES = {"retrieval", "citations", "facts", "language", "refusal"}
+PERCENTAGES = {"retrieval", "citations", "facts", "language", "refusal", "declined"}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class QuestionResult:
     facts: list[bool] = field(default_factory=list)  # per expected fact
     answer_language: str = ""
     refused: bool = False
+    declined: bool = False  # the organisation's rules declined it
     ttft_ms: float = 0.0
     tokens_per_second: float = 0.0
     error: str = ""
@@ -47,12 +49,19 @@ class QuestionResult:
         if self.error:
             return dict.fromkeys((m for m, _label in MEASURES), None)
         checks = self.citation_checks
+        expected_decline = self.question.declined
+        if self.declined:  # said by the rules, not written by the model: nothing else to judge
+            return {
+                **dict.fromkeys((m for m, _label in MEASURES), None),
+                "declined": None if expected_decline is None else float(expected_decline),
+            }
         return {
             "retrieval": fmean(self.retrieved) if self.retrieved else None,
             "citations": fmean(c.supported for c in checks) if checks else None,
             "facts": fmean(self.facts) if self.facts else None,
             "language": float(self.answer_language == self.language),
             "refusal": float(self.refused != self.question.answerable),
+            "declined": None if expected_decline is None else float(not expected_decline),
             "ttft_ms": self.ttft_ms,
             "tokens_per_second": self.tokens_per_second,
         }
@@ -68,6 +77,7 @@ class QuestionResult:
             "facts_found": self.facts,
             "answer_language": self.answer_language,
             "refused": self.refused,
+            "declined": self.declined,
             "ttft_ms": round(self.ttft_ms, 1),
             "tokens_per_second": round(self.tokens_per_second, 2),
             "error": self.error,

@@ -43,6 +43,10 @@ RECORDED = (
     "retrieval.mode",
     "retrieval.embedding_model",
     "engine.backend",
+    "house.instructions",
+    "house.decline_topics",
+    "house.masked_words",
+    "house.disclaimer",
 )
 Progress = Callable[[int, int, EvalQuestion], None]
 
@@ -76,6 +80,7 @@ def ask_one(assistant: Assistant, item: EvalQuestion, model_path: Path | None) -
     result.facts = facts_present(answer.text, item.facts)
     result.answer_language = detected_language(answer.text)
     result.refused = refused(answer.text)
+    result.declined = bool(answer.declined)
     result.ttft_ms = answer.timings.ttft_ms
     result.tokens_per_second = answer.timings.tokens_per_second
     return result
