@@ -3,6 +3,7 @@ and the model's and the index's status below."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -449,7 +450,7 @@ class MainWindow(QMainWindow):
     def refresh_rules(self) -> None:
         rules = HouseRules.from_settings(self.ctx.settings)
         self.rules_label.setVisible(bool(rules))
-        self.rules_label.setText(f'<a href="#rules">{_("Rules set by your organisation")}</a>')
+        self.rules_label.setText(_link(_("Rules set by your organisation")))
         self.rules_label.setToolTip("\n".join(rules_in_words(rules)))
 
     def show_rules(self) -> None:
@@ -525,3 +526,8 @@ def rules_in_words(rules: HouseRules) -> list[str]:
     if rules.disclaimer:
         lines.append(_("Every answer ends with: {text}").format(text=rules.disclaimer))
     return lines
+
+
+def _link(text: str) -> str:
+    """`text` as a link a label reports through linkActivated."""
+    return f'<a href="#">{html.escape(text)}</a>'

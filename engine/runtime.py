@@ -43,6 +43,7 @@ class SamplingParams:
     top_k: int = 40
     repeat_penalty: float = 1.1
     seed: int | None = None
+    grammar: str | None = None  # GBNF the output must follow (e.g. a JSON schema's)
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ class LocalModel:
         self._abort_flag = cancel
         self._set_abort(cancel is not None)
         try:
-            with SamplerChain(params, self._n_vocab) as sampler:
+            with SamplerChain(params, self._n_vocab, self._vocab) as sampler:
                 try:
                     reused = self._cache.evaluate(tokens)
                 except DecodeAbortedError as exc:

@@ -22,8 +22,14 @@ PENALTY_WINDOW = 64  # generated tokens the repeat penalty looks back over
 _RANDOM_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: llama.cpp draws a seed itself
 
 
+class GrammarError(ValueError):
+    """llama.cpp could not parse a grammar."""
+
+
 class SamplerChain:
-    def __init__(self, params: SamplingParams, n_vocab: int) -> None:
+    def __init__(
+        self, params: SamplingParams, n_vocab: int, vocab: llama_cpp.llama_vocab_p | None = None
+    ) -> None:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
         if chain is None:
             raise MemoryError(_("llama.cpp could not create a sampler chain (out of memory?)."))
@@ -31,6 +37,16 @@ class SamplerChain:
 
         def add(sampler: llama_cpp.llama_sampler_p) -> None:
             llama_cpp.llama_sampler_chain_add(chain, sampler)
+
+        if params.grammar:
+            # First: every later step only sees tokens the grammar allows (JSON output).
+            grammar = llama_cpp.llama_sampler_init_grammar(
+                vocab, params.grammar.encode("utf-8"), b"root"
+            )
+            if not grammar:
+                self.close()
+                raise GrammarError(_("llama.cpp could not parse the output grammar."))
+            add(grammar)
 
         if params.temperature <= 0:
             if params.repeat_penalty != 1.0:

@@ -116,6 +116,7 @@ class Answer:
     cited: list[int] = field(default_factory=list)
     turns_kept: int = 0  # earlier turns of the conversation the model could still see
     declined: str = ""  # the organisation's topic this question was declined for, if any
+    notice: str = ""  # the organisation's notice, when it could not end the text (JSON output)
 
     def as_past_turn(self) -> PastTurn:
         """This answer as history for the next question of the same conversation."""
@@ -131,4 +132,5 @@ class Answer:
             "stopped": self.stopped,
             "turns_kept": self.turns_kept,
             "declined": self.declined or None,
+            **({"notice": self.notice} if self.notice else {}),
         }

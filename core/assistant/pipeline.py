@@ -6,11 +6,12 @@ meant to be iterated from a worker thread in the GUI and from the main thread in
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.engine_info import EngineInfo
@@ -24,6 +25,7 @@ from lanterne.assistant.responders import (
 from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
+from lanterne.engine.json_grammar import SchemaError, schema_grammar
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import Timings
@@ -160,8 +162,10 @@ class Assistant:
         use_docs: bool = True,
         cancel: threading.Event | None = None,
         history: Sequence[PastTurn] = (),
+        schema: dict[str, Any] | None = None,
     ) -> Iterator[AskEvent]:
-        """Answer `question`; `history` holds the conversation's earlier turns, oldest first."""
+        """Answer `question`; `history` holds the conversation's earlier turns, oldest first.
+        With a JSON `schema`, the local model can only write JSON of that shape."""
         language = answer_language(question, self.settings.get_str("model.answer_language"))
         rules = HouseRules.from_settings(self.settings)
         topic = rules.declined_topic(question)
@@ -181,9 +185,15 @@ class Assistant:
                 self.settings.get_int("model.max_answer_tokens"),
                 self.settings.get_float("model.temperature"),
             )
-            fitted = responder.fit(
-                question, citations, language, history, params.max_tokens, self.style()
-            )
+            style = self.style()
+            if schema is not None:
+                if responder.info.backend != "local":
+                    raise SchemaError(
+                        _("JSON output (--schema) needs the local model: llama.cpp's grammars.")
+                    )
+                params = replace(params, grammar=schema_grammar(schema))
+                style = replace(style, schema=json.dumps(schema, ensure_ascii=False))
+            fitted = responder.fit(question, citations, language, history, params.max_tokens, style)
             yield Retrieved(fitted.citations)
             pieces: list[str] = []
             masker = Masker(rules.masked_words)
@@ -199,9 +209,12 @@ class Assistant:
             if rest:
                 yield Token(rest)
             text = rules.mask("".join(pieces)).strip()
-            if rules.disclaimer and text:
+            notice = ""
+            if rules.disclaimer and text and schema is None:
                 yield Token("\n\n" + rules.disclaimer)
                 text = rules.with_disclaimer(text)
+            elif rules.disclaimer:
+                notice = rules.disclaimer  # beside the JSON, which it would break
             yield Finished(
                 Answer(
                     question=question,
@@ -213,6 +226,7 @@ class Assistant:
                     stopped=stopped,
                     cited=cited_numbers(text, len(fitted.citations)),
                     turns_kept=fitted.turns_kept,
+                    notice=notice,
                 )
             )
         finally:

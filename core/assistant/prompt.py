@@ -84,6 +84,10 @@ TONE = {
 }
 
 
+SCHEMA = {
+    "en": "Answer with a JSON value only, following this JSON schema: {schema}",
+    "fr": "Réponds uniquement par une valeur JSON qui suit ce schéma JSON : {schema}",
+}
 HOUSE = {
     "en": "Rules set by the user's organisation, to follow in every answer: {rules}",
     "fr": "Règles fixées par l'organisation de l'utilisateur, à suivre dans chaque réponse : "
@@ -100,6 +104,7 @@ class AnswerStyle:
     length: str = "normal"
     tone: str = "neutral"
     house: str = ""
+    schema: str = ""  # a JSON schema the answer must follow (lanterne ask --schema)
 
 
 DEFAULT_STYLE = AnswerStyle()
@@ -112,6 +117,8 @@ def system_prompt(language: str, style: AnswerStyle, with_sources: bool) -> str:
     parts += [LENGTH[style.length][language], TONE[style.tone][language]]
     if style.house:
         parts.append(HOUSE[language].format(rules=defuse(style.house)))
+    if style.schema:
+        parts.append(SCHEMA[language].format(schema=style.schema))
     return " ".join(part for part in parts if part)
 
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lanterne.cli.output import print_json
+from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
 from lanterne.translation import _
 
@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("--model", type=Path, metavar="PATH", help=_("GGUF model file to use"))
     ask.add_argument("--no-docs", action="store_true", help=_("answer without the documents"))
+    ask.add_argument(
+        "--schema",
+        type=Path,
+        metavar="FILE",
+        help=_("answer with JSON that follows this JSON schema (local model)"),
+    )
     ask.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     ask.set_defaults(func=cmd_ask)
 
@@ -39,24 +45,42 @@ def _print_sources(answer: Answer) -> None:
 
 def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
     from lanterne.assistant.pipeline import Finished, Token  # the engine: only when asking
+    from lanterne.engine.json_grammar import SchemaError, load_schema, parse_output
 
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_a: cancel.set())
     answer: Answer | None = None
     try:
+        schema = load_schema(args.schema) if args.schema else None
         for event in ctx.assistant.ask(
-            args.question, model_path=args.model, use_docs=not args.no_docs, cancel=cancel
+            args.question,
+            model_path=args.model,
+            use_docs=not args.no_docs,
+            cancel=cancel,
+            schema=schema,
         ):
-            if isinstance(event, Token) and not args.json:
+            if isinstance(event, Token) and not (args.json or schema):
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, Finished):
                 answer = event.answer
+        assert answer is not None
+        if schema is not None:
+            if answer.declined:
+                return error(
+                    _("Declined by your organisation's rules: {topic}").format(
+                        topic=answer.declined
+                    )
+                )
+            data = parse_output(answer.text)
+    except SchemaError as exc:
+        return error(str(exc))
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert answer is not None
     if args.json:
-        print_json(answer.to_json())
+        print_json({**answer.to_json(), **({"data": data} if schema is not None else {})})
+    elif schema is not None:
+        print_json(data)
     else:
         _print_sources(answer)
         sys.stdout.write("\n")
