@@ -14,6 +14,7 @@ from lanterne.indexer.document import Block, ExtractedDocument
 from lanterne.indexer.language import Language, passage_language
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
+_SPACES = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,18 @@ def _split_long(text: str, max_chars: int, overlap: int) -> list[str]:
     out: list[str] = []
     current = ""
     for piece in pieces:
-        while len(piece) > max_chars:  # a "sentence" longer than the budget: cut at a space
-            cut = piece.rfind(" ", 0, max_chars)
-            cut = cut if cut > max_chars // 2 else max_chars
-            head, piece = piece[:cut], piece[cut:].lstrip()
+        # A "sentence" longer than the budget is cut at spaces. Positions move along it rather
+        # than slicing off what is left each time, which copied a 10 MB CSV field 8,000 times.
+        start = 0
+        while len(piece) - start > max_chars:
+            cut = piece.rfind(" ", start, start + max_chars)
+            cut = cut if cut > start + max_chars // 2 else start + max_chars
             if current:
                 out.append(current)
                 current = ""
-            out.append(head)
+            out.append(piece[start:cut])
+            start = _SPACES.match(piece, cut).end()  # type: ignore[union-attr]
+        piece = piece[start:]
         candidate = f"{current} {piece}".strip() if current else piece
         if len(candidate) <= max_chars:
             current = candidate
