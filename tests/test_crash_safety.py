@@ -163,6 +163,7 @@ def _work(reference: Contents, previous: Contents | None) -> int:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads child processes from /proc")
+@pytest.mark.timeout(900)  # 50 kills and ~16 clean indexes: about 4 minutes on 2 cores
 def test_kill_9_while_indexing_never_corrupts_and_resumes_to_a_clean_index(
     tmp_path: Path,
 ) -> None:
@@ -327,7 +328,9 @@ def test_kill_9_while_an_answer_streams_keeps_the_conversation(
         store.close()
     questions = [m for m in messages if m.role == "user"]
     cut = [m for m in messages if m.status == "interrupted"]
-    assert len(questions) >= ANSWER_KILLS * 0.8
+    # Every run whose answer had started, or had ended, kept its question; runs killed while
+    # starting up may not have saved theirs yet (how many do depends on start-up time).
+    assert len(questions) >= streamed_kills + completed
     assert {m.status for m in messages if m.role == "assistant"} <= {
         "complete",
         "interrupted",
