@@ -319,6 +319,14 @@ class Settings:
         else:
             self._raw = {}
 
+    def copy(self) -> Settings:
+        """These settings, unsaved changes included, to change without touching these."""
+        other = Settings.__new__(Settings)
+        other.path, other.policy = self.path, self.policy
+        other._locked, other._values = dict(self._locked), dict(self._values)
+        other._raw = dict(self._raw)
+        return other
+
     def get(self, key: str) -> Value:
         setting = _BY_KEY[key]
         if key in self._locked:

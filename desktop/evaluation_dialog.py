@@ -268,6 +268,8 @@ class EvaluationDialog(QDialog):
         self.cancel_button.setEnabled(True)
         task = BackgroundTask(self)
 
+        failures: list[str] = []
+
         def work(progress: Any) -> list[str]:
             try:
                 questions = load_question_set(path)
@@ -283,6 +285,7 @@ class EvaluationDialog(QDialog):
 
                 run = run_evaluation(
                     questions,
+                    self.ctx.settings,
                     self.ctx.host,
                     self.ctx.index_path,
                     label=label,
@@ -291,23 +294,27 @@ class EvaluationDialog(QDialog):
                     cancel=self._cancel,
                 )
                 saved.append(str(save_run(run)))
+                if run["first_error"]:
+                    failures.append(run["first_error"])
                 if self._cancel.is_set():
                     break
             return saved
 
         task.progress.connect(lambda text: self.status.setText(str(text)))
-        task.connect_outcome(self._done, self._failed)
+        task.connect_outcome(lambda saved: self._done(saved, failures), self._failed)
         task.run(work)
         self._task = task
 
-    def _done(self, saved: list[str]) -> None:
+    def _done(self, saved: list[str], failures: list[str]) -> None:
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.status.setText(
-            _("Stopped: the questions answered so far are saved.")
-            if self._cancel.is_set()
-            else _("Done: the new runs are checked below.")
-        )
+        if failures:  # what went wrong, rather than a table of dashes
+            text = _("Some questions could not be answered: {error}").format(error=failures[0])
+        elif self._cancel.is_set():
+            text = _("Stopped: the questions answered so far are saved.")
+        else:
+            text = _("Done: the new runs are checked below.")
+        self.status.setText(text)
         self.refresh(check=saved)
 
     def _failed(self, message: str) -> None:

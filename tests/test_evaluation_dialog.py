@@ -100,3 +100,4 @@ def test_a_question_set_runs_from_the_page_with_two_settings(
         "tone=formal max_answer_tokens=12",
     ]
     assert all(r["summary"]["questions"] == 2 for r in dialog.chart.runs)
+    assert all(r["summary"]["errors"] == 0 for r in dialog.chart.runs)  # the unsaved model

@@ -78,3 +78,13 @@ def test_environment_strings_are_converted(monkeypatch: pytest.MonkeyPatch) -> N
     assert _coerce(setting, " 0.7 ") == 0.7
     with pytest.raises(SettingsError):
         _coerce(setting, True)
+
+
+def test_a_copy_keeps_unsaved_values_and_changes_apart(lanterne_home: Path) -> None:
+    settings = Settings()
+    settings.set("model.path", "/models/a.gguf")  # not saved
+    copy = settings.copy()
+    assert copy.get_str("model.path") == "/models/a.gguf"
+    copy.set("answer.length", "short")
+    assert settings.get_str("answer.length") == "normal"
+    assert not settings.path.exists()  # neither was written

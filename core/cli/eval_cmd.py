@@ -171,8 +171,9 @@ def _run(
         if not quiet:
             sys.stderr.write(f"[{label}] {number}/{total} {item.question}\n")
 
-    return run_evaluation(
+    run = run_evaluation(
         questions,
+        ctx.settings,
         ctx.host,
         ctx.index_path,
         label=label,
@@ -180,3 +181,14 @@ def _run(
         overrides=overrides,
         progress=progress,
     )
+    if run["summary"]["errors"]:
+        sys.stderr.write(
+            _("lanterne: {count} of {total} questions failed in {label}: {error}").format(
+                count=run["summary"]["errors"],
+                total=run["summary"]["questions"],
+                label=label,
+                error=run["first_error"],
+            )
+            + "\n"
+        )
+    return run

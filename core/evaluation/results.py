@@ -151,4 +151,5 @@ def comparison_table(runs: list[dict[str, Any]]) -> list[list[str]]:
     rows = [[_("Measure"), *(str(r["label"]) for r in runs)]]
     for measure, label in MEASURES:
         rows.append([_(label), *(formatted(measure, r["summary"].get(measure)) for r in runs)])
+    rows.append([_("Questions that failed"), *(str(r["summary"].get("errors", 0)) for r in runs)])
     return rows

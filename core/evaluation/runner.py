@@ -51,9 +51,10 @@ RECORDED = (
 Progress = Callable[[int, int, EvalQuestion], None]
 
 
-def variant_settings(overrides: Mapping[str, Value]) -> Settings:
-    """The user's settings (under the organisation's policy) with `overrides`, never saved."""
-    settings = Settings()
+def variant_settings(base: Settings, overrides: Mapping[str, Value]) -> Settings:
+    """`base` (the user's settings, under the organisation's policy) with `overrides`, on a
+    copy that is never saved."""
+    settings = base.copy()
     if "model.temperature" not in overrides:
         settings.set("model.temperature", 0.0)
     for key, value in overrides.items():
@@ -88,6 +89,7 @@ def ask_one(assistant: Assistant, item: EvalQuestion, model_path: Path | None) -
 
 def run_evaluation(
     questions: QuestionSet,
+    settings: Settings,
     host: ModelHost,
     index_path: Path,
     *,
@@ -99,7 +101,7 @@ def run_evaluation(
 ) -> dict[str, Any]:
     """Every question answered and checked (those before `cancel`, when it is set); the run
     as saved (see results.save_run)."""
-    settings = variant_settings(overrides or {})
+    settings = variant_settings(settings, overrides or {})
     assistant = Assistant(settings, host, index_path)
     results: list[QuestionResult] = []
     for number, item in enumerate(questions.questions, start=1):
@@ -120,5 +122,6 @@ def run_evaluation(
         "overrides": dict(overrides or {}),
         "settings": recorded,
         "summary": summarize(results),
+        "first_error": next((r.error for r in results if r.error), ""),
         "questions": [r.to_json() for r in results],
     }
