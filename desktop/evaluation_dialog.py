@@ -227,8 +227,9 @@ class EvaluationDialog(QDialog):
         self._compare()
 
     def checked_runs(self) -> list[dict[str, Any]]:
+        """The checked runs, oldest first (the list shows the newest first)."""
         runs = []
-        for row in range(self.saved.count()):
+        for row in reversed(range(self.saved.count())):
             item = self.saved.item(row)
             if item.checkState() == Qt.CheckState.Checked:
                 runs.append(self._runs[str(item.data(Qt.ItemDataRole.UserRole))])
