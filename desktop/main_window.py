@@ -3,7 +3,6 @@ and the model's and the index's status below."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.assistant.answer import Answer
-from lanterne.assistant.house_rules import HouseRules
 from lanterne.assistant.pipeline import LoadingModel, ModelReady
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
@@ -38,6 +36,7 @@ from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
 from lanterne.desktop.models_dialog import ModelsDialog
+from lanterne.desktop.rules_label import RulesLabel
 from lanterne.desktop.saved_turns import turns_from_messages
 from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
 from lanterne.desktop.source_opener import SourceOpener
@@ -151,9 +150,7 @@ class MainWindow(QMainWindow):
         self.loading_bar.hide()
         self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addWidget(self.model_label, 1)
-        self.rules_label = QLabel()  # shown while the organisation sets rules for answers
-        self.rules_label.setAccessibleName(_("Rules set by your organisation"))
-        self.rules_label.linkActivated.connect(lambda _link: self.show_rules())
+        self.rules_label = RulesLabel(ctx.settings)  # shown while the organisation sets rules
         self.statusBar().addPermanentWidget(self.rules_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
@@ -448,17 +445,7 @@ class MainWindow(QMainWindow):
         self._show_speed(answer)
 
     def refresh_rules(self) -> None:
-        rules = HouseRules.from_settings(self.ctx.settings)
-        self.rules_label.setVisible(bool(rules))
-        self.rules_label.setText(_link(_("Rules set by your organisation")))
-        self.rules_label.setToolTip("\n".join(rules_in_words(rules)))
-
-    def show_rules(self) -> None:
-        """What the organisation's rules do to every answer, in words."""
-        rules = HouseRules.from_settings(self.ctx.settings)
-        QMessageBox.information(
-            self, _("Rules set by your organisation"), "\n\n".join(rules_in_words(rules))
-        )
+        self.rules_label.refresh()
 
     def _show_speed(self, answer: Answer) -> None:
         self._last_answer = answer
@@ -505,29 +492,3 @@ class MainWindow(QMainWindow):
         self.worker.wait(10)
         self.indexing.stop()
         self.store.close()  # what is queued (the answer so far) is written first
-
-
-def rules_in_words(rules: HouseRules) -> list[str]:
-    lines = []
-    if rules.instructions:
-        lines.append(_("Instruction given to the model: {text}").format(text=rules.instructions))
-    if rules.decline_topics:
-        lines.append(
-            _("Questions about these topics are declined: {topics}").format(
-                topics=", ".join(rules.decline_topics)
-            )
-        )
-    if rules.masked_words:
-        lines.append(
-            _("These words are masked in answers: {words}").format(
-                words=", ".join(rules.masked_words)
-            )
-        )
-    if rules.disclaimer:
-        lines.append(_("Every answer ends with: {text}").format(text=rules.disclaimer))
-    return lines
-
-
-def _link(text: str) -> str:
-    """`text` as a link a label reports through linkActivated."""
-    return f'<a href="#">{html.escape(text)}</a>'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,23 @@ def _read_until(
         time.sleep(0.2)
 
 
+@contextmanager
+def _running_app(
+    session: Session, home: Path, **settings: object
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The app started as a set-up user, with its main window; it must then quit cleanly."""
+    set_up_already(home, **settings)
+    app = start_app(session.display, env=session.env)
+    try:
+        yield app, wait_window(session.display, "^Lanterne$", app)
+        _out, err = quit_app(session.display, app)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 0, err
+
+
 def _click_into(session: Session, window: str) -> None:
     # No window manager gives focus: a click does, as a user's would.
     xdotool(session.display, "mousemove", "--window", window, "600", "40")
@@ -95,28 +113,18 @@ MAIN_CONTROLS = {
 def test_every_control_of_the_main_window_is_read_with_its_name(
     session: Session, lanterne_home: Path, language: str
 ) -> None:
-    set_up_already(lanterne_home, **{"ui.language": language})
-    app = start_app(session.display, env=session.env)
-    try:
-        wait_window(session.display, "^Lanterne$", app)
+    with _running_app(session, lanterne_home, **{"ui.language": language}):
         tree = _read_until(session.reader, "find", ("push button", MAIN_CONTROLS[language][-1][1]))
         assert tree.find("frame", "Lanterne") is not None
         for role, name in MAIN_CONTROLS[language]:
             assert tree.find(role, name) is not None, f"no {role} named {name!r}"
         assert tree.unnamed() == []
-        _out, err = quit_app(session.display, app)
-    finally:
-        _stop(app)
-    assert app.returncode == 0, err
 
 
 def test_the_windows_opened_from_the_keyboard_are_read_with_their_names(
     session: Session, lanterne_home: Path
 ) -> None:
-    set_up_already(lanterne_home)
-    app = start_app(session.display, env=session.env)
-    try:
-        window = wait_window(session.display, "^Lanterne$", app)
+    with _running_app(session, lanterne_home) as (app, window):
         for keys, title, control in (
             ("ctrl+shift+k", "^Knowledge$", ("list", "Watched folders")),
             ("ctrl+comma", "^Settings$", ("push button", "OK")),
@@ -133,10 +141,6 @@ def test_the_windows_opened_from_the_keyboard_are_read_with_their_names(
             while xdotool(session.display, "search", "--onlyvisible", "--name", title):
                 assert time.monotonic() < deadline, f"{title} did not close on Escape"
                 time.sleep(0.1)
-        _out, err = quit_app(session.display, app)
-    finally:
-        _stop(app)
-    assert app.returncode == 0, err
 
 
 # Left to right as the window is laid out: conversations, the chat, the sources panel.
@@ -154,10 +158,7 @@ READING_ORDER = [
 def test_tab_moves_the_read_focus_through_the_window_in_reading_order(
     session: Session, lanterne_home: Path
 ) -> None:
-    set_up_already(lanterne_home)
-    app = start_app(session.display, env=session.env)
-    try:
-        window = wait_window(session.display, "^Lanterne$", app)
+    with _running_app(session, lanterne_home) as (_app, window):
         _read_until(session.reader, "find", ("push button", "Ask"))
         # Into the window by its status bar, which takes no focus: the app's own focus stays.
         xdotool(session.display, "mousemove", "--window", window, "600", "712")
@@ -173,13 +174,3 @@ def test_tab_moves_the_read_focus_through_the_window_in_reading_order(
         start = READING_ORDER.index("Question") + 1
         expected = [READING_ORDER[(start + i) % len(READING_ORDER)] for i in range(len(heard))]
         assert heard == expected  # Tab leaves the question box; nothing silent on the way
-        _out, err = quit_app(session.display, app)
-    finally:
-        _stop(app)
-    assert app.returncode == 0, err
-
-
-def _stop(app: subprocess.Popen[str]) -> None:
-    if app.poll() is None:
-        app.kill()
-        app.communicate()

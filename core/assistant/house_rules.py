@@ -25,11 +25,6 @@ def _items(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(";") if item.strip())
 
 
-def _stems(text: str) -> set[str]:
-    meaningful = [w for w in words(text) if w not in STOP_WORDS] or words(text)
-    return {fold(stem(w, language)) for w in meaningful for language in ("french", "english")}
-
-
 @dataclass(frozen=True)
 class HouseRules:
     instructions: str = ""
@@ -80,20 +75,19 @@ class Masker:
 
     def __init__(self, masked: Iterable[str]) -> None:
         self._masked = sorted({m for m in masked if m}, key=len, reverse=True)
+        self._keys = [_folded(word) for word in self._masked]
         self._hold = max((len(m) for m in self._masked), default=1) - 1
         self._pending = ""
 
     def _replace(self, text: str) -> str:
         if not self._masked:
             return text
-        # Folded one character at a time, so that positions stay those of `text`.
-        folded = "".join(fold(c.casefold())[:1] or c for c in text)
+        folded = _folded(text)
         out: list[str] = []
         i = 0
         while i < len(text):
-            for word in self._masked:
-                end = i + len(word)
-                key = "".join(fold(c.casefold())[:1] or c for c in word)
+            for key in self._keys:
+                end = i + len(key)
                 if folded[i:end] == key and _boundary(text, i - 1) and _boundary(text, end):
                     out.append(MASK)
                     i = end
@@ -125,6 +119,11 @@ class Masker:
         """All that is left, masked (the whole text when used on its own)."""
         text, self._pending = self._pending + rest, ""
         return self._replace(text)
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, one character for one, so positions stay those of `text`."""
+    return "".join(fold(c.casefold())[:1] or c for c in text)
 
 
 def _boundary(text: str, index: int) -> bool:

@@ -195,20 +195,21 @@ class Assistant:
                 style = replace(style, schema=json.dumps(schema, ensure_ascii=False))
             fitted = responder.fit(question, citations, language, history, params.max_tokens, style)
             yield Retrieved(fitted.citations)
-            pieces: list[str] = []
+            shown: list[str] = []  # as masked on the way: the answer is what was shown
             masker = Masker(rules.masked_words)
             stopped = False
             try:
                 for piece in responder.stream(fitted, params, cancel):
-                    pieces.append(piece)
-                    for shown in masker.feed(piece):
-                        yield Token(shown)
+                    for part in masker.feed(piece):
+                        shown.append(part)
+                        yield Token(part)
             except GenerationCancelledError:
                 stopped = True
             rest = masker.finish()
             if rest:
+                shown.append(rest)
                 yield Token(rest)
-            text = rules.mask("".join(pieces)).strip()
+            text = "".join(shown).strip()
             notice = ""
             if rules.disclaimer and text and schema is None:
                 yield Token("\n\n" + rules.disclaimer)
