@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("house.disclaimer", str, "", "A notice added under every answer."),
     Setting(
+        "house.allow_export",
+        bool,
+        True,
+        "Let people export their conversations as demonstration data (to a file they choose).",
+    ),
+    Setting(
         "model.temperature",
         float,
         -1.0,

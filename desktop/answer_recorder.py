@@ -7,7 +7,6 @@ thread, in order, so the GUI never waits on the disk and a crash loses at most a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from lanterne.assistant.answer import Answer
 from lanterne.conversations.store import ConversationStore, Status
-from lanterne.desktop.store_thread import StoreThread
+from lanterne.desktop.chat_view import Turn
+from lanterne.desktop.store_thread import RowRef, StoreThread
 
 SAVE_EVERY_MS = 1000
 TITLE_CHARS = 60
@@ -30,18 +30,13 @@ def conversation_title(question: str) -> str:
     return line[: cut if cut > TITLE_CHARS // 2 else TITLE_CHARS].rstrip(" ,;:") + "…"
 
 
-@dataclass
-class ConversationRef:
-    """A conversation being written. `id` is set by the store thread's first job for it and
-    read only by later jobs on that thread (they run in order), never by the GUI thread."""
-
-    id: int | None = None
+ConversationRef = RowRef
 
 
 @dataclass
 class _Answer:
     conversation: ConversationRef
-    message_id: int | None = None  # set by the store thread, read by its later jobs
+    message: RowRef  # the turn's own: ratings and corrections find their row through it
     saved_text: str = ""  # what the last save wrote (GUI thread)
 
 
@@ -53,40 +48,40 @@ class AnswerRecorder(QObject):
         super().__init__(parent)
         self.store = store
         self._answer: _Answer | None = None
-        self._text: Callable[[], str] = str
+        self._turn: Turn | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(SAVE_EVERY_MS)
         self._timer.timeout.connect(self._save_partial)
 
-    def begin_question(
-        self, conversation: ConversationRef, question: str, text: Callable[[], str]
-    ) -> None:
+    def begin_question(self, conversation: ConversationRef, turn: Turn) -> None:
         """Write the question (creating the conversation if new) and an empty answer."""
-        answer = self._begin(conversation, text)
-        title = conversation_title(question)
+        answer = self._begin(conversation, turn)
+        title, question = conversation_title(turn.question), turn.question
 
         def save(store: ConversationStore) -> int:
             if conversation.id is None:
                 conversation.id = store.create(title)
             store.add_message(conversation.id, "user", question)
-            answer.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+            answer.message.id = store.add_message(conversation.id, "assistant", "", "streaming")
             return conversation.id
 
         self.store.submit(save, self.question_saved.emit)
 
-    def begin_regenerate(self, conversation: ConversationRef, text: Callable[[], str]) -> None:
-        """The conversation's last answer is written again, in place."""
-        answer = self._begin(conversation, text)
+    def begin_regenerate(self, conversation: ConversationRef, turn: Turn) -> None:
+        """The conversation's last answer is written again, in place; its rating and the
+        user's correction went with the old text."""
+        answer = self._begin(conversation, turn)
 
         def save(store: ConversationStore) -> None:
             if conversation.id is None:
                 return
             last = store.messages(conversation.id)[-1:]
             if last and last[0].role == "assistant":
-                answer.message_id = last[0].id
+                answer.message.id = last[0].id
                 store.update_message(last[0].id, text="", status="streaming", sources=[])
+                store.clear_feedback(last[0].id)
             else:
-                answer.message_id = store.add_message(conversation.id, "assistant", "", "streaming")
+                answer.message.id = store.add_message(conversation.id, "assistant", "", "streaming")
 
         self.store.submit(save)
 
@@ -100,37 +95,38 @@ class AnswerRecorder(QObject):
         if answer is not None:
             details = {
                 "language": answer.language,
+                "backend": answer.engine.backend,
                 "model": answer.engine.name,
                 "tokens": answer.timings.predicted_tokens,
                 "tokens_per_second": round(answer.timings.tokens_per_second, 2),
             }
 
         def save(store: ConversationStore) -> int | None:
-            if current.message_id is not None:
+            if current.message.id is not None:
                 store.update_message(
-                    current.message_id, text=text, status=status, sources=sources, details=details
+                    current.message.id, text=text, status=status, sources=sources, details=details
                 )
             return current.conversation.id
 
         self.store.submit(save, lambda cid: self.answer_saved.emit(cid) if cid else None)
 
-    def _begin(self, conversation: ConversationRef, text: Callable[[], str]) -> _Answer:
-        self._answer = _Answer(conversation)
-        self._text = text
+    def _begin(self, conversation: ConversationRef, turn: Turn) -> _Answer:
+        self._answer = _Answer(conversation, turn.message)
+        self._turn = turn
         self._timer.start()
         return self._answer
 
     def _save_partial(self) -> None:
-        current = self._answer
-        if current is None:
+        current, turn = self._answer, self._turn
+        if current is None or turn is None:
             return
-        text = self._text()
+        text = turn.answer
         if text == current.saved_text:
             return
         current.saved_text = text
 
         def save(store: ConversationStore) -> None:
-            if current.message_id is not None:
-                store.update_message(current.message_id, text=text)
+            if current.message.id is not None:
+                store.update_message(current.message.id, text=text)
 
         self.store.submit(save)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from lanterne.assistant.answer import Citation
 from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.desktop.store_thread import RowRef
 from lanterne.translation import _, ngettext
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -38,6 +39,9 @@ class Turn:
     status: str = ""  # e.g. "Thinking…" or an error shown in place
     error: bool = False
     finished: bool = False  # the answer is over (complete, stopped, failed): actions apply
+    message: RowRef = field(default_factory=RowRef)  # the answer's row, for its rating and edit
+    rating: int | None = None  # 1 good, -1 bad
+    original: str | None = None  # the model's text when `answer` is the user's correction
 
 
 def render_answer(text: str, citations: list[Citation], turn_index: int = 0) -> str:
@@ -62,15 +66,28 @@ def source_tip(citation: Citation) -> str:
     return f"<b>{html.escape(' — '.join(where))}</b><br/>{html.escape(citation.snippet)}"
 
 
+def _feedback_links(index: int, rating: int | None) -> list[str]:
+    """Edit, and the two ratings; the one given is marked (clicking it again takes it back)."""
+    links = [f'<a href="action:edit:{index}">{html.escape(_("Edit"))}</a>']
+    for action, value, label in (("good", 1, _("Good answer")), ("bad", -1, _("Bad answer"))):
+        text = html.escape(label)
+        if rating == value:
+            text = f"<b>✓ {text}</b>"
+        links.append(f'<a href="action:{action}:{index}">{text}</a>')
+    return links
+
+
 class ChatView(QTextBrowser):
     citation_clicked = Signal(int, int)  # turn index, source number
     link_clicked = Signal(QUrl)  # any other link of an answer, clicked: the window decides
     copy_requested = Signal(int)  # turn index
     regenerate_requested = Signal(int)  # turn index (the last one)
+    rate_requested = Signal(int, int)  # turn index, 1 (good) or -1 (bad)
+    edit_requested = Signal(int)  # turn index
 
     def __init__(self, parent: QWidget | None = None, actions: bool = True) -> None:
         super().__init__(parent)
-        self.show_actions = actions  # Copy and Regenerate under finished answers
+        self.show_actions = actions  # Copy, Edit, ratings and Regenerate under finished answers
         self.setOpenLinks(False)
         self.setAccessibleName(_("Conversation"))
         self.anchorClicked.connect(self._on_anchor)
@@ -186,7 +203,8 @@ class ChatView(QTextBrowser):
         regenerate = index == len(self.turns) - 1 and not self.busy
         key = (
             index, turn.question, turn.answer, turn.status, turn.error, turn.finished,
-            tuple(turn.citations), regenerate, self.show_actions, colours,
+            tuple(turn.citations), regenerate, self.show_actions, colours, turn.rating,
+            turn.original is not None,
         )  # fmt: skip
         cached = self._rendered.get(id(turn))
         if cached is not None and cached[0] == key:
@@ -199,6 +217,8 @@ class ChatView(QTextBrowser):
         ]
         if turn.answer:
             parts.append(render_answer(turn.answer, turn.citations, index))
+        if turn.original is not None:
+            parts.append(f'<p style="color:{muted}"><i>{html.escape(_("Edited by you."))}</i></p>')
         if turn.status:
             color = error if turn.error else muted
             parts.append(f'<p style="color:{color}"><i>{html.escape(turn.status)}</i></p>')
@@ -212,6 +232,8 @@ class ChatView(QTextBrowser):
             parts.append(f"<p><b>{html.escape(_('Sources'))}</b></p><ul>{items}</ul>")
         if turn.finished and self.show_actions:
             actions = [f'<a href="action:copy:{index}">{html.escape(_("Copy"))}</a>']
+            if turn.answer and not turn.error:
+                actions += _feedback_links(index, turn.rating)
             if regenerate:
                 label = html.escape(_("Regenerate"))
                 actions.append(f'<a href="action:regenerate:{index}">{label}</a>')
@@ -241,8 +263,11 @@ class ChatView(QTextBrowser):
             self.show_earlier()
         elif target.startswith("action:"):
             _scheme, action, turn = target.split(":")
-            signal = self.copy_requested if action == "copy" else self.regenerate_requested
-            signal.emit(int(turn))
+            if action in ("good", "bad"):
+                self.rate_requested.emit(int(turn), 1 if action == "good" else -1)
+                return
+            signals = {"copy": self.copy_requested, "edit": self.edit_requested}
+            signals.get(action, self.regenerate_requested).emit(int(turn))
         else:
             self.link_clicked.emit(url)
 

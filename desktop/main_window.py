@@ -23,15 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.assistant.answer import Answer
-from lanterne.assistant.pipeline import LoadingModel, ModelReady
+from lanterne.assistant.pipeline import LoadingModel, ModelReady, answer_style
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
+from lanterne.desktop.answer_feedback import AnswerFeedback
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.answer_stream import AnswerStream, loading_text
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.evaluation_dialog import EvaluationDialog
+from lanterne.desktop.export_dialog import ExportDialog
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
@@ -41,12 +43,13 @@ from lanterne.desktop.saved_turns import turns_from_messages
 from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.sources_panel import SourcesPanel
+from lanterne.desktop.speed_label import SpeedLabel
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import SettingsError
-from lanterne.translation import _, format_number
+from lanterne.translation import _
 
 
 class QuestionBox(QPlainTextEdit):
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         self.chat.link_clicked.connect(self.opener.open_link)
         self.chat.copy_requested.connect(self.copy_answer)
         self.chat.regenerate_requested.connect(self.regenerate)
+        self.feedback = AnswerFeedback(self.chat, self.store, self)
         self.sources = SourcesPanel()
         self.sources.citation_clicked.connect(self.open_citation)
         self.question = QuestionBox(self)
@@ -141,7 +145,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel()
-        self.speed_label = QLabel()
+        self.speed_label = SpeedLabel()
         self.index_label = QLabel()
         self.loading_bar = QProgressBar()
         self.loading_bar.setRange(0, 0)  # llama.cpp says nothing of its progress: busy, not %
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.rules_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
+        self.menu_actions: dict[str, QAction] = {}  # by the name of the method they call
         self._build_menu()
         self.refresh_rules()
 
@@ -166,7 +171,6 @@ class MainWindow(QMainWindow):
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker.failed.connect(lambda _m: self.loading_bar.hide())
         self._model_ready: ModelReady | None = None
-        self._last_answer: Answer | None = None
         InterfaceLanguage.instance().changed.connect(self._retranslate)
         self.refresh_model_status()
         self.store.submit(lambda store: store.recover_interrupted())
@@ -177,32 +181,30 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu(_("&File"))
-        new = QAction(_("&New conversation"), self)
-        new.setShortcut(QKeySequence.StandardKey.New)
-        new.triggered.connect(self.new_conversation)
-        menu.addAction(new)
-        menu.addSeparator()
-        models = QAction(_("&Models…"), self)
-        models.triggered.connect(self.open_models)
-        choose = QAction(_("Choose &model file…"), self)
-        choose.triggered.connect(self.choose_model)
-        add = QAction(_("&Add folder…"), self)
-        add.triggered.connect(self.choose_folder)
-        preferences = QAction(_("&Settings…"), self)
-        preferences.setShortcut(QKeySequence("Ctrl+,"))
-        preferences.triggered.connect(self.open_settings)
-        knowledge = QAction(_("&Knowledge…"), self)
-        knowledge.setShortcut(QKeySequence("Ctrl+Shift+K"))
-        knowledge.triggered.connect(self.open_knowledge)
-        evaluation = QAction(_("&Evaluation…"), self)
-        evaluation.triggered.connect(self.open_evaluation)
-        quit_action = QAction(_("&Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.quit)
-        for action in (models, choose, add, knowledge, evaluation, preferences):
-            menu.addAction(action)
-        menu.addSeparator()
-        menu.addAction(quit_action)
+        Key = QKeySequence  # noqa: N806 (a Qt class, shortened)
+        entries = [
+            (_("&New conversation"), Key(Key.StandardKey.New), self.new_conversation),
+            None,
+            (_("&Models…"), None, self.open_models),
+            (_("Choose &model file…"), None, self.choose_model),
+            (_("&Add folder…"), None, self.choose_folder),
+            (_("&Knowledge…"), Key("Ctrl+Shift+K"), self.open_knowledge),
+            (_("&Evaluation…"), None, self.open_evaluation),
+            (_("E&xport demonstration data…"), None, self.open_export),
+            (_("&Settings…"), Key("Ctrl+,"), self.open_settings),
+            None,
+            (_("&Quit"), Key(Key.StandardKey.Quit), self.quit),
+        ]
+        for entry in entries:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            text, shortcut, slot = entry
+            action = menu.addAction(text)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            self.menu_actions[slot.__name__] = action
 
     def open_models(self) -> ModelsDialog:
         """The catalog, downloads and imports; the status bar follows the model in use."""
@@ -262,6 +264,18 @@ class MainWindow(QMainWindow):
         self.evaluation.raise_()
         return self.evaluation
 
+    def open_export(self) -> ExportDialog | None:
+        """Answers as demonstration data, unless the organisation's rules forbid it."""
+        if not self.ctx.settings.get_bool("house.allow_export"):
+            self.statusBar().showMessage(_("Your organisation does not allow this export."), 10000)
+            return None
+        status = self.indexing.last_status
+        folders = [Path(f.path) for f in status.folders] if status else []
+        dialog = ExportDialog(self.store, answer_style(self.ctx.settings), folders, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:
             self.knowledge = KnowledgePanel(self.indexing, self)
@@ -300,7 +314,7 @@ class MainWindow(QMainWindow):
             return
         self.question.clear()
         turn = self.chat.add_turn(question)
-        self.recorder.begin_question(self._conversation, question, lambda: turn.answer)
+        self.recorder.begin_question(self._conversation, turn)
         self._start(turn, self._history)
 
     def regenerate(self, turn_index: int) -> None:
@@ -310,8 +324,9 @@ class MainWindow(QMainWindow):
         turn = self.chat.turns[turn_index]
         if self._history and self._history[-1].question == turn.question:
             self._history = self._history[:-1]
-        self.recorder.begin_regenerate(self._conversation, lambda: turn.answer)
+        self.recorder.begin_regenerate(self._conversation, turn)
         turn.answer, turn.citations, turn.error, turn.finished = "", [], False, False
+        turn.rating = turn.original = None  # they were about the old answer
         turn.status = _("Thinking…")
         self._start(turn, self._history)
 
@@ -427,8 +442,6 @@ class MainWindow(QMainWindow):
             self.refresh_model_status()
         if self.indexing.last_status is not None:
             self._show_index_status(self.indexing.last_status)
-        if self._last_answer is not None:
-            self._show_speed(self._last_answer)
 
     def _on_model_ready(self, ready: ModelReady) -> None:
         self._model_ready = ready
@@ -442,22 +455,12 @@ class MainWindow(QMainWindow):
         if answer.text:  # a stopped answer stays in the conversation as far as it went
             self._history.append(answer.as_past_turn())
         self._show_sources(self.stream.turn)
-        self._show_speed(answer)
+        self.speed_label.show_answer(answer)
 
     def refresh_rules(self) -> None:
         self.rules_label.refresh()
-
-    def _show_speed(self, answer: Answer) -> None:
-        self._last_answer = answer
-        if answer.declined:
-            self.speed_label.setText(_("Last answer: declined by your organisation's rules"))
-            return
-        t = answer.timings
-        self.speed_label.setText(
-            _("Last answer: {tokens} tokens at {speed} tokens/s").format(
-                tokens=format_number(t.predicted_tokens),
-                speed=format_number(t.tokens_per_second, 1),
-            )
+        self.menu_actions["open_export"].setEnabled(
+            self.ctx.settings.get_bool("house.allow_export")
         )
 
     def _on_settled(self) -> None:

@@ -152,7 +152,7 @@ class QuickAskWindow(QFrame):
             return
         self.question.clear()
         turn = self.answer.add_turn(question)
-        self.recorder.begin_question(self._conversation, question, lambda: turn.answer)
+        self.recorder.begin_question(self._conversation, turn)
         self.answer.show()
         self.adjustSize()
         self.stream.start(turn, self._history)

@@ -1,4 +1,8 @@
-"""A saved conversation as the chat shows it, and as history for its next question."""
+"""A saved conversation as the chat shows it, and as history for its next question.
+
+The chat shows the user's corrections; the model's history keeps its own answers, as it did
+when the answers were written (a correction is a note for the record and the export).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from lanterne.assistant.answer import Citation
 from lanterne.assistant.prompt import PastTurn
 from lanterne.conversations.store import Message
 from lanterne.desktop.chat_view import Turn
+from lanterne.desktop.store_thread import RowRef
 from lanterne.translation import _
 
 
@@ -19,7 +24,10 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
         if not turns:
             continue
         turn = turns[-1]
-        turn.answer = message.text
+        turn.answer = message.shown_text
+        turn.message = RowRef(message.id)
+        turn.rating = message.rating
+        turn.original = message.text if message.edited_text is not None else None
         turn.citations = [Citation.from_record(r) for r in message.sources]
         if message.status == "stopped":
             turn.status = _("Stopped.")
@@ -28,7 +36,7 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
         elif message.status == "error":
             turn.status = str(message.details.get("error") or _("This answer failed."))
             turn.error = True
-        if turn.answer and message.status != "error":
+        if message.text and message.status != "error":
             sources = tuple(c.as_source() for c in turn.citations)
-            history.append(PastTurn(turn.question, turn.answer, sources))
+            history.append(PastTurn(turn.question, message.text, sources))
     return turns, history

@@ -6,7 +6,8 @@
 Runs the real windows on a throwaway data directory: FOLDER is indexed, a question is asked and
 answered by GGUF (streamed, with its sources), then the main window, the quick-ask window, the
 knowledge panel, the settings, the evaluation page (the shipped sample question set, run with
-two settings) and the first-run wizard are saved as PNG files named
+two settings), the answer rated and being corrected, the demonstration-data export and the
+first-run wizard are saved as PNG files named
 `<language>-<window>.png`. Nothing here is staged: what the model answers is what is shown.
 """
 
@@ -24,6 +25,11 @@ from pathlib import Path
 QUESTIONS = {
     "fr": "Comment installer un paquet avec apt ?",
     "en": "How do I install a package with apt?",
+}
+# What the user adds when correcting the model's answer (the edit dialog's screenshot).
+CORRECTIONS = {
+    "fr": "Par exemple : apt install rsync (en administrateur).",
+    "en": "For example: apt install rsync (as root).",
 }
 
 
@@ -112,6 +118,20 @@ def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
     _wait(app, lambda: len(evaluation.chart.runs) == 2, 30)
     shoot(evaluation, "evaluation")
     evaluation.close()
+
+    # Demonstration data: the answer rated and corrected, then the export page.
+    window.feedback.rate(0, 1)
+    edit = window.feedback.edit(0)
+    if edit is not None:
+        edit.editor.appendPlainText("\n" + CORRECTIONS[language])
+        shoot(edit, "answer-edit")
+        edit.accept()
+    window.store.wait_idle(10)
+    export = window.open_export()
+    if export is not None:
+        _wait(app, lambda: export.count > 0, 30)
+        shoot(export, "export")
+        export.close()
 
     wizard = FirstRunWizard(ctx.settings)
     wizard.show()

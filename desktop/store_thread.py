@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +20,15 @@ from lanterne.database import DatabaseUpgradeError
 T = TypeVar("T")
 Job = Callable[[ConversationStore], Any]
 _STOP = object()
+
+
+@dataclass
+class RowRef:
+    """A conversation or message being written. `id` is set by the store thread's first job for
+    it and read only by later jobs on that thread (they run in order), never by the GUI thread;
+    a row loaded from disk comes with its id."""
+
+    id: int | None = None
 
 
 class StoreThread(QObject):

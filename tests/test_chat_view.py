@@ -42,7 +42,9 @@ def test_streaming_keeps_earlier_turns_in_place(qtbot: QtBot) -> None:
     fresh = _view(qtbot)
     fresh.set_turns(list(view.turns))
     assert view.toPlainText() == fresh.toPlainText()  # same text as laying out everything at once
-    assert view.toPlainText().rstrip().endswith("Copy · Regenerate")
+    assert (
+        view.toPlainText().rstrip().endswith("Copy · Edit · Good answer · Bad answer · Regenerate")
+    )
 
 
 def test_a_new_turn_takes_regenerate_from_the_previous_one(qtbot: QtBot) -> None:

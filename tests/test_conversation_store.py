@@ -148,6 +148,11 @@ def test_conversations_of_the_first_release_open_and_read(tmp_path: Path) -> Non
         assert question.text == "Comment sauvegarder le serveur ?"
         assert answer.sources[0]["path"] == "/docs/sauvegardes.md"
         assert answer.details["tokens_per_second"] == 41.2
+        assert (answer.rating, answer.edited_text) == (None, None)  # m002: nothing said yet
+        store.set_rating(answer.id, 1)
+        store.set_edit(answer.id, "Avec rsync, chaque nuit.")
+        again = store.messages(titles["Sauvegardes"])[1]
+        assert (again.rating, again.shown_text) == (1, "Avec rsync, chaque nuit.")
         assert [m.status for m in store.messages(titles["Coupée"])] == ["complete", "interrupted"]
         assert [h.conversation.title for h in store.search("rsync")] == ["Sauvegardes"]
     finally:

@@ -67,6 +67,16 @@ class Finished:
 AskEvent = LoadingModel | ModelReady | Retrieved | Token | Finished
 
 
+def answer_style(settings: Settings) -> AnswerStyle:
+    """The instructions' settings (answer.*, house.instructions), as the prompt takes them."""
+    return AnswerStyle(
+        grounding=settings.get_str("answer.grounding"),
+        length=settings.get_str("answer.length"),
+        tone=settings.get_str("answer.tone"),
+        house=settings.get_str("house.instructions").strip(),
+    )
+
+
 def answer_language(question: str, policy: str = "question") -> Literal["fr", "en"]:
     """The language the answer must be written in, whatever the sources' language: the one the
     setting forces, else the question's; when a question cannot tell (a bare name, a command),
@@ -116,12 +126,7 @@ class Assistant:
         )
 
     def style(self) -> AnswerStyle:
-        return AnswerStyle(
-            grounding=self.settings.get_str("answer.grounding"),
-            length=self.settings.get_str("answer.length"),
-            tone=self.settings.get_str("answer.tone"),
-            house=self.settings.get_str("house.instructions").strip(),
-        )
+        return answer_style(self.settings)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
         store = IndexStore(self.index_path)

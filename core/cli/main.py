@@ -10,6 +10,7 @@ from lanterne.autostart import BACKGROUND_FLAG
 from lanterne.cli import (
     ask_cmd,
     eval_cmd,
+    export_cmd,
     index_cmd,
     models_cmd,
     policy_cmd,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick_ask_cmd.register(sub)
     policy_cmd.register(sub)
     eval_cmd.register(sub)
+    export_cmd.register(sub)
     return parser
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from lanterne.cli.output import error, print_json
+from lanterne.cli.output import error, parse_day, print_json
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
@@ -58,13 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _day(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(_("Not a date (YYYY-MM-DD): {value}").format(value=value)) from None
-    return datetime(day.year, day.month, day.day).astimezone()
+    day = parse_day(value)
+    return None if day is None else datetime(day.year, day.month, day.day).astimezone()
 
 
 def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:

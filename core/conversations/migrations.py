@@ -44,3 +44,13 @@ def m001_conversations(db: sqlite_utils.Database) -> None:
         tokenize="unicode61 remove_diacritics 2",
         create_triggers=True,
     )
+
+
+@MIGRATIONS.add
+def m002_feedback(db: sqlite_utils.Database) -> None:
+    # rating: 1 (a good answer), -1 (a bad one) or NULL (not rated). edited_text: the answer as
+    # the user corrected it, NULL if untouched (the model's text stays in `text`). Both feed the
+    # demonstration-data export; feedback_at says when either last changed.
+    db.execute("ALTER TABLE messages ADD COLUMN rating INTEGER CHECK (rating IN (-1, 1))")
+    db.execute("ALTER TABLE messages ADD COLUMN edited_text TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN feedback_at TEXT")

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from lanterne.conversations.migrations import MIGRATIONS
 from lanterne.database import open_database, transaction
+from lanterne.translation import _
 
 Role = Literal["user", "assistant"]
 Status = Literal["complete", "streaming", "stopped", "interrupted", "error"]
@@ -48,6 +49,13 @@ class Message:
     sources: list[dict[str, Any]]
     details: dict[str, Any]
     created_at: str
+    rating: int | None = None  # 1 good, -1 bad, None not rated
+    edited_text: str | None = None  # the user's correction of an answer; None if untouched
+
+    @property
+    def shown_text(self) -> str:
+        """What the user last saw and approved: their correction if they made one."""
+        return self.text if self.edited_text is None else self.edited_text
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,19 @@ class SearchHit:
     conversation: ConversationSummary
     message_id: int
     snippet: str  # matched words between HIGHLIGHT_START and HIGHLIGHT_END
+
+
+MESSAGE_COLUMNS = (
+    "id, conversation_id, role, text, status, sources, details, created_at, rating, edited_text"
+)
+
+
+def message_from_row(row: Sequence[Any]) -> Message:
+    """A row of `SELECT {MESSAGE_COLUMNS}` (also used by the demonstrations export)."""
+    i, c, role, text, status, sources, details, at, rating, edited = row
+    return Message(
+        i, c, role, text, status, json.loads(sources), json.loads(details), at, rating, edited
+    )
 
 
 def search_query(text: str) -> str | None:
@@ -138,14 +159,10 @@ class ConversationStore:
 
     def messages(self, conversation_id: int) -> list[Message]:
         rows = self.db.execute(
-            "SELECT id, conversation_id, role, text, status, sources, details, created_at "
-            "FROM messages WHERE conversation_id = ? ORDER BY id",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
             [conversation_id],
         ).fetchall()
-        return [
-            Message(i, c, role, text, status, json.loads(sources), json.loads(details), at)
-            for i, c, role, text, status, sources, details, at in rows
-        ]
+        return [message_from_row(row) for row in rows]
 
     def add_message(
         self,
@@ -201,6 +218,33 @@ class ConversationStore:
             ).fetchone()
             if row is not None:
                 self._touch(int(row[0]), _now())
+
+    def set_rating(self, message_id: int, rating: int | None) -> None:
+        """1 for a good answer, -1 for a bad one, None to take the rating back."""
+        if rating not in (1, -1, None):
+            raise ValueError(_("A rating is 1, -1 or none, not {value}.").format(value=rating))
+        self._set_feedback(message_id, "rating = ?", rating)
+
+    def set_edit(self, message_id: int, text: str | None) -> None:
+        """The user's correction of an answer; None goes back to the model's text."""
+        self._set_feedback(message_id, "edited_text = ?", text)
+
+    def clear_feedback(self, message_id: int) -> None:
+        """The answer is written again: what was said of the old one no longer applies."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE messages SET rating = NULL, edited_text = NULL, feedback_at = NULL "
+                "WHERE id = ?",
+                [message_id],
+            )
+
+    def _set_feedback(self, message_id: int, assignment: str, value: object) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                f"UPDATE messages SET {assignment}, feedback_at = ? "
+                "WHERE id = ? AND role = 'assistant'",
+                [value, _now(), message_id],
+            )
 
     def recover_interrupted(self) -> int:
         """Answers left 'streaming' by an app that ended mid-answer; call once at start."""
