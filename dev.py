@@ -18,6 +18,12 @@ then installs the project in setuptools' *strict* editable mode: a tree of symli
 `desktop`, `core`) unimportable. Strict mode needs a reinstall whenever a source file is added,
 so it reinstalls every time; a stamp in `.venv` records which `pyproject.toml` the dependencies
 were installed for, so a re-run only rebuilds the project itself (a few seconds).
+
+llama-cpp-python is only published as source. dev.py compiles its wheel itself, with the flags in
+`llama_cmake_args()`, into a cache folder named after the version and those flags, and installs
+it from there: pip's own wheel cache knows neither the flags nor `CMAKE_ARGS`, so it would hand
+back a wheel built with other flags. The stamp records the flags too, so changing them (or
+`CMAKE_ARGS`) rebuilds llama-cpp-python on the next run.
 """
 
 from __future__ import annotations
@@ -41,18 +47,37 @@ BIN = VENV / ("Scripts" if WINDOWS else "bin")
 PY = BIN / ("python.exe" if WINDOWS else "python")
 EDITABLE = ["-e", ".[dev]", "--config-settings", "editable_mode=strict"]
 
+# llama.cpp's default build is -march=native. On a CPU that advertises AMX (Intel Xeon since
+# Sapphire Rapids) that compiles in ggml's AMX matrix code, and where AMX is advertised but not
+# usable (seen on cloud VMs: arch_prctl grants it, `ldtilecfg` still faults) the first quantized
+# matrix product dies with SIGSEGV in ggml_backend_amx_mul_mat. On x86-64 Linux and Windows the
+# build therefore targets x86-64-v3 instead (AVX2, FMA, F16C, BMI2: Intel since 2013, AMD since
+# 2015): no AMX or AVX-512, the same code on every machine, so a cached wheel is safe on any of
+# them. The cost, measured on a 2-core AVX-512 Xeon with Gemma 3 270M Q4_K_M against
+# -march=native minus AMX: the same decoding speed (42 tok/s), prompts read about 30% slower
+# (420 vs 610 tok/s). macOS keeps llama-cpp-python's own settings (Metal; on Intel Macs it turns
+# AVX off itself).
+X86_64_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+)
+
 USAGE = __doc__.split("\n\n")[1] if __doc__ else ""
 
 FIRST_INSTALL_NOTE = """\
 First install: this downloads the dependencies, and llama-cpp-python (pinned in pyproject.toml)
-is only published as source, so pip compiles llama.cpp now with your C/C++ compiler. It takes
-about 7-10 minutes the first time; pip keeps the built wheel in its cache, so later installs
-(a new clone, a recreated .venv) take seconds.
+is only published as source, so dev.py compiles llama.cpp now with your C/C++ compiler. It takes
+about 5-10 minutes the first time; the built wheel is kept in
+    {cache}
+(one per version and build flags), so later installs (a new clone, a recreated .venv) take
+seconds.
 
-This is a CPU build (with Metal on Apple Silicon). For a GPU build, reinstall llama-cpp-python
-afterwards with CMAKE_ARGS, e.g. CUDA (needs the CUDA toolkit):
-    CMAKE_ARGS="-DGGML_CUDA=on" .venv/bin/pip install --force-reinstall --no-cache-dir \\
-        {llama}
+This is a CPU build: on x86-64 for AVX2 CPUs, not -march=native (its AMX code crashes on some
+Xeon VMs); on Apple Silicon with Metal. The build flags are
+    {flags}
+then the CMAKE_ARGS in your environment, if any (yours win). dev.py rebuilds llama-cpp-python
+whenever they change, so keep them set for later runs. For a GPU build, e.g. CUDA (needs the
+CUDA toolkit):
+    CMAKE_ARGS="-DGGML_CUDA=on" python3 dev.py install
 or -DGGML_VULKAN=on (needs the Vulkan SDK); see "GPU builds" in README.md.
 """
 
@@ -198,26 +223,115 @@ def llama_requirement(project: dict[str, Any]) -> str:
     return next((d for d in deps if d.startswith("llama-cpp-python")), "llama-cpp-python")
 
 
+def llama_cmake_args() -> str:
+    """The CMAKE_ARGS llama-cpp-python is built with: dev.py's, then the environment's (a later
+    -D wins in CMake, so the user's override ours)."""
+    x86_64 = platform.machine().lower() in ("x86_64", "amd64")
+    ours = X86_64_CMAKE_ARGS if x86_64 and sys.platform != "darwin" else ""
+    return " ".join(a for a in (ours, os.environ.get("CMAKE_ARGS", "").strip()) if a)
+
+
+def llama_build_key(requirement: str, cmake_args: str) -> str:
+    """Names one llama-cpp-python build: its version (pinned with == in pyproject.toml), its
+    flags and the platform (the wheel is tagged py3-none-<platform>)."""
+    build = "\n".join([requirement, cmake_args, sys.platform, platform.machine().lower()])
+    return hashlib.sha256(build.encode()).hexdigest()[:20]
+
+
+def wheel_cache() -> Path:
+    """Where built llama-cpp-python wheels are kept, outside any clone: inside pip's own cache
+    folder, so that whatever keeps pip's cache between runs (CI, a developer's machine) keeps
+    them too; `pip cache purge` leaves them alone (it clears pip's wheels/ and http/ only)."""
+    out = subprocess.run(
+        [str(PY), "-m", "pip", "cache", "dir"], capture_output=True, text=True, check=False
+    )
+    pip_cache = out.stdout.strip()
+    if out.returncode == 0 and pip_cache:
+        return Path(pip_cache) / "lanterne-llama-wheels"
+    # pip's cache is off (PIP_NO_CACHE_DIR): the platform's cache folder instead.
+    if WINDOWS:
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "lanterne" / "Cache" / "llama-wheels"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "lanterne" / "llama-wheels"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "lanterne" / "llama-wheels"
+
+
+def llama_wheel(requirement: str, cmake_args: str, key: str) -> Path | None:
+    """The llama-cpp-python wheel for these flags, compiled first if it is not in the cache."""
+    folder = wheel_cache() / key
+    found = sorted(folder.glob("*.whl"))
+    if found:
+        say(f"using the llama-cpp-python wheel built earlier with these flags: {found[-1]}")
+        return found[-1]
+    say(f"building {requirement} with CMAKE_ARGS={cmake_args!r} (takes minutes)")
+    # Built into a scratch folder and moved in when complete, so an interrupted build leaves no
+    # wheel behind. --no-cache-dir: pip's wheel cache would return a wheel built with other flags.
+    scratch = folder.with_name(f"{key}.partial-{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    env = {**os.environ, "CMAKE_ARGS": cmake_args}
+    pip_wheel = ["wheel", "--no-deps", "--no-cache-dir", "-w", str(scratch), requirement]
+    status = run([PY, "-m", "pip", *pip_wheel], env=env)
+    built = sorted(scratch.glob("*.whl"))
+    if status != 0 or len(built) != 1:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "build.txt").write_text(f"{requirement}\nCMAKE_ARGS={cmake_args}\n", encoding="utf-8")
+    wheel = built[0].replace(folder / built[0].name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return wheel
+
+
+def llama_installed() -> bool:
+    out = subprocess.run(
+        [str(PY), "-c", "import importlib.metadata as m; m.version('llama-cpp-python')"],
+        capture_output=True,
+    )
+    return out.returncode == 0
+
+
 def install() -> int:
-    """Install the project (strict editable) and, when pyproject.toml changed, its dependencies."""
+    """Install the project (strict editable) and, when pyproject.toml or the llama.cpp build
+    flags changed, its dependencies."""
     ensure_venv()
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     project = pyproject()
-    stamp = STAMP.read_text(encoding="utf-8").strip() if STAMP.exists() else ""
+    requirement = llama_requirement(project)
+    cmake_args = llama_cmake_args()
+    # What the dependencies were installed for: this pyproject.toml, and this llama.cpp build. A
+    # one-line stamp (written before the build was recorded) means an unknown build: redone.
+    stamp = [
+        hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest(),
+        "llama " + llama_build_key(requirement, cmake_args),
+    ]
+    old_stamp = STAMP.read_text(encoding="utf-8").splitlines() if STAMP.exists() else []
     pip: list[str | Path] = [PY, "-m", "pip", "install"]
-    if stamp == digest:
+    if old_stamp == stamp:
         # Dependencies are in place: rebuild only the editable tree. The build requirements were
         # installed into the venv with them, so no isolated build environment is needed.
         say("dependencies up to date; reinstalling the project (picks up new source files)")
         return run_quietly([*pip, "--no-deps", "--no-build-isolation", *EDITABLE])
-    if stamp:
-        say("pyproject.toml changed since the last install: installing dependencies")
+    # Reinstalled only when its build changed: a GPU build put in by hand (README.md, "GPU
+    # builds") survives a pyproject.toml change.
+    new_llama = old_stamp[1:] != stamp[1:] or not llama_installed()
+    if not STAMP.exists():
+        print(
+            FIRST_INSTALL_NOTE.format(cache=wheel_cache(), flags=cmake_args or "(none)"), flush=True
+        )
+    elif new_llama:
+        say(f"llama.cpp is not built with CMAKE_ARGS={cmake_args!r}: installing dependencies")
     else:
-        print(FIRST_INSTALL_NOTE.format(llama=llama_requirement(project)), flush=True)
+        say("pyproject.toml changed since the last install: installing dependencies")
     build_requires: list[str] = project["build-system"]["requires"]
-    status = run([*pip, *build_requires]) or run([*pip, *EDITABLE])
+    status = run([*pip, *build_requires])
+    if status == 0 and new_llama:
+        wheel = llama_wheel(requirement, cmake_args, stamp[1].removeprefix("llama "))
+        # --no-deps: pip resolves its dependencies with the project's, just below.
+        status = 1 if wheel is None else run([*pip, "--force-reinstall", "--no-deps", wheel])
+    status = status or run([*pip, *EDITABLE])
     if status == 0:
-        STAMP.write_text(digest + "\n", encoding="utf-8")
+        STAMP.write_text("\n".join(stamp) + "\n", encoding="utf-8")
     return status
 
 

@@ -118,6 +118,10 @@ def test_a_whole_session_touches_no_network(
             app.terminate()
             app.wait(60)
 
+    # The conversations as demonstration data: written to a file, sent nowhere.
+    exported = lanterne("export", str(tmp_path / "demos.jsonl"), "--json", env=env, timeout=60)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+
     assert recorded(log) == []
     assert snapshot(docs_folder) == before
 
