@@ -108,7 +108,8 @@ def docs_folder(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(tiny_moe_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("server") / "server.log"
-    with llama_server(tiny_moe_model, log_path) as base:
+    # A context long enough for test_remote_backend's busy request to outlast its timeouts.
+    with llama_server(tiny_moe_model, log_path, "--n_ctx", "4096") as base:
         yield base
 
 

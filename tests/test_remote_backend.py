@@ -71,7 +71,10 @@ def _busy(base: str) -> threading.Thread:
             sent.set()
 
     def run() -> None:
-        body = {"messages": HELLO, "max_tokens": 480, "temperature": 0.0}
+        # Long enough to keep the server busy past the tests' timeouts (the tiny model writes
+        # about 2,400 tokens/s here, so 480 tokens were over in 0.2 s); min_tokens: its end
+        # token, sampled early, would free the server too soon.
+        body = {"messages": HELLO, "max_tokens": 3000, "min_tokens": 3000, "temperature": 0.0}
         with httpx2.Client(timeout=60.0) as client:
             client.post(f"{base}/v1/chat/completions", json=body, extensions={"trace": trace})
 
@@ -347,7 +350,7 @@ def test_a_server_rejecting_stream_options_still_streams(vllm_like: str) -> None
 
 def test_a_stream_the_server_abandons_is_an_error_not_an_empty_answer(server: str) -> None:
     """llama-cpp-python's server ends a stream silently when the prompt overflows its context."""
-    too_long = [{"role": "user", "content": "tarte " * 400}]
+    too_long = [{"role": "user", "content": "tarte " * 5000}]  # past the 4096-token context
     with (
         RemoteChatBackend(server) as backend,
         pytest.raises(ServerError, match="ended the answer before finishing it"),
