@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,6 +130,28 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
         settings.set("models.hub_url", server.url)
         settings.save()
         yield server
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> Iterator[Callable[[], MainWindow]]:
+    """Opens main windows on the same data directory, as restarts of the app; closes them all."""
+    from lanterne.context import AppContext
+    from lanterne.desktop.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def start() -> MainWindow:
+        win = MainWindow(AppContext(Settings()))
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        windows.append(win)
+        return win
+
+    yield start
+    for win in windows:
+        win.close()
+        win.ctx.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from lanterne.desktop.main_window import MainWindow
 from lanterne.settings import Settings
 
 pytestmark = pytest.mark.gui
+OpenWindow = Callable[[], MainWindow]  # the open_window fixture: a new window, as a restart
 
 SOURCE = {
     "n": 1,
@@ -40,25 +41,6 @@ SOURCE = {
     "score": 2.0,
     "lang": "fr",
 }
-
-
-@pytest.fixture
-def open_window(qtbot: QtBot) -> Iterator[list[MainWindow]]:
-    """Opens windows on the same data directory, as restarts of the app; closes them all."""
-    windows: list[MainWindow] = []
-    yield windows
-    for window in windows:
-        window.close()
-        window.ctx.close()
-
-
-def start(qtbot: QtBot, windows: list[MainWindow]) -> MainWindow:
-    window = MainWindow(AppContext(Settings()))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    windows.append(window)
-    return window
 
 
 def titles(window: MainWindow) -> list[str]:
@@ -85,15 +67,15 @@ def test_titles_are_the_first_question_on_one_line() -> None:
 
 
 def test_a_question_is_saved_and_the_list_survives_a_restart(
-    qtbot: QtBot, open_window: list[MainWindow]
+    qtbot: QtBot, open_window: OpenWindow
 ) -> None:
-    window = start(qtbot, open_window)
+    window = open_window()
     window.question.setPlainText("Une question sans modèle ?")
     with qtbot.waitSignal(window.worker.failed, timeout=30000):
         window.ask()
     qtbot.waitUntil(lambda: titles(window) == ["Une question sans modèle ?"], timeout=5000)
     window.close()
-    again = start(qtbot, open_window)
+    again = open_window()
     qtbot.waitUntil(lambda: titles(again) == ["Une question sans modèle ?"], timeout=5000)
     again.conversations.list.setCurrentRow(0)
     again.conversations.selected.emit(again.conversations.current_id())
@@ -103,11 +85,9 @@ def test_a_question_is_saved_and_the_list_survives_a_restart(
     assert turn.error and "File › Models" in turn.status
 
 
-def test_an_answer_cut_by_a_crash_reopens_marked(
-    qtbot: QtBot, open_window: list[MainWindow]
-) -> None:
+def test_an_answer_cut_by_a_crash_reopens_marked(qtbot: QtBot, open_window: OpenWindow) -> None:
     cid = saved_conversation("Coupée", status="streaming")  # as left by a kill -9
-    window = start(qtbot, open_window)
+    window = open_window()
     qtbot.waitUntil(lambda: titles(window) == ["Coupée"], timeout=5000)
     window.open_conversation(cid)
     qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
@@ -121,10 +101,10 @@ def test_an_answer_cut_by_a_crash_reopens_marked(
     assert window._history[0].answer == "Oui, de 4 % [1]."
 
 
-def test_rename_search_and_delete(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+def test_rename_search_and_delete(qtbot: QtBot, open_window: OpenWindow) -> None:
     budget = saved_conversation("Budget")
     saved_conversation("Autre chose")
-    window = start(qtbot, open_window)
+    window = open_window()
     qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5000)
     window.rename_conversation(budget, "Budget 2025")
     window.conversations.search.setText("depenses")  # accents folded, debounced
@@ -140,9 +120,9 @@ def test_rename_search_and_delete(qtbot: QtBot, open_window: list[MainWindow]) -
     assert window.chat.turns == []  # the open conversation went with it
 
 
-def test_rename_in_place_with_f2(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+def test_rename_in_place_with_f2(qtbot: QtBot, open_window: OpenWindow) -> None:
     cid = saved_conversation("Ancien nom")
-    window = start(qtbot, open_window)
+    window = open_window()
     qtbot.waitUntil(lambda: titles(window) == ["Ancien nom"], timeout=5000)
     window.conversations.list.setFocus()
     window.conversations.list.setCurrentRow(0)
@@ -160,7 +140,10 @@ def test_rename_in_place_with_f2(qtbot: QtBot, open_window: list[MainWindow]) ->
 
 
 def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
-    qtbot: QtBot, open_window: list[MainWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    open_window: OpenWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -177,7 +160,7 @@ def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
 
     monkeypatch.setattr(QProcess, "startDetached", start_detached)
     cid = saved_conversation("Budget")
-    window = start(qtbot, open_window)
+    window = open_window()
     window.open_conversation(cid)
     qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
     assert "rapport.pdf" in window.sources.toPlainText()
@@ -213,9 +196,9 @@ def test_page_arguments_of_known_viewers(tmp_path: Path, monkeypatch: pytest.Mon
     assert source_location.page_command(Path("/d/a.docx"), 2, "org.kde.okular") is None
 
 
-def test_copy_puts_the_answer_on_the_clipboard(qtbot: QtBot, open_window: list[MainWindow]) -> None:
+def test_copy_puts_the_answer_on_the_clipboard(qtbot: QtBot, open_window: OpenWindow) -> None:
     cid = saved_conversation("Budget")
-    window = start(qtbot, open_window)
+    window = open_window()
     window.open_conversation(cid)
     qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
     assert "Copy" in window.chat.toPlainText() and "Regenerate" in window.chat.toPlainText()
@@ -225,9 +208,9 @@ def test_copy_puts_the_answer_on_the_clipboard(qtbot: QtBot, open_window: list[M
 
 @pytest.mark.model
 def test_answers_are_saved_as_they_stream_and_regenerate_replaces_the_last(
-    qtbot: QtBot, open_window: list[MainWindow], tiny_moe_model: Path
+    qtbot: QtBot, open_window: OpenWindow, tiny_moe_model: Path
 ) -> None:
-    window = start(qtbot, open_window)
+    window = open_window()
     window.ctx.settings.set("model.max_answer_tokens", 8)
     window.set_model_path(tiny_moe_model)
     window.question.setPlainText("Première question ?")
@@ -253,7 +236,7 @@ def test_answers_are_saved_as_they_stream_and_regenerate_replaces_the_last(
 
 
 def test_each_conversation_tells_when_it_was_last_used_in_the_users_language(
-    qtbot: QtBot, open_window: list[MainWindow], monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, open_window: OpenWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
@@ -265,7 +248,7 @@ def test_each_conversation_tells_when_it_was_last_used_in_the_users_language(
             "UPDATE conversations SET updated_at = ? WHERE id = ?",
             ["2026-11-23T13:05:00.000+00:00", cid],
         )
-    window = start(qtbot, open_window)
+    window = open_window()
     qtbot.waitUntil(lambda: titles(window) == ["Budget"], timeout=5000)
 
     def tip() -> str:

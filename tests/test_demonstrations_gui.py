@@ -4,7 +4,7 @@ across restarts, filtered and previewed, written where the user says, and closed
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,24 +19,7 @@ from lanterne.settings import Settings
 from support.demonstration_data import fill
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def windows(qtbot: QtBot) -> Iterator[list[MainWindow]]:
-    opened: list[MainWindow] = []
-    yield opened
-    for window in opened:
-        window.close()
-        window.ctx.close()
-
-
-def start(qtbot: QtBot, windows: list[MainWindow]) -> MainWindow:
-    window = MainWindow(AppContext(Settings()))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    windows.append(window)
-    return window
+OpenWindow = Callable[[], MainWindow]  # the open_window fixture: a new window, as a restart
 
 
 def filled(tmp_path: Path) -> dict[str, int]:
@@ -70,10 +53,10 @@ def open_first(qtbot: QtBot, window: MainWindow, title: str) -> None:
 
 
 def test_an_answer_is_rated_and_corrected_and_stays_so_after_a_restart(
-    qtbot: QtBot, windows: list[MainWindow], tmp_path: Path
+    qtbot: QtBot, open_window: OpenWindow, tmp_path: Path
 ) -> None:
     ids = filled(tmp_path)
-    window = start(qtbot, windows)
+    window = open_window()
     open_first(qtbot, window, "Sauvegardes")
     text = window.chat.toPlainText()
     assert "✓ Good answer" in text  # the first answer was rated good
@@ -103,7 +86,7 @@ def test_an_answer_is_rated_and_corrected_and_stays_so_after_a_restart(
     assert saved(window, ids["cron"]) == (None, None)
 
     window.close()
-    again = start(qtbot, windows)
+    again = open_window()
     open_first(qtbot, again, "Sauvegardes")
     assert again.chat.turns[0].answer == "Avec rsync, vers le NAS [1]."
     assert again.chat.turns[0].original == "Avec rsync [1]."
@@ -126,10 +109,10 @@ def wait_count(qtbot: QtBot, dialog: ExportDialog, count: int) -> None:
 
 
 def test_the_export_dialog_filters_previews_and_writes(
-    qtbot: QtBot, windows: list[MainWindow], tmp_path: Path
+    qtbot: QtBot, open_window: OpenWindow, tmp_path: Path
 ) -> None:
     filled(tmp_path)
-    window = start(qtbot, windows)
+    window = open_window()
     dialog = window.open_export()
     assert dialog is not None
     wait_count(qtbot, dialog, 4)
@@ -164,9 +147,9 @@ def test_the_export_dialog_filters_previews_and_writes(
 
 
 def test_the_export_is_closed_when_the_organisation_says_so(
-    qtbot: QtBot, windows: list[MainWindow]
+    qtbot: QtBot, open_window: OpenWindow
 ) -> None:
-    window = start(qtbot, windows)
+    window = open_window()
     assert window.menu_actions["open_export"].isEnabled()
     window.ctx.settings.set("house.allow_export", False)
     window.refresh_rules()
@@ -177,11 +160,11 @@ def test_the_export_is_closed_when_the_organisation_says_so(
 
 @pytest.mark.model
 def test_a_real_answer_rated_corrected_and_exported(
-    qtbot: QtBot, windows: list[MainWindow], tiny_moe_model: Path, tmp_path: Path
+    qtbot: QtBot, open_window: OpenWindow, tiny_moe_model: Path, tmp_path: Path
 ) -> None:
     """The whole path with a real model: answer, rating, correction, regenerate (which clears
     them), the export; the structure is checked, not the random model's words."""
-    window = start(qtbot, windows)
+    window = open_window()
     window.ctx.settings.set("model.max_answer_tokens", 8)
     window.set_model_path(tiny_moe_model)
     window.question.setPlainText("Comment sauvegarder le serveur ?")
