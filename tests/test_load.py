@@ -33,7 +33,11 @@ BURST_FILES = 10_000 if FULL else 1_000
 CHAT_TURNS = 500
 HOURS = 24 if FULL else 4
 
-pytestmark = [pytest.mark.load, pytest.mark.skipif(os.name != "posix", reason="reads /proc")]
+pytestmark = [
+    pytest.mark.load,
+    pytest.mark.skipif(os.name != "posix", reason="reads /proc"),
+    pytest.mark.timeout(3600 if FULL else 300),  # full size runs past the suite's 300 s guard
+]
 
 
 def _sentences() -> list[str]:
