@@ -129,9 +129,11 @@ def test_the_windows_opened_from_the_keyboard_are_read_with_their_names(
             ("ctrl+shift+k", "^Knowledge$", ("list", "Watched folders")),
             ("ctrl+comma", "^Settings$", ("push button", "OK")),
             ("ctrl+shift+space", "^Quick ask$", ("", "Quick ask")),  # the global shortcut
+            ("alt+f e", "^Evaluation$", ("push button", "Run")),  # through the File menu
+            ("alt+f x", "^Export demonstration data$", ("table", "Matching answers")),
         ):
             _click_into(session, window)
-            xdotool(session.display, "key", keys)
+            xdotool(session.display, "key", *keys.split())
             dialog = wait_window(session.display, title, app, timeout=10)
             tree = _read_until(session.reader, "find", control)
             assert tree.unnamed() == [], title
