@@ -35,6 +35,8 @@ from lanterne.conversations.demonstrations import (
     DemonstrationFilter,
     demonstrations,
     export_file,
+    exported_text,
+    first_matches,
 )
 from lanterne.conversations.store import ConversationStore
 from lanterne.desktop.store_thread import StoreThread
@@ -190,15 +192,10 @@ class ExportDialog(QDialog):
         generation, where = self._generation, self.current_filter()
         self.count_label.setText(_("Looking for matching answers…"))
 
-        def find(store: ConversationStore) -> tuple[int, list[Demonstration]]:
-            count, first = 0, []
-            for demo in demonstrations(store, where):
-                if count < PREVIEW_ROWS:
-                    first.append(demo)
-                count += 1
-            return count, first
-
-        self.store.submit(find, lambda found: self._show(generation, *found))
+        self.store.submit(
+            lambda store: first_matches(store, where, PREVIEW_ROWS),
+            lambda found: self._show(generation, *found),
+        )
 
     def _show(self, generation: int, count: int, first: list[Demonstration]) -> None:
         if generation != self._generation:
@@ -259,9 +256,4 @@ class ExportDialog(QDialog):
         if isinstance(outcome, str):
             self.status.setText(outcome)
             return
-        text = ngettext(
-            "Exported {n} answer to {path}. Nothing was sent anywhere.",
-            "Exported {n} answers to {path}. Nothing was sent anywhere.",
-            outcome,
-        )
-        self.status.setText(text.format(n=outcome, path=path))
+        self.status.setText(exported_text(outcome, path))

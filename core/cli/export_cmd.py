@@ -16,6 +16,8 @@ from lanterne.conversations.demonstrations import (
     DemonstrationFilter,
     demonstrations,
     export_file,
+    exported_text,
+    first_matches,
     write_jsonl,
 )
 from lanterne.conversations.store import ConversationStore
@@ -107,12 +109,7 @@ def cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.json:
         print_json({"count": count, "path": str(path.expanduser().resolve())})
     else:
-        text = ngettext(
-            "Exported {n} answer to {path}. Nothing was sent anywhere.",
-            "Exported {n} answers to {path}. Nothing was sent anywhere.",
-            count,
-        )
-        print(text.format(n=count, path=path))
+        print(exported_text(count, path))
     return 0
 
 
@@ -123,11 +120,8 @@ def _preview(
     style: AnswerStyle,
     metadata: bool,
 ) -> int:
-    count, examples = 0, []
-    for demo in demonstrations(store, where):
-        if count < args.preview:
-            examples.append(demo.example(style, metadata))
-        count += 1
+    count, first = first_matches(store, where, args.preview)
+    examples = [demo.example(style, metadata) for demo in first]
     if args.json:
         print_json({"count": count, "examples": examples})
         return 0

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,7 +33,7 @@ from lanterne.conversations.store import (
     Message,
     message_from_row,
 )
-from lanterne.translation import _
+from lanterne.translation import _, ngettext
 
 RATINGS = ("any", "up", "down", "unrated")
 _RATING_NAMES = {1: "up", -1: "down", None: None}
@@ -50,6 +51,8 @@ class DemonstrationFilter:
         if self.rating not in RATINGS:
             message = _("A rating filter is one of {choices}, not {value}.")
             raise ValueError(message.format(choices=", ".join(RATINGS), value=self.rating))
+        if self.folder is not None:  # resolved once: sources are stored as the index saw them
+            object.__setattr__(self, "folder", self.folder.expanduser().resolve())
 
     def accepts(self, demo: Demonstration) -> bool:
         day = demo.asked_on
@@ -59,11 +62,8 @@ class DemonstrationFilter:
             return False
         if self.edited_only and not demo.edited:
             return False
-        return self.folder is None or any(_under(s.path, self.folder) for s in demo.sources)
-
-
-def _under(path: str, folder: Path) -> bool:
-    return Path(path).resolve().is_relative_to(folder.expanduser().resolve())
+        folder = self.folder
+        return folder is None or any(Path(s.path).is_relative_to(folder) for s in demo.sources)
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Demonstration:
     def asked_on(self) -> date:
         return datetime.fromisoformat(self.question.created_at).astimezone().date()
 
-    @property
+    @cached_property  # read by the filter, the preview's table and the example
     def sources(self) -> list[Source]:
         return [Citation.from_record(r).as_source() for r in self.answer.sources]
 
@@ -151,6 +151,28 @@ def demonstrations(
         if message.shown_text.strip() and message.status != "error":
             history.append(PastTurn(question.text, message.shown_text))
         question = None
+
+
+def first_matches(
+    store: ConversationStore, where: DemonstrationFilter, n: int
+) -> tuple[int, list[Demonstration]]:
+    """How many answers `where` accepts, and the first `n` of them (a preview)."""
+    count, first = 0, []
+    for demo in demonstrations(store, where):
+        if count < n:
+            first.append(demo)
+        count += 1
+    return count, first
+
+
+def exported_text(count: int, path: Path) -> str:
+    """What the CLI and the window say once an export is written."""
+    text = ngettext(
+        "Exported {n} answer to {path}. Nothing was sent anywhere.",
+        "Exported {n} answers to {path}. Nothing was sent anywhere.",
+        count,
+    )
+    return text.format(n=count, path=path)
 
 
 def write_jsonl(
