@@ -6,6 +6,8 @@ Export demonstration data…). The model's own text is kept: a correction can be
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QDialog,
@@ -76,15 +78,9 @@ class AnswerFeedback(QObject):
         turn = self._turn(index)
         if turn is None:
             return
-        turn.rating = None if turn.rating == rating else rating
+        turn.rating = value = None if turn.rating == rating else rating
         self.chat.refresh()
-        ref, value = turn.message, turn.rating
-
-        def save(store: ConversationStore) -> None:
-            if ref.id is not None:
-                store.set_rating(ref.id, value)
-
-        self.store.submit(save)
+        self._save(turn, lambda store, row: store.set_rating(row, value))
 
     def edit(self, index: int) -> AnswerEditDialog | None:
         turn = self._turn(index)
@@ -101,13 +97,13 @@ class AnswerFeedback(QObject):
         edit = None if dialog.restored or not text or text == original.strip() else text
         turn.answer, turn.original = (original, None) if edit is None else (edit, original)
         self.chat.refresh()
+        self._save(turn, lambda store, row: store.set_edit(row, edit))
+
+    def _save(self, turn: Turn, write: Callable[[ConversationStore, int], None]) -> None:
+        """On the answer's row, on the store thread: its id is known there by then (the jobs
+        that save the answer ran first)."""
         ref = turn.message
-
-        def save(store: ConversationStore) -> None:
-            if ref.id is not None:
-                store.set_edit(ref.id, edit)
-
-        self.store.submit(save)
+        self.store.submit(lambda store: write(store, ref.id) if ref.id is not None else None)
 
     def _turn(self, index: int) -> Turn | None:
         """A finished answer: one being written cannot be rated or corrected yet."""

@@ -36,8 +36,13 @@ ConversationRef = RowRef
 @dataclass
 class _Answer:
     conversation: ConversationRef
-    message: RowRef  # the turn's own: ratings and corrections find their row through it
+    turn: Turn  # read on the GUI thread only; store jobs get its row's RowRef (`message`)
     saved_text: str = ""  # what the last save wrote (GUI thread)
+
+    @property
+    def message(self) -> RowRef:
+        """The answer's row: ratings and corrections find it through the turn's own ref."""
+        return self.turn.message
 
 
 class AnswerRecorder(QObject):
@@ -48,21 +53,20 @@ class AnswerRecorder(QObject):
         super().__init__(parent)
         self.store = store
         self._answer: _Answer | None = None
-        self._turn: Turn | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(SAVE_EVERY_MS)
         self._timer.timeout.connect(self._save_partial)
 
     def begin_question(self, conversation: ConversationRef, turn: Turn) -> None:
         """Write the question (creating the conversation if new) and an empty answer."""
-        answer = self._begin(conversation, turn)
+        message = self._begin(conversation, turn).message
         title, question = conversation_title(turn.question), turn.question
 
         def save(store: ConversationStore) -> int:
             if conversation.id is None:
                 conversation.id = store.create(title)
             store.add_message(conversation.id, "user", question)
-            answer.message.id = store.add_message(conversation.id, "assistant", "", "streaming")
+            message.id = store.add_message(conversation.id, "assistant", "", "streaming")
             return conversation.id
 
         self.store.submit(save, self.question_saved.emit)
@@ -70,18 +74,18 @@ class AnswerRecorder(QObject):
     def begin_regenerate(self, conversation: ConversationRef, turn: Turn) -> None:
         """The conversation's last answer is written again, in place; its rating and the
         user's correction went with the old text."""
-        answer = self._begin(conversation, turn)
+        message = self._begin(conversation, turn).message
 
         def save(store: ConversationStore) -> None:
             if conversation.id is None:
                 return
             last = store.messages(conversation.id)[-1:]
             if last and last[0].role == "assistant":
-                answer.message.id = last[0].id
+                message.id = last[0].id
                 store.update_message(last[0].id, text="", status="streaming", sources=[])
                 store.clear_feedback(last[0].id)
             else:
-                answer.message.id = store.add_message(conversation.id, "assistant", "", "streaming")
+                message.id = store.add_message(conversation.id, "assistant", "", "streaming")
 
         self.store.submit(save)
 
@@ -101,32 +105,31 @@ class AnswerRecorder(QObject):
                 "tokens_per_second": round(answer.timings.tokens_per_second, 2),
             }
 
+        message, conversation = current.message, current.conversation
+
         def save(store: ConversationStore) -> int | None:
-            if current.message.id is not None:
+            if message.id is not None:
                 store.update_message(
-                    current.message.id, text=text, status=status, sources=sources, details=details
+                    message.id, text=text, status=status, sources=sources, details=details
                 )
-            return current.conversation.id
+            return conversation.id
 
         self.store.submit(save, lambda cid: self.answer_saved.emit(cid) if cid else None)
 
     def _begin(self, conversation: ConversationRef, turn: Turn) -> _Answer:
-        self._answer = _Answer(conversation, turn.message)
-        self._turn = turn
+        self._answer = _Answer(conversation, turn)
         self._timer.start()
         return self._answer
 
     def _save_partial(self) -> None:
-        current, turn = self._answer, self._turn
-        if current is None or turn is None:
+        current = self._answer
+        if current is None or current.turn.answer == current.saved_text:
             return
-        text = turn.answer
-        if text == current.saved_text:
-            return
-        current.saved_text = text
+        text = current.saved_text = current.turn.answer
+        message = current.message
 
         def save(store: ConversationStore) -> None:
-            if current.message.id is not None:
-                store.update_message(current.message.id, text=text)
+            if message.id is not None:
+                store.update_message(message.id, text=text)
 
         self.store.submit(save)
