@@ -170,3 +170,16 @@ def test_lanterne_export_writes_previews_and_refuses_clearly(
     settings.save()
     refused = lanterne("export", str(out))
     assert refused.returncode == 1 and "does not allow" in refused.stderr
+
+
+def test_an_answer_cut_short_then_corrected_keeps_its_questions_language(
+    store: ConversationStore,
+) -> None:
+    """A crash mid-answer leaves no recorded language: the question's is used."""
+    cid = store.create("Coupée")
+    store.add_message(cid, "user", "Comment restaurer une sauvegarde avec rsync ?")
+    answer = store.add_message(cid, "assistant", "Avec", "interrupted")
+    store.set_edit(answer, "Avec rsync, en inversant la source et la destination.")
+    (demo,) = demonstrations(store)
+    assert demo.language == "fr"
+    assert demo.example(STYLE)["messages"][0]["content"].startswith("Tu es Lanterne")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lanterne.assistant.answer import Citation
+from lanterne.assistant.pipeline import answer_language
 from lanterne.assistant.prompt import AnswerStyle, PastTurn, Source, build_messages
 from lanterne.conversations.store import (
     MESSAGE_COLUMNS,
@@ -88,7 +89,9 @@ class Demonstration:
 
     @property
     def language(self) -> str:
-        return str(self.answer.details.get("language") or "en")
+        """The answer's, as recorded when it finished; an answer cut short (then corrected)
+        recorded none: the question's, as the assistant would have chosen it."""
+        return str(self.answer.details.get("language") or answer_language(self.question.text))
 
     def example(self, style: AnswerStyle, metadata: bool = True) -> dict[str, Any]:
         """The fine-tuning example: the messages, then (unless left out) where it comes from."""
