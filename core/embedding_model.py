@@ -1,7 +1,9 @@
 """The configured embedding model, loaded once per process and shared by search, ask and indexing.
 
-A missing or broken embedding model must never stop search: callers get None and the reason, and
-fall back to words only.
+With `retrieval.embedding_model` empty (the default) it is the model every install ships
+(`engine/builtin_embedder.py`), so search is by meaning from the first folder added; "none" turns
+it off. A missing or broken embedding model must never stop search: callers get None and the
+reason, and fall back to words only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ if TYPE_CHECKING:  # llama.cpp is loaded only when an embedding model is configu
 from lanterne.settings import Settings
 from lanterne.translation import _
 
+NONE = "none"  # retrieval.embedding_model's value for "words only"
 _lock = threading.Lock()
 _loaded: dict[str, Embedder] = {}
 
@@ -25,9 +28,16 @@ _loaded: dict[str, Embedder] = {}
 def configured_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
     """(the model, None), (None, None) when none is set, or (None, why it cannot be used)."""
     setting = settings.get_str("retrieval.embedding_model")
-    if not setting:
+    if setting.lower() == NONE:
         return None, None
-    path = Path(setting).expanduser()
+    if not setting:
+        from lanterne.engine import builtin_embedder
+
+        path = builtin_embedder.shipped_path()
+        if problem := builtin_embedder.problem(path):
+            return None, problem
+    else:
+        path = Path(setting).expanduser()
     with _lock:
         if setting in _loaded:
             return _loaded[setting], None

@@ -155,8 +155,8 @@ SETTINGS: tuple[Setting, ...] = (
         "retrieval.embedding_model",
         str,
         "",
-        "GGUF embedding model (e.g. bge-m3) for meaning-based and cross-language search; "
-        "empty searches by words only.",
+        "GGUF embedding model for meaning-based and cross-language search; empty uses the "
+        "built-in multilingual-e5-small, 'none' searches by words only.",
         env="LANTERNE_EMBEDDING_MODEL",
     ),
     Setting(

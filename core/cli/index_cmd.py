@@ -13,6 +13,7 @@ from pathlib import Path
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder
+from lanterne.engine import builtin_embedder
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding import model_key
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
@@ -144,12 +145,12 @@ def _embedding_printer() -> Callable[[EmbeddingProgress], None]:
 
 def _vectors_json(store: IndexStore, ctx: AppContext) -> dict[str, object] | None:
     """Embedding progress for the configured model, or None without one."""
-    setting = ctx.settings.get_str("retrieval.embedding_model")
-    if not setting:
-        return None
     embedder, problem = configured_embedder(ctx.settings)
     if embedder is None:
-        return {"model": setting, "error": problem}
+        if problem is None:  # words only, as set
+            return None
+        setting = ctx.settings.get_str("retrieval.embedding_model")
+        return {"model": setting or builtin_embedder.NAME, "error": problem}
     embedded, total = store.vector_counts(model_key(embedder))
     return {"model": embedder.name, "embedded": embedded, "total": total}
 

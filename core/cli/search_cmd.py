@@ -11,6 +11,7 @@ from lanterne.cli.output import error, parse_day, print_json
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
+from lanterne.search_labels import more_passages_label
 from lanterne.translation import _
 
 _LANGUAGES = ("fr", "en", "other")
@@ -84,19 +85,22 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
             _("Searching by meaning needs an embedding model (retrieval.embedding_model).")
         )
     store = ctx.open_store()
-    results = Retriever(store, embedder).search(args.query, args.k, filters, mode)
+    hits = Retriever(store, embedder).search_documents(args.query, args.k, filters, mode)
     store.close()
     if args.json:
-        print_json({"results": [r.to_json() for r in results]})
+        print_json({"results": [hit.to_json() for hit in hits]})
         return 0
-    if not results:
+    if not hits:
         print(_("No passage matches."))
     emphasis = sys.stdout.isatty()
-    for i, r in enumerate(results, start=1):
+    for i, hit in enumerate(hits, start=1):
+        r = hit.best
         where = r.path + (f" — {r.heading}" if r.heading else "")
         if r.page is not None:
             where += " " + _("(page {page})").format(page=r.page)
         print(f"{i}. {where}\n   {_marked(r, emphasis)}")
+        if hit.more_count:
+            print("   " + more_passages_label(hit))
     return 0
 
 

