@@ -271,13 +271,24 @@ class IndexStore:
 
     # Vectors ------------------------------------------------------------------------------
 
-    def chunks_to_embed(self, model: str, limit: int) -> list[PendingChunk]:
-        """Chunks with no vector from `model`, oldest first."""
+    def chunks_to_embed(
+        self, model: str, limit: int, recent_after_ns: int = 0
+    ) -> list[PendingChunk]:
+        """Chunks with no vector from `model`, those the user is most likely to search first:
+        files changed since `recent_after_ns` (what they work on now), then the most recently
+        added folder's (the one they just chose), newest files first; a document's passages
+        in order. Documents are ranked, not chunks, so the sort stays small on large indexes."""
+        missing = "NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.model = ?)"
         rows = self.db.execute(
-            "SELECT c.id, c.heading, c.text FROM chunks c "
-            "WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.model = ?) "
-            "ORDER BY c.id LIMIT ?",
-            [model, limit],
+            "WITH waiting AS (SELECT DISTINCT c.document_id AS id FROM chunks c "
+            f"WHERE {missing}), "
+            "next AS (SELECT d.id, (d.mtime_ns >= ?) AS recent, f.added_at, d.mtime_ns "
+            "FROM waiting w JOIN documents d ON d.id = w.id JOIN folders f ON f.id = d.folder_id "
+            "ORDER BY recent DESC, f.added_at DESC, d.mtime_ns DESC LIMIT ?) "
+            "SELECT c.id, c.heading, c.text FROM next JOIN chunks c ON c.document_id = next.id "
+            f"WHERE {missing} "
+            "ORDER BY next.recent DESC, next.added_at DESC, next.mtime_ns DESC, c.id LIMIT ?",
+            [model, recent_after_ns, limit, model, limit],
         ).fetchall()
         return [PendingChunk(int(r[0]), r[1] or "", r[2]) for r in rows]
 

@@ -3,6 +3,7 @@ durable embedding queue, the in-memory vector search and its fusion with BM25.""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -138,6 +139,47 @@ def test_queue_is_durable_and_never_duplicates(
     store.close()
 
 
+class _Recording:
+    """The real embedder, noting which passages it was given, in order."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.path, self.name, self.dimensions = embedder.path, embedder.name, embedder.dimensions
+        self.seen: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        return self.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+
+def test_what_the_user_works_on_is_embedded_first(
+    tmp_path: Path, pages: Path, embedder: Embedder
+) -> None:
+    """A file changed this week first, then the folder added last, then the rest."""
+    old = time.time() - 90 * 24 * 3600
+    for page in pages.rglob("*.md"):
+        os.utime(page, (old, old))
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "vpn.md").write_text("# VPN\n\nThe VPN client needs the company certificate.\n")
+    os.utime(later / "vpn.md", (old, old))
+    store = IndexStore(tmp_path / "index.sqlite3")
+    Indexer(store).add_folder(pages)
+    store.db.execute("UPDATE folders SET added_at = '2020-01-01T00:00:00'")
+    (pages / "fr/conges.md").write_text("# Congés\n\nVingt-six jours désormais.\n")
+    Indexer(store).sync_folder(pages.resolve())
+    Indexer(store).add_folder(later)
+    recording = _Recording(embedder)
+    EmbeddingWorker(store, recording, batch=1).run()
+    store.close()
+    assert "Vingt-six jours" in recording.seen[0]
+    assert "VPN client" in recording.seen[1]
+    assert len(recording.seen) == 5
+
+
 def test_another_model_re_embeds_everything(
     indexed: IndexStore, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -235,7 +277,8 @@ def test_cli_embeds_then_searches_across_languages(pages: Path, e5_model: Path) 
     assert added["vectors"] == {"model": "multilingual-e5-small", "embedded": 4, "total": 4}
     found = lanterne("search", "cuisson d'une tarte aux pommes", "--json", env=env)
     assert json.loads(found.stdout)["results"][0]["path"].endswith("pie.md")
-    words_only = lanterne("search", "cuisson d'une tarte aux pommes", "--json")
+    none = {"LANTERNE_EMBEDDING_MODEL": "none"}  # words only, as set
+    words_only = lanterne("search", "cuisson d'une tarte aux pommes", "--json", env=none)
     assert json.loads(words_only.stdout)["results"] == []
     broken = lanterne("search", "tarte", env={"LANTERNE_EMBEDDING_MODEL": "/nowhere.gguf"})
     assert broken.returncode == 0 and "words only" in broken.stderr
