@@ -154,6 +154,7 @@ class MemoEmbedder:
         self.embedder = embedder
         self.path, self.name, self.dimensions = embedder.path, embedder.name, embedder.dimensions
         self.seen: dict[str, np.ndarray] = {}
+        self.queries: dict[str, np.ndarray] = {}
         self.fresh = 0
         self.cache = cache
         if cache is not None and cache.exists():
@@ -174,7 +175,9 @@ class MemoEmbedder:
         return np.stack([self.seen[key] for key in keys])
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(text)
+        if text not in self.queries:
+            self.queries[text] = self.embedder.embed_query(text)
+        return self.queries[text]
 
     def save(self) -> None:
         if self.cache is not None and self.fresh:
@@ -184,6 +187,7 @@ class MemoEmbedder:
 
 def vector_cache(model: Path) -> Path:
     digest = builtin_embedder.sha256_of(model)[:16]
+    (CACHE / "models").mkdir(parents=True, exist_ok=True)
     return CACHE / "models" / f"{model.stem}-{digest}.vectors.npz"
 
 
@@ -223,10 +227,12 @@ def evaluate(setting: Setting, embedder: MemoEmbedder, work: Path) -> dict[str, 
             rank = ranks[method][-1]
             if rank is None:
                 misses[method].append(str(q["id"]))
+    explored = explore(retriever, setting) if EXPLORE else None
     store.close()
     if naive is not None:
         naive.close()
     return {
+        **({"explored": explored} if explored else {}),
         "questions": len(setting.questions),
         "chunks": embedded,
         "lexical_index_s": round(lexical_s, 1),
@@ -234,6 +240,37 @@ def evaluate(setting: Setting, embedder: MemoEmbedder, work: Path) -> dict[str, 
         **{m: scores(r) for m, r in ranks.items()},
         "misses": misses,
     }
+
+
+EXPLORE = False  # --explore: try the fusion's weights on the tuning set
+GRID = [{"RRF_K": k, "DENSE_WEIGHT": dense} for k in (60, 20) for dense in (1.0, 0.7, 0.5)]
+
+
+def explore(retriever: Retriever, setting: Setting) -> dict[str, dict[str, object]]:
+    """ask and search scores of each point of GRID (the retriever's module constants)."""
+    import lanterne.indexer.retriever as module
+
+    defaults = {name: getattr(module, name) for name in GRID[0]}
+    out: dict[str, dict[str, object]] = {}
+    try:
+        for point in GRID:
+            for name, value in point.items():
+                setattr(module, name, value)
+            ask: list[int | None] = []
+            search: list[int | None] = []
+            for q in setting.questions:
+                question, targets = str(q["question"]), setting.targets(q)
+                passages = retriever.search(question, K)
+                ask.append(first_rank([[(r.path, r.page, r.heading)] for r in passages], targets))
+                hits = retriever.search_documents(question, K)
+                groups = [[(r.path, r.page, r.heading) for r in (h.best, *h.more)] for h in hits]
+                search.append(first_rank(groups, targets))
+            name = " ".join(f"{k}={v}" for k, v in point.items())
+            out[name] = {"ask": scores(ask), "search": scores(search)}
+    finally:
+        for name, value in defaults.items():
+            setattr(module, name, value)
+    return out
 
 
 def tuning_settings() -> list[Setting]:
@@ -344,7 +381,14 @@ def main() -> int:
         action="store_true",
         help="embed every passage afresh (to time the model) instead of reusing cached vectors",
     )
+    parser.add_argument(
+        "--explore", action="store_true", help="also score the fusion's weights (tuning set only)"
+    )
+    parser.add_argument("--setting", help="only the settings whose name holds this text")
     args = parser.parse_args()
+    if args.explore:
+        global EXPLORE
+        EXPLORE, args.only = True, "tuning"
     model = Embedder(model_path())
     embedder = MemoEmbedder(model, None if args.no_vector_cache else vector_cache(model.path))
     report: dict[str, object] = {"model": embedder.name, "device": model.device, "k": K}
@@ -357,11 +401,13 @@ def main() -> int:
         for set_name, settings in sets.items():
             results: dict[str, object] = {}
             for setting in settings:
+                if args.setting and args.setting not in setting.name:
+                    continue
                 with tempfile.TemporaryDirectory(dir=tmp) as work:
                     results[setting.name] = evaluate(setting, embedder, Path(work))
-                embedder.save()
                 if not args.json:
                     print_row(setting.name, results[setting.name])
+                embedder.save()
             report[set_name] = results
     report["embedded_afresh"] = embedder.fresh
     model.close()
@@ -378,6 +424,13 @@ def print_row(name: str, row: object) -> None:
     cells = " ".join(f"{m} {row[m]['recall_at_5']:.3f}/{row[m]['mrr']:.3f}" for m in methods)
     print(f"{name}: {row['questions']} questions, {row['chunks']} chunks (recall@5/MRR)")
     print(f"    {cells}", flush=True)
+    for point, result in row.get("explored", {}).items():
+        a, b = result["ask"], result["search"]
+        print(
+            f"      {point}: ask {a['recall_at_5']:.3f}/{a['mrr']:.3f} "
+            f"search {b['recall_at_5']:.3f}/{b['mrr']:.3f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

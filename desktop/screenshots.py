@@ -5,10 +5,11 @@
 
 Runs the real windows on a throwaway data directory: FOLDER is indexed, a question is asked and
 answered by GGUF (streamed, with its sources), then the main window, the quick-ask window, the
-knowledge panel, the settings, the evaluation page (the shipped sample question set, run with
-two settings), the answer rated and being corrected, the demonstration-data export and the
-first-run wizard are saved as PNG files named
-`<language>-<window>.png`. Nothing here is staged: what the model answers is what is shown.
+knowledge panel, the Search window (once every passage has its vector), the settings, the
+evaluation page (the shipped sample question set, run with two settings), the answer rated and
+being corrected, the demonstration-data export and the first-run wizard are saved as PNG files
+named `<language>-<window>.png`. `--only-search` takes the Search window alone. Nothing here is
+staged: what the model answers is what is shown.
 """
 
 from __future__ import annotations
@@ -21,10 +22,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from lanterne.desktop.main_window import MainWindow
 
 QUESTIONS = {
     "fr": "Comment installer un paquet avec apt ?",
     "en": "How do I install a package with apt?",
+}
+# The Search window's question: about DHCP, in words the handbook's page does not use.
+SEARCHES = {
+    "fr": "distribuer automatiquement les adresses IP aux machines du réseau",
+    "en": "hand out IP addresses to the machines on the network automatically",
 }
 # What the user adds when correcting the model's answer (the edit dialog's screenshot).
 CORRECTIONS = {
@@ -44,8 +56,37 @@ def _wait(app: object, done: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.01)
 
 
-def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
-    from PySide6.QtWidgets import QApplication, QWidget
+def shoot_search(window: MainWindow, shoot: Callable[[QWidget, str], None], language: str) -> None:
+    """The Search window, once every passage has its vector, with a question in the other
+    language than the documents' when they are the handbook's (found by meaning)."""
+    from PySide6.QtWidgets import QApplication
+
+    from lanterne.embedding_model import configured_embedder
+    from lanterne.indexer.embedding import model_key
+
+    embedder, _problem = configured_embedder(window.ctx.settings)
+    if embedder is not None:
+
+        def embedded() -> bool:
+            store = window.ctx.open_store()
+            done, total = store.vector_counts(model_key(embedder))
+            store.close()
+            return bool(total) and done == total
+
+        _wait(QApplication.instance(), embedded, 1800)
+    search = window.open_search()
+    search.search_now(SEARCHES[language])
+    _wait(QApplication.instance(), lambda: not search.busy(), 120)
+    if search.hits and search.hits[0].more:
+        search.expand(0)
+    shoot(search, "search")
+    search.close()
+
+
+def take(
+    out: Path, model: Path, docs: Path, language: str, only_search: bool = False
+) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
 
     from lanterne.assets import asset_path
     from lanterne.context import AppContext
@@ -77,6 +118,11 @@ def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
     window.indexing.ready.connect(ready.append)
     window.add_folder(docs)
     _wait(app, lambda: bool(ready), 600)
+    if only_search:
+        shoot_search(window, shoot, language)
+        window.quit()
+        ctx.close()
+        return saved
     answers: list[object] = []
     window.worker.finished.connect(answers.append)
     window.question.setPlainText(QUESTIONS[language])
@@ -98,6 +144,7 @@ def take(out: Path, model: Path, docs: Path, language: str) -> list[Path]:
     _wait(app, lambda: panel.folders.count() > 0, 30)
     shoot(panel, "knowledge")
     panel.close()
+    shoot_search(window, shoot, language)
 
     settings = window.open_settings()
     shoot(settings, "settings")
@@ -149,10 +196,12 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True, help="a chat GGUF")
     parser.add_argument("--docs", type=Path, required=True, help="a folder to index")
     parser.add_argument("--language", choices=sorted(QUESTIONS), default="en")
+    parser.add_argument("--only-search", action="store_true", help="the Search window alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["LANTERNE_HOME"] = tempfile.mkdtemp(prefix="lanterne-screenshots-")
-    for path in take(args.out, args.model.resolve(), args.docs.resolve(), args.language):
+    model, docs = args.model.resolve(), args.docs.resolve()
+    for path in take(args.out, model, docs, args.language, args.only_search):
         print(path)
     return 0
 

@@ -176,6 +176,11 @@ class SearchWindow(QDialog):
             blocks.append(block)
         self.results.setHtml("".join(blocks))
 
+    def expand(self, i: int) -> None:
+        """Show (or hide again) the other passages of the i-th document."""
+        self._expanded ^= {i}
+        self._render()
+
     def _on_link(self, url: QUrl) -> None:
         kind, *numbers = url.toString().split(":")
         i = int(numbers[0])
@@ -183,8 +188,7 @@ class SearchWindow(QDialog):
             return
         hit = self._hits[i]
         if kind == "more":
-            self._expanded ^= {i}
-            self._render()
+            self.expand(i)
         elif kind == "open":
             j = int(numbers[1])
             result = hit.best if j == 0 else hit.more[j - 1]

@@ -8,6 +8,7 @@ weighs rare words up and common ones down.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +22,13 @@ from lanterne.indexer.term_pruning import CANDIDATES, TermCounts, plan, rescore
 from lanterne.indexer.vectors import VectorIndex
 
 Mode = Literal["hybrid", "lexical", "dense"]
-RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.): rank 1 -> 1/61
 POOL = 50  # candidates each side brings to the fusion and to the diversification
+# The fusion: RRF's constant and each side's weight, chosen on the tuning questions only
+# (bench/retrieval_quality.py --explore): words slightly ahead of meaning, and a smaller k
+# (rank 1 -> 1/21) that lets a passage both sides rank first stand out more.
+RRF_K = 20
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 0.7
 MORE_SHOWN = 3  # a document's other matching passages listed under its best one
 # Which passages count as "also matching" under a document: those among the best 20 (dense
 # search ranks every passage, so "in the candidate pool" would say "40 more" of any long file).
@@ -128,12 +134,16 @@ def fts_query(question: str, drop: frozenset[str] = frozenset()) -> str | None:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
-def fuse(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: ranks, not scores, so BM25 and cosine need no common scale."""
+def fuse(
+    *rankings: list[tuple[int, float]], weights: Sequence[float] = ()
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: ranks, not scores, so BM25 and cosine need no common scale.
+    `weights`, one per ranking, scale its votes (1 without)."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        weight = weights[i] if i < len(weights) else 1.0
         for rank, (chunk_id, _score) in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -153,13 +163,15 @@ class Retriever:
         filters: SearchFilters = NO_FILTERS,
         mode: Mode = "hybrid",
     ) -> list[SearchResult]:
-        """The k best passages for a model to read: each matching document's best passage
-        before any second one (five passages of one page would hide four other pages that also
-        answer, and cite one source five times); with fewer matching documents than k, the rest
-        is filled from the same documents."""
+        """The k best passages for a model to read: each matching page's best passage before
+        any second one (five passages of one page would hide four other pages that also answer,
+        and cite one source five times); a page is a document, or one page of a paged document
+        (a PDF's sections are as distinct as a site's pages). With fewer matching pages than k,
+        the rest is filled from the same pages."""
         if k <= 0:
             return []
-        groups = self._grouped(self._ranked(question, max(POOL, k), filters, mode))
+        ranked = self._ranked(question, max(POOL, k), filters, mode)
+        groups = self._grouped(ranked, by_page=True)
         firsts = [group[0] for group in groups]
         others = [item for group in groups for item in group[1:]]
         return self.results((firsts + others)[:k], question)
@@ -197,24 +209,28 @@ class Retriever:
             return self.lexical(question, pool, filters)
         if mode == "dense":
             return self.dense(question, pool, filters)
-        return fuse(self.lexical(question, pool, filters), self.dense(question, pool, filters))
+        lexical = self.lexical(question, pool, filters)
+        dense = self.dense(question, pool, filters)
+        return fuse(lexical, dense, weights=(LEXICAL_WEIGHT, DENSE_WEIGHT))
 
-    def _grouped(self, ranked: list[tuple[int, float]]) -> list[list[tuple[int, float]]]:
-        """The ranked passages by document, documents in the order of their best passage."""
+    def _grouped(
+        self, ranked: list[tuple[int, float]], by_page: bool = False
+    ) -> list[list[tuple[int, float]]]:
+        """The ranked passages by document (or by page of a document), in the order of each
+        group's best passage."""
         if not ranked:
             return []
         ids = [chunk_id for chunk_id, _score in ranked]
-        document_of = dict(
-            self.store.db.execute(
-                f"SELECT id, document_id FROM chunks WHERE id IN ({', '.join('?' for _ in ids)})",
-                ids,
-            ).fetchall()
-        )
-        groups: dict[int, list[tuple[int, float]]] = {}
+        rows = self.store.db.execute(
+            f"SELECT id, document_id, page FROM chunks WHERE id IN ({', '.join('?' for _ in ids)})",
+            ids,
+        ).fetchall()
+        group_of = {int(r[0]): (r[1], r[2] if by_page else None) for r in rows}
+        groups: dict[tuple[int, int | None], list[tuple[int, float]]] = {}
         for item in ranked:
-            document = document_of.get(item[0])
-            if document is not None:  # else deleted meanwhile
-                groups.setdefault(document, []).append(item)
+            key = group_of.get(item[0])
+            if key is not None:  # else deleted meanwhile
+                groups.setdefault(key, []).append(item)
         return list(groups.values())
 
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:

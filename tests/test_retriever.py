@@ -189,3 +189,29 @@ def test_each_matching_document_before_a_second_passage_of_one(tmp_path: Path) -
     # Fewer documents than k: the rest comes from the same documents, best first.
     top6 = [Path(r.path).name for r in retriever.search("rsync", k=6)]
     assert len(top6) == 6 and top6.count("manual.md") == 4
+
+
+def test_a_long_pdf_gives_the_model_its_best_pages_not_one_page_per_file(tmp_path: Path) -> None:
+    """Four passages for a question answered on pages 2, 5, 7 and 9 of one manual: those four
+    pages, not one page per file (a weaker match in a second file would push one out)."""
+    from support.office_docs import write_pdf
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    filler = ["Chapter about printers and paper trays, nothing else here."]
+    pages = [list(filler) for _ in range(10)]
+    for n in (2, 5, 7, 9):
+        pages[n - 1] = [f"The rsync backup schedule runs nightly, step {n} of the backup plan."]
+    write_pdf(folder / "manual.pdf", pages)
+    (folder / "note.txt").write_text("An rsync backup of the laptop once a month.")
+    store = IndexStore(tmp_path / "index.sqlite3")
+    Indexer(store).add_folder(folder)
+    found = Retriever(store).search("rsync backup schedule", k=4)
+    manual = sorted(r.page for r in found if r.path.endswith("manual.pdf") and r.page)
+    assert manual == [2, 5, 7, 9]
+    # The Search box still lists each file once, the manual's other pages under its best one.
+    (hit, *rest) = Retriever(store).search_documents("rsync backup schedule", k=5)
+    assert hit.best.path.endswith("manual.pdf") and hit.more_count == 3
+    assert sorted(r.page or 0 for r in (hit.best, *hit.more)) == [2, 5, 7, 9]
+    assert [h.best.path.endswith("note.txt") for h in rest] == [True]
+    store.close()
