@@ -37,6 +37,7 @@ from lanterne.desktop.export_dialog import ExportDialog
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
+from lanterne.desktop.meaning_label import MeaningLabel
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.rules_label import RulesLabel
 from lanterne.desktop.saved_turns import turns_from_messages
@@ -158,6 +159,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_label, 1)
         self.rules_label = RulesLabel(ctx.settings)  # shown while the organisation sets rules
         self.statusBar().addPermanentWidget(self.rules_label)
+        self.meaning_label = MeaningLabel(self.indexing)  # while vectors are still being made
+        self.statusBar().addPermanentWidget(self.meaning_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
         self.menu_actions: dict[str, QAction] = {}  # by the name of the method they call

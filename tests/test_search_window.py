@@ -114,3 +114,18 @@ def _url(text: str):  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QUrl
 
     return QUrl(text)
+
+
+def test_the_status_bar_says_how_far_search_by_meaning_has_got(window: MainWindow) -> None:
+    from lanterne.indexer.embedding_worker import EmbeddingProgress
+
+    label = window.meaning_label
+    window.indexing.embedding.emit(EmbeddingProgress(1240, 3128))
+    assert label.isVisible() and label.text() == "Search by meaning: 1,240 of 3,128 passages"
+    switch_language("fr")
+    try:
+        assert label.text() == "Recherche par le sens\u00a0: 1\u202f240 sur 3\u202f128 passages"
+    finally:
+        switch_language("en")
+    window.indexing.embedding.emit(EmbeddingProgress(3128, 3128))
+    assert not label.isVisible()
