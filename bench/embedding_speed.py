@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/embedding_speed.py [--passages N] [--threads T] [--json]
 
-The same GGUF (multilingual-e5-small Q4_0, built by the tests' converter) embeds the same
+The same GGUF (multilingual-e5-small Q4_0, the built-in model, same bytes) embeds the same
 passages: the first N/2 passages of the French and of the English handbook, chunked by Lanterne,
 with the model's passage prompt and whitespace made single spaces (as the embedder does), so
 both engines see identical text. `llama-embedding` is built from the llama.cpp that
@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.index_speed import handbook
 from bench.llama_bench_build import ensure_llama_tool
-from bench.retrieval_quality import MODEL
-from lanterne.engine.e5_gguf import write_e5_gguf
+from bench.models import embedding_model
 from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.embedding_worker import BATCH
@@ -63,7 +62,7 @@ def passages(count: int) -> list[str]:
 
 
 def time_lanterne(texts: list[str], threads: int) -> dict[str, Any]:
-    embedder = Embedder(MODEL, n_threads=threads)
+    embedder = Embedder(embedding_model(), n_threads=threads)
     try:
         embedder.embed_documents(texts[:2])  # first call allocates buffers
         tokens = sum(
@@ -94,7 +93,7 @@ def run_llama_embedding(binary: Path, lines: list[str], threads: int) -> tuple[f
     cmd = [
         str(binary),
         "-m",
-        str(MODEL),
+        str(embedding_model()),
         "-f",
         prompt_file,
         "-t",
@@ -147,14 +146,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if not MODEL.exists():
-        MODEL.parent.mkdir(parents=True, exist_ok=True)
-        write_e5_gguf(MODEL)
     texts = passages(args.passages)
     lanterne = time_lanterne(texts, args.threads)
     llama = time_llama(texts, args.threads, lanterne["prompt"])
     report = {
-        "model": MODEL.name,
+        "model": embedding_model().name,
         "passages": len(texts),
         "threads": args.threads,
         "lanterne": lanterne,
@@ -164,7 +160,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{len(texts)} handbook passages, {MODEL.name}, {args.threads} threads")
+    print(f"{len(texts)} handbook passages, {embedding_model().name}, {args.threads} threads")
     print(
         f"  Lanterne          {lanterne['passages_per_s']:7.2f} passages/s "
         f"{lanterne['tokens_per_s']:8.1f} tokens/s ({lanterne['tokens']} tokens)"

@@ -1,5 +1,6 @@
 """The models benchmarks run on by default: the test suite's Gemma (from the same cache) and a
-random-weight MoE of Qwen3-30B-A3B's proportions (written once, ~420 MB)."""
+random-weight MoE of Qwen3-30B-A3B's proportions (written once, ~420 MB), and the built-in
+embedding model."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def gemma_test_model() -> Path:
 def moe_bench_model() -> Path:
     """The realistic-shape MoE (`support.moe_shapes.QWEN3_30B_A3B_MINI`), written on first use."""
     return cached_moe_gguf(MODELS_DIR, QWEN3_30B_A3B_MINI)
+
+
+def embedding_model() -> Path:
+    """The built-in embedding model as installed, or the same bytes built into the bench cache."""
+    from lanterne.engine import builtin_embedder
+
+    shipped = builtin_embedder.shipped_path()
+    if builtin_embedder.problem(shipped) is None:
+        return shipped
+    return builtin_embedder.build(MODELS_DIR)

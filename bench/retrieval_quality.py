@@ -56,6 +56,7 @@ from lanterne.indexer.store import IndexStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.corpora import CACHE, handbook, held_out, reference_pdfs
+from bench.models import embedding_model
 
 DATA = Path(__file__).with_name("data")
 K = 5
@@ -364,14 +365,6 @@ def held_out_settings(work: Path) -> list[Setting]:
     ]
 
 
-def model_path() -> Path:
-    """The model as installed, or the same bytes built into the bench's cache."""
-    shipped = builtin_embedder.shipped_path()
-    if builtin_embedder.problem(shipped) is None:
-        return shipped
-    return builtin_embedder.build(CACHE / "models")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
@@ -389,7 +382,7 @@ def main() -> int:
     if args.explore:
         global EXPLORE
         EXPLORE, args.only = True, "tuning"
-    model = Embedder(model_path())
+    model = Embedder(embedding_model())
     embedder = MemoEmbedder(model, None if args.no_vector_cache else vector_cache(model.path))
     report: dict[str, object] = {"model": embedder.name, "device": model.device, "k": K}
     with tempfile.TemporaryDirectory() as tmp:

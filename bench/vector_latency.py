@@ -30,10 +30,9 @@ from lanterne.engine.embedder import Embedder
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import VectorIndex, quantize
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from lanterne.engine.e5_gguf import write_e5_gguf
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.models import embedding_model
 
-MODEL = Path.home() / ".cache" / "lanterne-bench" / "models" / "multilingual-e5-small-q4_0.gguf"
 DIM = 384
 QUERIES = 40
 
@@ -89,10 +88,7 @@ def measure(n: int, work: Path) -> dict[str, object]:
 
 
 def query_embedding_ms() -> dict[str, float]:
-    if not MODEL.exists():
-        MODEL.parent.mkdir(parents=True, exist_ok=True)
-        write_e5_gguf(MODEL)
-    embedder = Embedder(MODEL)
+    embedder = Embedder(embedding_model())
     questions = ["Comment empêcher la mise à jour d'un paquet ?", "How do I set up a firewall?"]
     embedder.embed_query(questions[0])
     times = []
