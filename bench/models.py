@@ -28,9 +28,9 @@ def moe_bench_model() -> Path:
 
 def embedding_model() -> Path:
     """The built-in embedding model as installed, or the same bytes built into the bench cache."""
-    from lanterne.engine import builtin_embedder
+    from lanterne.engine import builtin_embedder, embedder_build
 
     shipped = builtin_embedder.shipped_path()
     if builtin_embedder.problem(shipped) is None:
         return shipped
-    return builtin_embedder.build(MODELS_DIR)
+    return embedder_build.build(MODELS_DIR)

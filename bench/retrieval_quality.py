@@ -343,13 +343,17 @@ def held_out_settings(work: Path) -> list[Setting]:
             [html["en"], html["fr"]],
             questions,
             section_in(None),
-            True,
+            False,  # sections: whole pages cannot be scored on them
         ),
         Setting(
-            "held-out HTML, FR questions, EN edition", [html["en"]], french, section_in("en"), True
+            "held-out HTML, FR questions, EN edition", [html["en"]], french, section_in("en"), False
         ),
         Setting(
-            "held-out HTML, EN questions, FR edition", [html["fr"]], english, section_in("fr"), True
+            "held-out HTML, EN questions, FR edition",
+            [html["fr"]],
+            english,
+            section_in("fr"),
+            False,
         ),
         Setting(
             "held-out PDFs (FR + EN), page +-1",

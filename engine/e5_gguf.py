@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from gguf import GGMLQuantizationType, GGUFWriter, PoolingType, TokenType
 
-from lanterne.engine.builtin_embedder import SOURCE_NAME
+from lanterne.engine.embedder_build import SOURCE_NAME
 
 MODEL_NAME = "multilingual-e5-small"
 Q4_0_BLOCK_BYTES = 18  # fp16 scale + 32 four-bit weights

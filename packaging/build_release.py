@@ -46,7 +46,7 @@ from release_macos import macos_packages
 from release_steps import ReleaseError, log, run
 from release_windows import windows_packages
 
-from lanterne.engine import builtin_embedder
+from lanterne.engine import builtin_embedder, embedder_build
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         log("rendering icons")
         made = icons.build_icons(resources)
         log("building the built-in embedding model")
-        embedder = builtin_embedder.build(ROOT / "assets" / "models")  # the spec bundles it
+        embedder = embedder_build.build(ROOT / "assets" / "models")  # the spec bundles it
         log(f"{embedder.name}: {builtin_embedder.SHA256}")
         app = freeze(out / "bundle", ROOT / "build" / "pyinstaller", resources, ver)
         report = inspect_bundle(app, require_dispatch=not args.allow_native_llama)

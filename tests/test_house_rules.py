@@ -150,3 +150,14 @@ def test_the_window_says_when_the_organisation_sets_rules(window: MainWindow, qt
     assert "Rules set by your organisation" in window.rules_label.text()
     tip = window.rules_label.toolTip()
     assert "declined: salaires" in tip and "masked in answers: Projet Orion" in tip
+
+
+def test_the_stream_ends_as_the_answer_does() -> None:
+    """Whitespace at the end of what streamed is held back (the answer's text is stripped, and a
+    notice after it must not follow a blank line that the saved answer lacks)."""
+    from lanterne.assistant.house_rules import TrailingSpace
+
+    tail = TrailingSpace()
+    parts = [tail.feed(p) for p in ["Choose", " a mirror", ".\n", "\n", "Then", " run it.\n\n"]]
+    assert parts == ["Choose", " a mirror", ".", "", "\n\nThen", " run it."]
+    assert "".join(parts) == "Choose a mirror.\n\nThen run it."

@@ -70,7 +70,7 @@ def test_keys_and_tokens_live_in_the_keychain_only(
     run("index", "add", str(docs_folder))
     question = "Quel est le budget du projet Lanterne ?"
     run("remote", "set-key", keyed_server, "--stdin", stdin=API_KEY + "\n")
-    run("remote", "use", keyed_server)
+    run("remote", "use", keyed_server, "--context-size", "512")  # the server's --n_ctx
     answer = run("ask", question, "--json")  # refused by the server without the key
     assert '"answer"' in answer
     run("remote", "off")

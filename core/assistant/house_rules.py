@@ -69,6 +69,23 @@ class HouseRules:
         return f"{text}\n\n{self.disclaimer}" if self.disclaimer else text
 
 
+class TrailingSpace:
+    """Holds back the whitespace a stream ends with until more text follows: the answer's text is
+    stripped, so a notice after it must not follow a blank line the reader saw and it lacks."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, part: str) -> str:
+        """What may be shown of `part` now (the rest is held)."""
+        body = part.rstrip()
+        if not body:
+            self._held += part
+            return ""
+        shown, self._held = self._held + body, part[len(body) :]
+        return shown
+
+
 class Masker:
     """Masks words in a stream of pieces: a word may arrive split over several, so the end of
     what came is held back until it can no longer start a masked word."""

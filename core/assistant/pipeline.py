@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from lanterne.assistant.answer import Answer, Citation, cited_numbers
 from lanterne.assistant.engine_info import EngineInfo
-from lanterne.assistant.house_rules import HouseRules, Masker
+from lanterne.assistant.house_rules import HouseRules, Masker, TrailingSpace
 from lanterne.assistant.prompt import AnswerStyle, PastTurn
 from lanterne.assistant.responders import (
     LocalResponder,
@@ -202,16 +202,17 @@ class Assistant:
             yield Retrieved(fitted.citations)
             shown: list[str] = []  # as masked on the way: the answer is what was shown
             masker = Masker(rules.masked_words)
+            tail = TrailingSpace()  # so that what is shown ends as the answer's text does
             stopped = False
             try:
                 for piece in responder.stream(fitted, params, cancel):
                     for part in masker.feed(piece):
-                        shown.append(part)
-                        yield Token(part)
+                        if part := tail.feed(part):
+                            shown.append(part)
+                            yield Token(part)
             except GenerationCancelledError:
                 stopped = True
-            rest = masker.finish()
-            if rest:
+            if rest := tail.feed(masker.finish()):
                 shown.append(rest)
                 yield Token(rest)
             text = "".join(shown).strip()
