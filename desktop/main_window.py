@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -39,6 +38,7 @@ from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
 from lanterne.desktop.meaning_label import MeaningLabel
 from lanterne.desktop.models_dialog import ModelsDialog
+from lanterne.desktop.question_box import QuestionBox
 from lanterne.desktop.rules_label import RulesLabel
 from lanterne.desktop.saved_turns import turns_from_messages
 from lanterne.desktop.search_window import SearchWindow
@@ -52,26 +52,6 @@ from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import SettingsError
 from lanterne.translation import _
-
-
-class QuestionBox(QPlainTextEdit):
-    """Enter sends, Shift+Enter starts a new line."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__()
-        self._window = window
-        self.setPlaceholderText(_("Ask a question about your documents…"))
-        self.setAccessibleName(_("Question"))  # a screen reader does not read the placeholder
-        self.setTabChangesFocus(True)  # Tab leaves for the next control, as keyboard users expect
-        self.setMaximumHeight(90)
-
-    def keyPressEvent(self, event):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt override)
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
-            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        ):
-            self._window.ask()
-            return
-        super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -120,7 +100,8 @@ class MainWindow(QMainWindow):
         self.feedback = AnswerFeedback(self.chat, self.store, self)
         self.sources = SourcesPanel()
         self.sources.citation_clicked.connect(self.open_citation)
-        self.question = QuestionBox(self)
+        self.question = QuestionBox()
+        self.question.submitted.connect(self.ask)
         self.ask_button = QPushButton(_("Ask"))
         self.ask_button.clicked.connect(self.ask)
         self.stop_button = QPushButton(_("Stop"))

@@ -22,6 +22,7 @@ from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.indexer.retriever import DocumentHit, Retriever, SearchResult
+from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
 from lanterne.translation import _
 
@@ -44,12 +45,7 @@ def run_search(ctx: AppContext, query: str) -> tuple[list[DocumentHit], str | No
 
 def _marked(result: SearchResult) -> str:
     """The snippet as HTML, its matched words in bold."""
-    text, out, last = result.snippet, [], 0
-    for start, end in result.highlights:
-        out += [html.escape(text[last:start]), "<b>", html.escape(text[start:end]), "</b>"]
-        last = end
-    out.append(html.escape(text[last:]))
-    return "".join(out)
+    return marked(result.snippet, result.highlights, "<b>", "</b>", html.escape)
 
 
 def _place(result: SearchResult) -> str:

@@ -62,7 +62,7 @@ def normalise(text: str) -> str:
 def _gpu_for(path: Path) -> str | None:
     """The GPU with the most free memory if it holds the model three times over (weights,
     compute buffers and the chat model's growth), else None."""
-    best = hardware.best_gpu_device()
+    best = hardware.most_free(hardware.gpu_devices())
     if best is None or best.free_bytes < 3 * path.stat().st_size + (256 << 20):
         return None
     return best.name

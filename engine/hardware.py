@@ -43,7 +43,7 @@ class Hardware:
 
     @property
     def best_gpu(self) -> GpuDevice | None:
-        return max(self.gpus, key=lambda g: g.free_bytes, default=None)
+        return most_free(self.gpus)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -105,9 +105,9 @@ def gpu_devices() -> tuple[GpuDevice, ...]:
     return tuple(devices)
 
 
-def best_gpu_device() -> GpuDevice | None:
+def most_free(gpus: tuple[GpuDevice, ...]) -> GpuDevice | None:
     """The GPU with the most free memory, or None (a CPU-only build, or no GPU)."""
-    return max(gpu_devices(), key=lambda g: g.free_bytes, default=None)
+    return max(gpus, key=lambda g: g.free_bytes, default=None)
 
 
 def probe() -> Hardware:

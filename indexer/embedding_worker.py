@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lanterne.indexer.embedding import TextEmbedder, model_key
-from lanterne.indexer.store import IndexStore
+from lanterne.indexer.store import IndexStore, PendingChunk
 from lanterne.indexer.vectors import quantize
 
 BATCH = 16
 RECENT_NS = 7 * 24 * 3600 * 10**9  # files changed this past week are embedded first
+# Batches taken from one look for waiting chunks (a scan of the index); a chunk changed meanwhile
+# is skipped when its vector is written (the text check), and found again by the next look.
+PREFETCH_BATCHES = 16
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,15 @@ class EmbeddingWorker:
     ) -> int:
         """Embed until no chunk is left (or `stop` is set); returns how many were embedded."""
         done = 0
+        queue: list[PendingChunk] = []
         while stop is None or not stop.is_set():
             self.wait_turn()
-            recent = time.time_ns() - RECENT_NS
-            todo = self.store.chunks_to_embed(self.model, self.batch, recent_after_ns=recent)
+            if not queue:  # finding what waits scans the index: once per several batches
+                recent = time.time_ns() - RECENT_NS
+                queue = self.store.chunks_to_embed(
+                    self.model, self.batch * PREFETCH_BATCHES, recent_after_ns=recent
+                )
+            todo, queue = queue[: self.batch], queue[self.batch :]
             if not todo:
                 break
             vectors = self.embedder.embed_documents([c.embedding_text for c in todo])

@@ -8,7 +8,7 @@ them).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lanterne.indexer.stemming import matched_words
@@ -52,3 +52,20 @@ def _best_start(spans: list[tuple[int, int]]) -> int:
         if count > best_count:
             best, best_count = start, count
     return best
+
+
+def marked(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    before: str,
+    after: str,
+    escape: Callable[[str], str] = str,
+) -> str:
+    """`text` with each span between `before` and `after` (bold on a terminal, <b> in HTML), the
+    text itself passed through `escape`."""
+    out, last = [], 0
+    for start, end in spans:
+        out += [escape(text[last:start]), before, escape(text[start:end]), after]
+        last = end
+    out.append(escape(text[last:]))
+    return "".join(out)

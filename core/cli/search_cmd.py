@@ -11,6 +11,7 @@ from lanterne.cli.output import error, parse_day, print_json
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder, retrieval_mode
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
+from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
 from lanterne.translation import _
 
@@ -108,9 +109,4 @@ def _marked(result: SearchResult, emphasis: bool) -> str:
     """The snippet with its matched words in bold on a terminal."""
     if not emphasis:
         return result.snippet
-    text, out, last = result.snippet, [], 0
-    for start, end in result.highlights:
-        out += [text[last:start], "\033[1m", text[start:end], "\033[0m"]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return marked(result.snippet, result.highlights, "\033[1m", "\033[0m")

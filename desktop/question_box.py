@@ -1,0 +1,27 @@
+"""The question box under the chat: Enter sends, Shift+Enter starts a new line."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QPlainTextEdit
+
+from lanterne.translation import _
+
+
+class QuestionBox(QPlainTextEdit):
+    submitted = Signal()  # Enter (or the keypad's) without Shift
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setPlaceholderText(_("Ask a question about your documents…"))
+        self.setAccessibleName(_("Question"))  # a screen reader does not read the placeholder
+        self.setTabChangesFocus(True)  # Tab leaves for the next control, as keyboard users expect
+        self.setMaximumHeight(90)
+
+    def keyPressEvent(self, event):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
