@@ -54,6 +54,9 @@ class IndexService:
         self._interrupt = threading.Event()  # ends the current watch: commands, or stop
         self._stopping = threading.Event()
         self._changed = threading.Event()  # new passages may need vectors
+        # The embedding model loads once the folders are watched: its load, heavy in Python,
+        # delayed the watcher's start enough to miss a file saved at that moment (seen under load).
+        self._watching = threading.Event()
         self._indexer: Indexer | None = None
         self._paused = False
         self._threads: list[threading.Thread] = []
@@ -202,6 +205,7 @@ class IndexService:
             self.events.progress(progress)
 
     def _on_ready(self, progress: Progress) -> None:
+        self._watching.set()
         self._changed.set()
         self._report_status()
         if self.events.ready:
@@ -214,6 +218,9 @@ class IndexService:
             self.events.batch(count)
 
     def _embed(self) -> None:
+        while not self._watching.wait(0.5):
+            if self._stopping.is_set() or not any(t.is_alive() for t in self._threads[:1]):
+                return
         embedder, problem = configured_embedder(self.ctx.settings)
         if embedder is None:
             if problem and self.events.error:
