@@ -54,8 +54,8 @@ class IndexService:
         self._interrupt = threading.Event()  # ends the current watch: commands, or stop
         self._stopping = threading.Event()
         self._changed = threading.Event()  # new passages may need vectors
-        # The embedding model loads once the folders are watched: its load, heavy in Python,
-        # delayed the watcher's start enough to miss a file saved at that moment (seen under load).
+        # The embedding model loads once the folders are watched: changes are followed first,
+        # and the load's CPU time never delays the watcher's start.
         self._watching = threading.Event()
         self._indexer: Indexer | None = None
         self._paused = False

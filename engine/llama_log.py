@@ -58,11 +58,34 @@ def take_last_problem() -> str | None:
         return message
 
 
+class _KeepStreams:
+    """Stands in for llama-cpp-python's `suppress_stdout_stderr`, which, with verbose=False,
+    points the whole process's file descriptors 1 and 2 at /dev/null while a model loads: every
+    other thread's output is lost meanwhile (`index watch --json` dropped an "updated" event
+    printed while the embedding model loaded). llama.cpp's log already comes through our
+    callback, so nothing needs silencing."""
+
+    def __init__(self, disable: bool = True) -> None:
+        self.disable = disable
+
+    def __enter__(self) -> _KeepStreams:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
 def install() -> None:
-    """Replace llama-cpp-python's printing callback with ours (idempotent)."""
+    """Replace llama-cpp-python's printing callback with ours, and its silencing of the
+    process's stdout and stderr with nothing (idempotent)."""
     global _installed
     if not _installed:
         llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+        from llama_cpp import _internals, llama, llama_chat_format
+
+        for module in (_internals, llama, llama_chat_format):
+            if hasattr(module, "suppress_stdout_stderr"):
+                setattr(module, "suppress_stdout_stderr", _KeepStreams)  # noqa: B010
         _installed = True
 
 

@@ -103,3 +103,38 @@ def test_a_fresh_install_searches_across_languages_with_nothing_set(tmp_path: Pa
     assert json.loads(lexical.stdout)["results"] == []
     status = lanterne("index", "status")
     assert f"with {builtin_embedder.NAME}" in status.stdout
+
+
+def test_loading_a_model_never_silences_other_threads(tmp_path: Path) -> None:
+    """llama-cpp-python points the process's stdout and stderr at /dev/null while a model loads;
+    a line another thread printed then (`index watch --json`'s "updated") was lost. Every line
+    printed during loads must arrive."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "load_while_printing.py"
+    script.write_text(
+        "import sys, threading, time\n"
+        "from lanterne.engine import builtin_embedder\n"
+        "from lanterne.engine.embedder import Embedder\n"
+        "done = threading.Event()\n"
+        "def talk():\n"
+        "    n = 0\n"
+        "    while not done.is_set() or n < 50:\n"
+        "        print(f'line {n}', flush=True); print(f'err {n}', file=sys.stderr, flush=True)\n"
+        "        n += 1; time.sleep(0.001)\n"
+        "    print(f'total {n}', flush=True)\n"
+        "talker = threading.Thread(target=talk); talker.start()\n"
+        "for _ in range(3):\n"
+        "    Embedder(builtin_embedder.shipped_path(), n_threads=1).close()\n"
+        "done.set(); talker.join()\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    lines = run.stdout.splitlines()
+    total = int(lines[-1].split()[1])
+    assert lines[:-1] == [f"line {n}" for n in range(total)]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("err ")]
+    assert errors == [f"err {n}" for n in range(total)]

@@ -151,6 +151,12 @@ def test_index_watch_follows_changes_until_ctrl_c(docs_folder: Path) -> None:
         assert found and found[0]["path"].endswith("nouveau.txt")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+        _out, err = proc.communicate()
+        print("lanterne index watch wrote on stderr:\n" + err)  # shown with the failure
+        raise
     finally:
         if proc.poll() is None:
             proc.kill()
