@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lanterne.engine.errors import ModelLoadError
+from lanterne.indexer.embedding import model_key
 from lanterne.indexer.retriever import Mode
+from lanterne.indexer.store import IndexStore
 
 if TYPE_CHECKING:  # llama.cpp is loaded only when an embedding model is configured
     from lanterne.engine.embedder import Embedder
@@ -38,9 +40,37 @@ def configured_embedder(settings: Settings) -> tuple[Embedder | None, str | None
             return None, problem
     else:
         path = Path(setting).expanduser()
+    return _load(path)
+
+
+def search_embedder(settings: Settings, store: IndexStore) -> tuple[Embedder | None, str | None]:
+    """The model whose vectors search reads: the configured one, except while a newly chosen
+    model has embedded fewer passages than the one before it; then the earlier model (its
+    vectors are kept until the new ones are complete), so search by meaning never gets worse
+    while a larger model is embedding in the background."""
+    embedder, problem = configured_embedder(settings)
+    if embedder is None:
+        return embedder, problem
+    key = model_key(embedder)
+    if not store.has_other_vectors(key):  # the usual case, answered without a scan
+        return embedder, None
+    models = store.vector_models()  # most vectors first
+    mine = next((m.count for m in models if m.model == key), 0)
+    for earlier in models:
+        if earlier.model == key or earlier.count <= mine:
+            break
+        path = Path(earlier.path)
+        if earlier.path and path.is_file():
+            previous, _problem = _load(path)
+            if previous is not None and model_key(previous) == earlier.model:
+                return previous, None
+    return embedder, None
+
+
+def _load(path: Path) -> tuple[Embedder | None, str | None]:
     with _lock:
-        if setting in _loaded:
-            return _loaded[setting], None
+        if str(path) in _loaded:
+            return _loaded[str(path)], None
         if not path.is_file():
             return None, _("The embedding model is missing: {path}").format(path=path)
         from lanterne.engine.embedder import Embedder
@@ -49,7 +79,7 @@ def configured_embedder(settings: Settings) -> tuple[Embedder | None, str | None
             embedder = Embedder(path)
         except ModelLoadError as exc:
             return None, str(exc)
-        _loaded[setting] = embedder
+        _loaded[str(path)] = embedder
         return embedder, None
 
 

@@ -20,7 +20,7 @@ from lanterne.context import AppContext
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.workers import BackgroundTask
-from lanterne.embedding_model import configured_embedder, retrieval_mode
+from lanterne.embedding_model import retrieval_mode, search_embedder
 from lanterne.indexer.retriever import DocumentHit, Retriever, SearchResult
 from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
@@ -32,9 +32,9 @@ TYPING_PAUSE_MS = 250  # search once the user pauses, not at every key
 
 def run_search(ctx: AppContext, query: str) -> tuple[list[DocumentHit], str | None]:
     """The documents for `query`, and why meaning was left out (None when it was used)."""
-    embedder, problem = configured_embedder(ctx.settings)
     store = ctx.open_store()
     try:
+        embedder, problem = search_embedder(ctx.settings, store)
         retriever = Retriever(store, embedder)
         return retriever.search_documents(
             query, RESULTS, mode=retrieval_mode(ctx.settings)

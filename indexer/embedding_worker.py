@@ -62,6 +62,7 @@ class EmbeddingWorker:
         """Embed until no chunk is left (or `stop` is set); returns how many were embedded."""
         done = 0
         queue: list[PendingChunk] = []
+        self.store.remember_vector_model(self.model, self.embedder.path, self.embedder.name)
         while stop is None or not stop.is_set():
             self.wait_turn()
             if not queue:  # finding what waits scans the index: once per several batches
@@ -71,6 +72,9 @@ class EmbeddingWorker:
                 )
             todo, queue = queue[: self.batch], queue[self.batch :]
             if not todo:
+                # Every passage has this model's vectors: an earlier model's, kept for search
+                # while these were computed, can go.
+                self.store.drop_vectors_except(self.model)
                 break
             vectors = self.embedder.embed_documents([c.embedding_text for c in todo])
             q, scales = quantize(vectors)

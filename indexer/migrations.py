@@ -115,3 +115,36 @@ def m003_vectors(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN "
         "UPDATE vector_changes SET deleted = deleted + 1 WHERE id = 1; END"
     )
+
+
+@migration
+def m004_vectors_per_model(db: sqlite_utils.Database) -> None:
+    """A chunk may hold one vector per model, so that changing the embedding model keeps
+    search by meaning on the old vectors until the new model has embedded every passage; the
+    old ones are dropped then. `vector_models` remembers which file made each model's vectors,
+    so a search can embed its question with the same model."""
+    db.execute("DROP TRIGGER chunks_vectors_ad")  # a rename checks the triggers' tables
+    db.execute(
+        "CREATE TABLE vectors_by_model (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "chunk_id INTEGER NOT NULL, model TEXT NOT NULL, "
+        "scale REAL NOT NULL, vector BLOB NOT NULL, UNIQUE (chunk_id, model))"
+    )
+    db.execute(
+        "INSERT INTO vectors_by_model (id, chunk_id, model, scale, vector) "
+        "SELECT id, chunk_id, model, scale, vector FROM vectors ORDER BY id"
+    )
+    db.execute("DROP TABLE vectors")  # its index and its trigger go with it
+    db.execute("ALTER TABLE vectors_by_model RENAME TO vectors")
+    db.execute("CREATE INDEX vectors_model_id ON vectors (model, id)")
+    db.execute(
+        "CREATE TRIGGER chunks_vectors_ad AFTER DELETE ON chunks BEGIN "
+        "DELETE FROM vectors WHERE chunk_id = old.id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN "
+        "UPDATE vector_changes SET deleted = deleted + 1 WHERE id = 1; END"
+    )
+    db.execute(
+        "CREATE TABLE vector_models (model TEXT PRIMARY KEY, path TEXT NOT NULL, "
+        "name TEXT NOT NULL, used_at TEXT NOT NULL)"
+    )

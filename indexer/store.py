@@ -41,6 +41,16 @@ class PendingChunk:
 
 
 @dataclass(frozen=True)
+class VectorModel:
+    """An embedding model that has vectors in the index, and the file that made them."""
+
+    model: str  # the vectors' key (indexer.embedding.model_key)
+    path: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
 class FileError:
     path: str
     reason: str
@@ -309,6 +319,45 @@ class IndexStore:
                     for c, scale, blob in zip(chunks, scales, vectors, strict=True)
                 ],
             )
+
+    def remember_vector_model(self, model: str, path: Path, name: str) -> None:
+        """Record which file makes `model`'s vectors, so searches can embed questions with it."""
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO vector_models (model, path, name, used_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (model) DO UPDATE SET path = excluded.path, name = excluded.name, "
+                "used_at = excluded.used_at",
+                [model, str(path), name, _now()],
+            )
+
+    def vector_models(self) -> list[VectorModel]:
+        """The models that have vectors here, most vectors first."""
+        rows = self.db.execute(
+            "SELECT v.model, COALESCE(m.path, ''), COALESCE(m.name, v.model), COUNT(*) AS n "
+            "FROM vectors v LEFT JOIN vector_models m ON m.model = v.model "
+            "GROUP BY v.model ORDER BY n DESC, v.model"
+        ).fetchall()
+        return [VectorModel(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def has_other_vectors(self, model: str) -> bool:
+        """Whether any model but `model` has vectors: two range lookups on the (model, id)
+        index, so every search can ask without scanning the vectors."""
+        row = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM vectors WHERE model < ?) "
+            "OR EXISTS (SELECT 1 FROM vectors WHERE model > ?)",
+            [model, model],
+        ).fetchone()
+        return bool(row[0])
+
+    def drop_vectors_except(self, model: str) -> int:
+        """Forget every other model's vectors (once `model` has embedded every passage);
+        returns how many went."""
+        if not self.has_other_vectors(model):
+            return 0
+        with transaction(self.db):
+            gone = self.db.execute("DELETE FROM vectors WHERE model != ?", [model]).rowcount
+            self.db.execute("DELETE FROM vector_models WHERE model != ?", [model])
+        return int(gone)
 
     def vector_counts(self, model: str) -> tuple[int, int]:
         """(chunks with a vector from `model`, all chunks)."""

@@ -199,6 +199,65 @@ def test_another_model_re_embeds_everything(
         other.close()
 
 
+def test_search_keeps_the_old_vectors_until_the_new_model_has_them_all(
+    indexed: IndexStore, embedder: Embedder, tmp_path: Path
+) -> None:
+    """Choosing another embedding model never leaves search by meaning half-blind: questions go
+    to the earlier model, over its vectors, until the new one has embedded every passage."""
+    from lanterne.embedding_model import close_embedders, search_embedder
+    from lanterne.settings import Settings
+
+    other_file = tmp_path / "larger-e5.gguf"
+    other_file.symlink_to(embedder.path)
+    settings = Settings(tmp_path / "settings.toml")
+    settings.set("retrieval.embedding_model", str(other_file))
+    old_key = model_key(embedder)
+    try:
+        searching, problem = search_embedder(settings, indexed)
+        assert problem is None and searching is not None
+        assert model_key(searching) == old_key  # the new model has no vector yet
+
+        other = Embedder(other_file, n_threads=2)
+        stop = threading.Event()
+        worker = EmbeddingWorker(indexed, other, batch=1)
+        assert worker.run(stop, on_batch=lambda _p: stop.set()) == 1  # interrupted, as by a quit
+        assert indexed.vector_counts(old_key) == (4, 4)  # the old vectors are all kept
+        searching, _problem = search_embedder(settings, indexed)
+        assert searching is not None and model_key(searching) == old_key
+        found = Retriever(indexed, searching).search("tarte aux pommes", mode="dense")
+        assert found[0].path.endswith("pie.md")
+
+        assert worker.run() == 3  # resumed: the new model now has every passage
+        assert indexed.vector_counts(old_key) == (0, 4)  # and the old vectors are gone
+        assert [m.model for m in indexed.vector_models()] == [model_key(other)]
+        searching, _problem = search_embedder(settings, indexed)
+        assert searching is not None and searching.path == other_file
+        other.close()
+    finally:
+        close_embedders()
+
+
+def test_an_earlier_model_that_is_gone_is_not_used_for_search(
+    indexed: IndexStore, tmp_path: Path
+) -> None:
+    """If the file that made the old vectors was deleted, questions cannot be embedded like
+    them: search uses the configured model (and its few vectors) rather than fail."""
+    from lanterne.embedding_model import close_embedders, search_embedder
+    from lanterne.settings import Settings
+
+    gone = tmp_path / "gone.gguf"
+    other_file = tmp_path / "larger-e5.gguf"
+    other_file.symlink_to(indexed.vector_models()[0].path)
+    indexed.db.execute("UPDATE vector_models SET path = ?", [str(gone)])
+    settings = Settings(tmp_path / "settings.toml")
+    settings.set("retrieval.embedding_model", str(other_file))
+    try:
+        searching, problem = search_embedder(settings, indexed)
+        assert problem is None and searching is not None and searching.path == other_file
+    finally:
+        close_embedders()
+
+
 def test_embedding_waits_while_the_chat_model_answers(
     indexed: IndexStore, embedder: Embedder, pages: Path
 ) -> None:
@@ -274,7 +333,12 @@ def test_cli_embeds_then_searches_across_languages(pages: Path, e5_model: Path) 
     env = {"LANTERNE_EMBEDDING_MODEL": str(e5_model)}
     added = json.loads(lanterne("index", "add", str(pages), "--json", env=env).stdout)
     assert added["embedded"] == 4
-    assert added["vectors"] == {"model": "multilingual-e5-small", "embedded": 4, "total": 4}
+    assert added["vectors"] == {
+        "model": "multilingual-e5-small",
+        "embedded": 4,
+        "total": 4,
+        "search_model": "multilingual-e5-small",
+    }
     found = lanterne("search", "cuisson d'une tarte aux pommes", "--json", env=env)
     assert json.loads(found.stdout)["results"][0]["path"].endswith("pie.md")
     none = {"LANTERNE_EMBEDDING_MODEL": "none"}  # words only, as set

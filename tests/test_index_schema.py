@@ -112,3 +112,34 @@ def test_an_index_from_the_second_schema_upgrades_and_keeps_its_documents(tmp_pa
         assert store.vector_counts("any-model") == (0, 3)  # every passage waits for a vector
     finally:
         store.close()
+
+
+def test_vectors_survive_the_move_to_one_vector_per_model(tmp_path: Path) -> None:
+    """An index embedded before m004 keeps its vectors, their ids (readers load by id) and
+    the deletion trigger; a second model's vector for the same passage is then accepted."""
+    from lanterne.database import Migrations
+
+    path = tmp_path / "index.sqlite3"
+    before = Migrations(m for m in MIGRATIONS if m[0] < "m004")
+    db = sqlite_utils.Database(path)
+    before.migrate(db)
+    db.execute(
+        "INSERT INTO vectors (id, chunk_id, model, scale, vector) VALUES "
+        "(7, 1, 'e5:1:384', 0.5, x'0102'), (9, 2, 'e5:1:384', 0.25, x'0304')"
+    )
+    db.conn.commit()
+    db.close()
+    store = IndexStore(path)
+    try:
+        rows = store.db.execute("SELECT id, chunk_id, model, scale FROM vectors").fetchall()
+        assert rows == [(7, 1, "e5:1:384", 0.5), (9, 2, "e5:1:384", 0.25)]
+        store.db.execute(
+            "INSERT INTO vectors (chunk_id, model, scale, vector) "
+            "VALUES (1, 'bge:2:1024', 1, x'05')"
+        )
+        assert store.db.execute("SELECT MAX(id) FROM vectors").fetchone()[0] == 10
+        store.db.execute("DELETE FROM vectors WHERE model = 'bge:2:1024'")
+        assert store.db.execute("SELECT deleted FROM vector_changes").fetchone()[0] == 1
+        assert [m.model for m in store.vector_models()] == ["e5:1:384"]
+    finally:
+        store.close()

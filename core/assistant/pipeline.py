@@ -22,7 +22,7 @@ from lanterne.assistant.responders import (
     RemoteResponder,
     Responder,
 )
-from lanterne.embedding_model import configured_embedder, retrieval_mode
+from lanterne.embedding_model import retrieval_mode, search_embedder
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.json_grammar import SchemaError, schema_grammar
@@ -131,7 +131,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
         store = IndexStore(self.index_path)
         try:
-            embedder, _problem = configured_embedder(self.settings)
+            embedder, _problem = search_embedder(self.settings, store)
             results = Retriever(store, embedder).search(
                 question,
                 k if k is not None else self.settings.get_int("retrieval.top_k"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
-from lanterne.embedding_model import configured_embedder
+from lanterne.embedding_model import configured_embedder, search_embedder
 from lanterne.engine import builtin_embedder
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding import model_key
@@ -152,7 +152,13 @@ def _vectors_json(store: IndexStore, ctx: AppContext) -> dict[str, object] | Non
         setting = ctx.settings.get_str("retrieval.embedding_model")
         return {"model": setting or builtin_embedder.NAME, "error": problem}
     embedded, total = store.vector_counts(model_key(embedder))
-    return {"model": embedder.name, "embedded": embedded, "total": total}
+    searching, _problem = search_embedder(ctx.settings, store)
+    return {
+        "model": embedder.name,
+        "embedded": embedded,
+        "total": total,
+        "search_model": searching.name if searching is not None else embedder.name,
+    }
 
 
 def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -181,6 +187,12 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
                 embedded=vectors["embedded"], total=vectors["total"], model=vectors["model"]
             )
         )
+        if vectors["search_model"] != vectors["model"]:
+            print(
+                _("Search by meaning uses {model} until then.").format(
+                    model=vectors["search_model"]
+                )
+            )
     for err in status.errors:
         print(_("  error {path}: {reason}").format(path=err.path, reason=err.reason))
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lanterne.cli.output import error, parse_day, print_json
 from lanterne.context import AppContext
-from lanterne.embedding_model import configured_embedder, retrieval_mode
+from lanterne.embedding_model import retrieval_mode, search_embedder
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
 from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
@@ -75,19 +75,21 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
         )
     except ValueError as exc:
         return error(str(exc))
-    embedder, problem = configured_embedder(ctx.settings)
-    if problem:
-        sys.stderr.write(
-            _("lanterne: searching by words only: {reason}").format(reason=problem) + "\n"
-        )
-    mode = args.mode or retrieval_mode(ctx.settings)
-    if mode == "dense" and embedder is None:
-        return error(
-            _("Searching by meaning needs an embedding model (retrieval.embedding_model).")
-        )
     store = ctx.open_store()
-    hits = Retriever(store, embedder).search_documents(args.query, args.k, filters, mode)
-    store.close()
+    try:
+        embedder, problem = search_embedder(ctx.settings, store)
+        if problem:
+            sys.stderr.write(
+                _("lanterne: searching by words only: {reason}").format(reason=problem) + "\n"
+            )
+        mode = args.mode or retrieval_mode(ctx.settings)
+        if mode == "dense" and embedder is None:
+            return error(
+                _("Searching by meaning needs an embedding model (retrieval.embedding_model).")
+            )
+        hits = Retriever(store, embedder).search_documents(args.query, args.k, filters, mode)
+    finally:
+        store.close()
     if args.json:
         print_json({"results": [hit.to_json() for hit in hits]})
         return 0
