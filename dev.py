@@ -52,29 +52,28 @@ EMBEDDER_STAMP = VENV / "lanterne-embedder.mtime"
 # llama.cpp's default build is -march=native. On a CPU that advertises AMX (Intel Xeon since
 # Sapphire Rapids) that compiles in ggml's AMX matrix code, and where AMX is advertised but not
 # usable (seen on cloud VMs: arch_prctl grants it, `ldtilecfg` still faults) the first quantized
-# matrix product dies with SIGSEGV in ggml_backend_amx_mul_mat. On x86-64 Linux and Windows the
-# build therefore targets x86-64-v3 instead (AVX2, FMA, F16C, BMI2: Intel since 2013, AMD since
-# 2015): no AMX or AVX-512, the same code on every machine, so a cached wheel is safe on any of
-# them. The cost, measured on a 2-core AVX-512 Xeon with Gemma 3 270M Q4_K_M against
-# -march=native minus AMX: the same decoding speed (42 tok/s), prompts read about 30% slower
-# (420 vs 610 tok/s). macOS keeps llama-cpp-python's own settings (Metal; on Intel Macs it turns
-# AVX off itself).
-X86_64_CMAKE_ARGS = (
-    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
-)
+# matrix product dies with SIGSEGV in ggml_backend_amx_mul_mat. An AVX2-only build avoided that
+# but cost every recent CPU up to a quarter of its speed. On x86-64 Linux and Windows the build
+# therefore uses llama.cpp's runtime dispatch, as the installers do (packaging/build_release.py):
+# one CPU library per instruction-set level (x64 … haswell, skylakex, icelake, zen4,
+# sapphirerapids), and Lanterne tries the fastest this CPU advertises in a child process once
+# per machine and uses the fastest that works (engine/cpu_variant.py). The same wheel suits every
+# x86-64 machine, so a cached one is safe anywhere. The build takes longer (each variant
+# compiles ggml's CPU code). macOS keeps llama-cpp-python's own settings (Metal).
+X86_64_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON"
 
 USAGE = __doc__.split("\n\n")[1] if __doc__ else ""
 
 FIRST_INSTALL_NOTE = """\
 First install: this downloads the dependencies, and llama-cpp-python (pinned in pyproject.toml)
 is only published as source, so dev.py compiles llama.cpp now with your C/C++ compiler. It takes
-about 5-10 minutes the first time; the built wheel is kept in
+about 10-25 minutes the first time; the built wheel is kept in
     {cache}
 (one per version and build flags), so later installs (a new clone, a recreated .venv) take
 seconds.
 
-This is a CPU build: on x86-64 for AVX2 CPUs, not -march=native (its AMX code crashes on some
-Xeon VMs); on Apple Silicon with Metal. The build flags are
+This is a CPU build: on x86-64 with one library per instruction-set level, the fastest that
+works on this machine chosen at run time; on Apple Silicon with Metal. The build flags are
     {flags}
 then the CMAKE_ARGS in your environment, if any (yours win). dev.py rebuilds llama-cpp-python
 whenever they change, so keep them set for later runs. For a GPU build, e.g. CUDA (needs the

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.index_speed import handbook
 from bench.llama_bench_build import ensure_llama_tool
 from bench.models import embedding_model
+from lanterne.engine import cpu_variant
 from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.embedding_worker import BATCH
@@ -151,6 +152,8 @@ def main() -> int:
     llama = time_llama(texts, args.threads, lanterne["prompt"])
     report = {
         "model": embedding_model().name,
+        "lanterne_cpu_variant": cpu_variant.current().to_json(),
+        "llama_embedding_cpu": "native (-march=native)",
         "passages": len(texts),
         "threads": args.threads,
         "lanterne": lanterne,
@@ -161,6 +164,11 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{len(texts)} handbook passages, {embedding_model().name}, {args.threads} threads")
+    variant = report["lanterne_cpu_variant"]
+    print(
+        f"  CPU code: llama-embedding -march=native; Lanterne "
+        f"{variant['variant'] or 'single CPU build'} ({variant['how']})"
+    )
     print(
         f"  Lanterne          {lanterne['passages_per_s']:7.2f} passages/s "
         f"{lanterne['tokens_per_s']:8.1f} tokens/s ({lanterne['tokens']} tokens)"

@@ -63,6 +63,7 @@ from typing import Any
 
 import llama_cpp
 
+from lanterne.engine import cpu_variant
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.offload import default_threads
 from lanterne.engine.runtime import LocalModel, SamplingParams
@@ -315,6 +316,11 @@ def print_table(report: dict[str, Any]) -> None:
         f" pp{cfg['prompt']}, tg{cfg['gen']} at depth {cfg['prompt']}, median of undisturbed"
         f" pairs, sampling: {cfg['sampling']}, load average {cfg['load_average'][0]:.2f}"
     )
+    variant = cfg["lanterne_cpu_variant"]
+    print(
+        f"CPU code: llama-bench {cfg['llama_bench_cpu']} (-march=native); Lanterne"
+        f" {variant['variant'] or 'single CPU build'} ({variant['how']})"
+    )
     for m in report["models"]:
         print(
             f"\n{Path(m['model']).name} ({m['architecture']}): {m['pairs']['counted']} of"
@@ -407,6 +413,10 @@ def main() -> int:
             "llama_bench_cmake_flags": build.cmake_flags,
             "reference_libs": args.reference_libs,
             "system_info": llama_cpp.llama_print_system_info().decode(),
+            # Which CPU code each side ran: the reference is compiled for this CPU
+            # (-march=native); Lanterne loads the variant engine/cpu_variant.py chose.
+            "llama_bench_cpu": "native" if "-DGGML_NATIVE=ON" in build.cmake_flags else "?",
+            "lanterne_cpu_variant": cpu_variant.current().to_json(),
             "threads": args.threads,
             "prompt": args.prompt,
             "gen": args.gen,

@@ -12,6 +12,12 @@ import multiprocessing
 
 def main() -> int:
     multiprocessing.freeze_support()  # a frozen app's readers run as this executable again
+    import sys
+
+    if sys.argv[1:2] == ["--cpu-probe"]:  # engine/cpu_variant.py's child, in a frozen app too
+        from lanterne.engine.cpu_probe import main as probe_main
+
+        return probe_main(sys.argv[2:])
     from lanterne.cli.main import main as cli_main
 
     return cli_main()

@@ -82,7 +82,28 @@ def load_backends() -> None:
     llama_log.install()
     count = function("ggml_backend_reg_count", ctypes.c_size_t, [])
     if count() == 0:
+        _load_dynamic_backends()
+
+
+def _load_dynamic_backends() -> None:
+    """What ggml_backend_load_all would load (every other backend, then one CPU variant), with
+    the CPU variant the one engine/cpu_variant.py found to work on this machine rather than
+    the one ggml would pick from the features the CPU advertises."""
+    from lanterne.engine import cpu_variant
+
+    choice = cpu_variant.current()
+    if choice.path is None:  # one CPU library, or nothing could be tried: ggml's own choice
         function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(str(_LIB_DIR).encode())
+        return
+    load = function("ggml_backend_load", ctypes.c_void_p, [ctypes.c_char_p])
+    prefix = "ggml-" if sys.platform == "win32" else "libggml-"
+    suffix = ".dll" if sys.platform == "win32" else ".so"
+    not_backends = {f"{prefix}base{suffix}", f"{prefix[:-1]}{suffix}"}
+    folder = choice.path.parent  # a dynamic build keeps all its backends together
+    for path in sorted(folder.glob(f"{prefix}*{suffix}")):  # GPU and BLAS backends first
+        if path.name not in not_backends and not path.name.startswith(f"{prefix}cpu"):
+            load(str(path).encode())
+    load(str(choice.path).encode())
 
 
 # gguf.h --------------------------------------------------------------------------------------

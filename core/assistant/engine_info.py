@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lanterne.engine.cpu_variant import CpuChoice
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan
 
@@ -19,6 +20,7 @@ class EngineInfo:
     model: ModelInfo | None = None
     plan: OffloadPlan | None = None
     server: str | None = None
+    cpu: CpuChoice | None = None  # which of llama.cpp's CPU builds runs it, and why
 
     def to_json(self) -> dict[str, object]:
         if self.model is None or self.plan is None:
@@ -31,4 +33,5 @@ class EngineInfo:
             "n_expert": self.model.n_expert,
             "n_expert_used": self.model.n_expert_used,
             "offload": self.plan.to_json(),
+            "cpu_variant": self.cpu.to_json() if self.cpu is not None else None,
         }

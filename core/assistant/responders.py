@@ -15,6 +15,7 @@ from lanterne.assistant.answer import Citation
 from lanterne.assistant.budget import FittedPrompt, Messages, fit_prompt
 from lanterne.assistant.engine_info import EngineInfo
 from lanterne.assistant.prompt import DEFAULT_STYLE, AnswerStyle, PastTurn, fold_system
+from lanterne.engine import cpu_variant
 from lanterne.engine.host import ModelHost
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.remote_errors import RemoteError
@@ -56,13 +57,20 @@ class LocalResponder:
     def __init__(self, host: ModelHost, model: LocalModel) -> None:
         self._host = host
         self._model = model
+        cpu = cpu_variant.current()
+        description = model.plan.description
+        if cpu.variant:
+            description += "\n" + _("llama.cpp's {variant} CPU build: {reason}").format(
+                variant=cpu.variant, reason=cpu.reason
+            )
         self.info = EngineInfo(
             backend="local",
             name=model.info.name,
             summary=model.plan.summary,
-            description=model.plan.description,
+            description=description,
             model=model.info,
             plan=model.plan,
+            cpu=cpu,
         )
 
     def sampling(self, max_tokens: int, temperature: float) -> SamplingParams:
