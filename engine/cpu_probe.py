@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lanterne.engine.cpu_variant import FAULT_ENV, VARIANT_ENV, variant_name
+from lanterne.translation import _
 
 # Long enough that the matrix products take the batched paths an answer's prompt takes.
 SAMPLE = (
@@ -54,10 +55,10 @@ def run_variant(file: str) -> int:
     embedder.close()
     norms = np.linalg.norm(vectors, axis=1)
     if not np.all(np.isfinite(vectors)) or not np.allclose(norms, 1.0, atol=1e-3):
-        print("unsound vectors", file=sys.stderr)
+        print(_("its vectors are not sound"), file=sys.stderr)
         return 1
     if float(vectors[0] @ vectors[1]) < 0.5:  # one passage and its beginning: close
-        print("vectors that do not match their text", file=sys.stderr)
+        print(_("its vectors do not match their text"), file=sys.stderr)
         return 1
     return 0
 

@@ -38,10 +38,9 @@ from lanterne.translation import _
 VARIANT_ENV = "LANTERNE_CPU_VARIANT"
 FAULT_ENV = "LANTERNE_CPU_PROBE_FAULT"
 PROBE_TIMEOUT_S = 120
+# dev.py and the release build move the variants here from where llama-cpp-python's own
+# wheel puts them (site-packages/bin): dev.py's repack_llama_wheel().
 LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
-# Where llama-cpp-python's own wheel puts the variants (site-packages/bin); the release build
-# moves them into LIB_DIR (packaging/build_release.py).
-WHEEL_BIN_DIR = Path(llama_cpp.__file__).parent.parent / "bin"
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,8 @@ def variant_files(lib_dir: Path | None = None) -> list[Path]:
     """The CPU variant libraries of this llama.cpp (none in a build without dispatch)."""
     prefix = "ggml-cpu-" if sys.platform == "win32" else "libggml-cpu-"
     suffix = ".dll" if sys.platform == "win32" else ".so"
-    for folder in (lib_dir,) if lib_dir is not None else (LIB_DIR, WHEEL_BIN_DIR):
-        found = sorted(p for p in folder.glob(f"{prefix}*{suffix}") if p.is_file())
-        if found:
-            return found
-    return []
+    folder = lib_dir if lib_dir is not None else LIB_DIR
+    return sorted(p for p in folder.glob(f"{prefix}*{suffix}") if p.is_file())
 
 
 def variant_name(path: Path) -> str:

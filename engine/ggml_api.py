@@ -99,8 +99,7 @@ def _load_dynamic_backends() -> None:
     prefix = "ggml-" if sys.platform == "win32" else "libggml-"
     suffix = ".dll" if sys.platform == "win32" else ".so"
     not_backends = {f"{prefix}base{suffix}", f"{prefix[:-1]}{suffix}"}
-    folder = choice.path.parent  # a dynamic build keeps all its backends together
-    for path in sorted(folder.glob(f"{prefix}*{suffix}")):  # GPU and BLAS backends first
+    for path in sorted(_LIB_DIR.glob(f"{prefix}*{suffix}")):  # GPU and BLAS backends first
         if path.name not in not_backends and not path.name.startswith(f"{prefix}cpu"):
             load(str(path).encode())
     load(str(choice.path).encode())

@@ -33,7 +33,6 @@ import importlib.util
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -143,19 +142,13 @@ def ensure_dispatch_llama(gpu: str | None) -> None:
 def repack_cpu_variants(wheel: Path, cmake: str) -> None:
     """llama-cpp-python installs ggml's CPU variants into site-packages/bin; move them beside
     libggml in llama_cpp/lib, where Lanterne loads them from and PyInstaller collects them, and
-    record how it was built there (BUILD_MARKER), for the next build and the bundle's report."""
-    with tempfile.TemporaryDirectory(prefix="lanterne-wheel-") as tmp:
-        run(sys.executable, "-m", "wheel", "unpack", wheel, "-d", tmp)
-        (unpacked,) = Path(tmp).iterdir()
-        for module in (unpacked / "bin").glob("*ggml-cpu-*"):
-            module.rename(unpacked / "llama_cpp" / "lib" / module.name)
-        shutil.rmtree(unpacked / "bin", ignore_errors=True)
-        for generic in ("lib", "include"):  # copies of llama_cpp/lib, C headers
-            shutil.rmtree(unpacked / generic, ignore_errors=True)
-        marker = {"llama_cpp_python": LLAMA_VERSION, "cmake_args": cmake}
-        (unpacked / "llama_cpp" / "lib" / BUILD_MARKER).write_text(json.dumps(marker))
-        wheel.unlink()
-        run(sys.executable, "-m", "wheel", "pack", unpacked, "-d", wheel.parent)
+    record how it was built there (BUILD_MARKER), for the next build and the bundle's report.
+    The same repacking as dev.py's source installs (one implementation, in dev.py)."""
+    sys.path.insert(0, str(ROOT))
+    import dev
+
+    marker = {"llama_cpp_python": LLAMA_VERSION, "cmake_args": cmake}
+    dev.repack_llama_wheel(wheel, {BUILD_MARKER: json.dumps(marker).encode()})
 
 
 def frozen_app(dist: Path) -> Path:
@@ -231,7 +224,9 @@ def smoke_test(executable: Path, model: Path) -> dict[str, object]:
         home, docs = Path(tmp) / "home", Path(tmp) / "docs"
         docs.mkdir()
         (docs / "sauvegardes.txt").write_text(SMOKE_DOC, encoding="utf-8")
-        env = {"LANTERNE_HOME": str(home), "LANGUAGE": "en"}
+        # A first run on this machine too: the CPU variant is tried afresh (Linux's cache folder;
+        # elsewhere a build machine's is normally empty).
+        env = {"LANTERNE_HOME": str(home), "LANGUAGE": "en", "XDG_CACHE_HOME": str(Path(tmp))}
 
         def frozen(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
@@ -265,8 +260,15 @@ def smoke_test(executable: Path, model: Path) -> dict[str, object]:
         answer = json.loads(asked.stdout)
         if not answer["answer"].strip() or not answer["citations"]:
             raise ReleaseError(f"ask gave no answer or no citation: {asked.stdout[:500]}")
+        cpu = answer["model"].get("cpu_variant") or {}
+        if cpu_variants(executable.parent) and cpu.get("how") not in ("best", "fallback"):
+            raise ReleaseError(f"the frozen app did not try its CPU variants: {cpu}")
         log(f"smoke test passed: {shown.stdout.strip()}, answer cites {len(answer['citations'])}")
-        return {"version": shown.stdout.strip(), "citations": len(answer["citations"])}
+        return {
+            "version": shown.stdout.strip(),
+            "citations": len(answer["citations"]),
+            "cpu_variant": cpu,
+        }
 
 
 def test_model() -> Path:

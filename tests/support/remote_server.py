@@ -32,7 +32,13 @@ def llama_server(model: Path, log_path: Path, *extra: str) -> Iterator[str]:
     """llama-cpp-python's server on a free port; yields its base URL once it answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+    # `python -m llama_cpp.server`, with llama.cpp's backends registered first: a runtime-dispatch
+    # build (dev.py's) registers none until asked, and the server never asks.
+    start = (
+        "import runpy; from lanterne.engine import ggml_api; ggml_api.load_backends(); "
+        "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", start, "--model", str(model)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", *extra]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
