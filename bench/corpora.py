@@ -3,12 +3,15 @@
 
 - the Debian Administrator's Handbook, HTML (fr-FR, en-US): the tuning set's HTML;
 - the Debian Reference, PDF (fr, en; ~260 pages each): the tuning set's PDFs;
-- the Developer's Reference and the New Maintainers' Guide, HTML and PDF (fr, en): the held-out
-  corpus, never used while tuning.
+- the Developer's Reference and the New Maintainers' Guide, HTML and PDF (fr, en): the first
+  held-out corpus (run once untouched; then used to tune section-level diversification);
+- the Debian FAQ (HTML chapters and PDF) and the Installation Guide (HTML, one file per section),
+  fr and en: the second held-out corpus, never used while tuning.
 """
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 from pathlib import Path
@@ -70,6 +73,34 @@ def held_out(dest: Path) -> dict[str, dict[str, Path]]:
                 shutil.copy(page, html / page.name)
         shutil.copy(source / "developers-reference.pdf", pdf / "developers-reference.pdf")
         shutil.copy(maint[lang] / f"maint-guide.{lang}.pdf", pdf / "maint-guide.pdf")
+        layout["html"][lang] = html
+        layout["pdf"][lang] = pdf
+    return layout
+
+
+def held_out_2(dest: Path) -> dict[str, dict[str, Path]]:
+    """The second held-out corpus under dest, laid out as held_out() lays out the first. FAQ
+    chapters keep their names (basic-defs.en.html / basic-defs.fr.html); the Installation
+    Guide's section files have the same name in both languages."""
+    faq = {
+        "en": debian_files("debian-faq", "usr/share/doc/debian/FAQ"),
+        "fr": debian_files("debian-faq-fr", "usr/share/doc/debian/FAQ/fr"),
+    }
+    guide = debian_files("installation-guide-amd64", "usr/share/doc/installation-guide-amd64")
+    layout: dict[str, dict[str, Path]] = {"html": {}, "pdf": {}}
+    for lang in ("en", "fr"):
+        html = dest / f"html-{lang}"
+        pdf = dest / f"pdf-{lang}"
+        html.mkdir(parents=True)
+        pdf.mkdir(parents=True)
+        for page in faq[lang].glob(f"*.{lang}.html"):
+            if not page.name.startswith("index."):
+                shutil.copy(page, html / page.name)
+        for page in (guide / lang).glob("*.html"):
+            if page.name != "index.html":
+                shutil.copy(page, html / page.name)
+        packed = faq["en"] / f"debian-faq.{lang}.pdf.gz"
+        (pdf / "debian-faq.pdf").write_bytes(gzip.decompress(packed.read_bytes()))
         layout["html"][lang] = html
         layout["pdf"][lang] = pdf
     return layout
