@@ -110,6 +110,10 @@ class Embedder:
         vector: np.ndarray = self._embed([self.prompts.query + text])[0]
         return vector
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several short texts embedded as questions are (single words, for their neighbours)."""
+        return self._embed([self.prompts.query + t for t in texts])
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)

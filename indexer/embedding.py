@@ -21,6 +21,8 @@ class TextEmbedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
 
 def model_key(embedder: TextEmbedder) -> str:
     """Vectors are only comparable within one model file: its name, size and dimensions."""

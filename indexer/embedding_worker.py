@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.store import IndexStore, PendingChunk
 from lanterne.indexer.vectors import quantize
+from lanterne.indexer.word_neighbours import embed_index_words
 
 BATCH = 16
 RECENT_NS = 7 * 24 * 3600 * 10**9  # files changed this past week are embedded first
@@ -75,6 +76,7 @@ class EmbeddingWorker:
                 # Every passage has this model's vectors: an earlier model's, kept for search
                 # while these were computed, can go.
                 self.store.drop_vectors_except(self.model)
+                embed_index_words(self.store, self.embedder, stop, self.wait_turn)
                 break
             vectors = self.embedder.embed_documents([c.embedding_text for c in todo])
             q, scales = quantize(vectors)

@@ -20,6 +20,7 @@ from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.term_pruning import CANDIDATES, TermCounts, plan, rescore
 from lanterne.indexer.vectors import VectorIndex
+from lanterne.indexer.word_neighbours import neighbours
 
 Mode = Literal["hybrid", "lexical", "dense"]
 POOL = 50  # candidates each side brings to the fusion and to the diversification
@@ -236,6 +237,8 @@ class Retriever:
     def lexical(self, question: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) of the k best chunks, best first."""
         size = self.store.db.execute("SELECT max(rowid) FROM chunks").fetchone()[0] or 0
+        if self.embedder is not None:  # words no passage holds: the index's nearest in meaning
+            question = " ".join([question, *neighbours(self.store, self.embedder, question)])
         terms = plan(question_terms(question), size, self._term_counts)
         query = fts_query(question, terms.dropped)
         if query is None:

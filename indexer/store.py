@@ -7,6 +7,7 @@ version, and rows still marked 'pending' tell the next run where to resume.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -357,7 +358,68 @@ class IndexStore:
         with transaction(self.db):
             gone = self.db.execute("DELETE FROM vectors WHERE model != ?", [model]).rowcount
             self.db.execute("DELETE FROM vector_models WHERE model != ?", [model])
+            self.db.execute("DELETE FROM word_vectors WHERE model != ?", [model])
         return int(gone)
+
+    # Words, for a question's words in the other language (indexer/word_neighbours.py) -----
+
+    def count_new_words(self, words_of: Callable[[str], list[str]], batch: int = 2000) -> int:
+        """Add the words of passages written since the last count to `words` (how many
+        passages hold each); returns how many passages were read."""
+        read = 0
+        while True:
+            last = int(self.db.execute("SELECT last_chunk_id FROM word_scan").fetchone()[0])
+            rows = self.db.execute(
+                "SELECT id, text, heading FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+                [last, batch],
+            ).fetchall()
+            if not rows:
+                return read
+            counts: dict[str, int] = {}
+            for _id, text, heading in rows:
+                for word in set(words_of(f"{heading or ''} {text}")):
+                    counts[word] = counts.get(word, 0) + 1
+            with transaction(self.db):
+                self.db.conn.executemany(
+                    "INSERT INTO words (word, passages) VALUES (?, ?) "
+                    "ON CONFLICT (word) DO UPDATE SET passages = passages + excluded.passages",
+                    list(counts.items()),
+                )
+                self.db.execute("UPDATE word_scan SET last_chunk_id = ?", [int(rows[-1][0])])
+            read += len(rows)
+
+    def words_to_embed(self, model: str, min_passages: int, limit: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT w.word FROM words w WHERE w.passages >= ? AND NOT EXISTS "
+            "(SELECT 1 FROM word_vectors v WHERE v.model = ? AND v.word = w.word) LIMIT ?",
+            [min_passages, model, limit],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def write_word_vectors(
+        self, model: str, words: list[str], scales: list[float], vectors: list[bytes]
+    ) -> None:
+        with transaction(self.db):
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO word_vectors (model, word, scale, vector) "
+                "VALUES (?, ?, ?, ?)",
+                [(model, w, s, v) for w, s, v in zip(words, scales, vectors, strict=True)],
+            )
+
+    def known_words(self, words: list[str]) -> set[str]:
+        """Which of `words` some passage holds."""
+        if not words:
+            return set()
+        rows = self.db.execute(
+            f"SELECT word FROM words WHERE word IN ({', '.join('?' for _ in words)})", words
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def word_vectors(self, model: str) -> tuple[list[str], list[float], list[bytes]]:
+        rows = self.db.execute(
+            "SELECT word, scale, vector FROM word_vectors WHERE model = ? ORDER BY word", [model]
+        ).fetchall()
+        return [r[0] for r in rows], [float(r[1]) for r in rows], [r[2] for r in rows]
 
     def vector_counts(self, model: str) -> tuple[int, int]:
         """(chunks with a vector from `model`, all chunks)."""

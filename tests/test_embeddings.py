@@ -154,6 +154,9 @@ class _Recording:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed_queries(texts)
+
 
 def test_what_the_user_works_on_is_embedded_first(
     tmp_path: Path, pages: Path, embedder: Embedder
@@ -359,3 +362,34 @@ def test_importing_an_embedding_model_sets_it_for_search_not_for_chat(e5_model: 
     assert settings.get_str("model.path") == ""
     library.remove(e5_model.stem)
     assert settings.get_str("retrieval.embedding_model") == ""
+
+
+def test_a_word_no_passage_holds_is_searched_by_its_nearest_index_word(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Words alone cannot cross languages: "sauvegarde" over English pages also looks for the
+    index's nearest word in meaning, "backup" (embedded by the worker after the passages)."""
+    from lanterne.indexer.word_neighbours import neighbours
+
+    root = tmp_path / "en"
+    root.mkdir()
+    pages = {
+        "backups.md": "# Backups\n\nThe backup script copies the home folders every night.\n",
+        "restore.md": "# Restore\n\nTo restore a file, open the latest backup on the drive.\n",
+        "firewall.md": "# Firewall\n\nThe firewall refuses incoming connections on the server.\n",
+        "ports.md": "# Ports\n\nOnly port 22 passes the firewall of the server.\n",
+    }
+    for name, text in pages.items():
+        (root / name).write_text(text, encoding="utf-8")
+    store = IndexStore(tmp_path / "index.sqlite3")
+    try:
+        Indexer(store).add_folder(root)
+        assert Retriever(store).search("sauvegarde", mode="lexical") == []  # words alone
+        EmbeddingWorker(store, embedder).run()
+        assert neighbours(store, embedder, "sauvegarde du dossier") == ["backup"]
+        assert neighbours(store, embedder, "backup") == []  # the index holds it already
+        found = Retriever(store, embedder).search("sauvegarde", mode="lexical")
+        assert {Path(r.path).name for r in found} == {"backups.md", "restore.md"}
+        assert Retriever(store, embedder).search("imprimante", mode="lexical") == []
+    finally:
+        store.close()

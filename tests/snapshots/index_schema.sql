@@ -52,3 +52,6 @@ CREATE INDEX vectors_model_id ON vectors (model, id);
 CREATE TRIGGER chunks_vectors_ad AFTER DELETE ON chunks BEGIN DELETE FROM vectors WHERE chunk_id = old.id; END;
 CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN UPDATE vector_changes SET deleted = deleted + 1 WHERE id = 1; END;
 CREATE TABLE vector_models (model TEXT PRIMARY KEY, path TEXT NOT NULL, name TEXT NOT NULL, used_at TEXT NOT NULL);
+CREATE TABLE words (word TEXT PRIMARY KEY, passages INTEGER NOT NULL);
+CREATE TABLE word_scan (id INTEGER PRIMARY KEY CHECK (id = 1), last_chunk_id INTEGER NOT NULL);
+CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, scale REAL NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, word));
