@@ -1,6 +1,6 @@
 """Embedding throughput: Lanterne's in-process embedder against llama.cpp's `llama-embedding`.
 
-    .venv/bin/python bench/embedding_speed.py [--passages N] [--threads T] [--json]
+    .venv/bin/python bench/embedding_speed.py [--passages N] [--threads T] [--reps R] [--json]
 
 The same GGUF (multilingual-e5-small Q4_0, the built-in model, same bytes) embeds the same
 passages: the first N/2 passages of the French and of the English handbook, chunked by Lanterne,
@@ -145,11 +145,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--passages", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3, help="interleaved pairs (median shown)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     texts = passages(args.passages)
-    lanterne = time_lanterne(texts, args.threads)
-    llama = time_llama(texts, args.threads, lanterne["prompt"])
+    # Interleaved pairs, the order alternating: this machine's speed drifts by tens of percent
+    # over minutes, and one side timed after the other would carry the drift as a ratio.
+    pairs = []
+    for rep in range(args.reps):
+        if rep % 2 == 0:
+            lanterne = time_lanterne(texts, args.threads)
+            llama = time_llama(texts, args.threads, lanterne["prompt"])
+        else:
+            llama = time_llama(texts, args.threads, "passage: ")
+            lanterne = time_lanterne(texts, args.threads)
+        pairs.append((lanterne["passages_per_s"] / llama["passages_per_s"], lanterne, llama))
+    ratios = sorted(ratio for ratio, _l, _r in pairs)
+    _ratio, lanterne, llama = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
     report = {
         "model": embedding_model().name,
         "lanterne_cpu_variant": cpu_variant.current().to_json(),
@@ -159,6 +171,7 @@ def main() -> int:
         "lanterne": lanterne,
         "llama_embedding": llama,
         "ratio_passages_per_s": round(lanterne["passages_per_s"] / llama["passages_per_s"], 3),
+        "pair_ratios": [round(r, 3) for r in ratios],
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -178,7 +191,10 @@ def main() -> int:
         f"{llama['tokens_per_s'] or 0:8.1f} tokens/s ({llama['tokens']} tokens; by wall time "
         f"{llama['passages_per_s_by_wall']:.2f} passages/s)"
     )
-    print(f"  ratio Lanterne / llama.cpp: {report['ratio_passages_per_s']:.3f}")
+    print(
+        f"  ratio Lanterne / llama.cpp, median of {len(ratios)} interleaved pairs (shown): "
+        f"{report['ratio_passages_per_s']:.3f}; all pairs {report['pair_ratios']}"
+    )
     return 0
 
 
