@@ -388,11 +388,15 @@ class IndexStore:
                 self.db.execute("UPDATE word_scan SET last_chunk_id = ?", [int(rows[-1][0])])
             read += len(rows)
 
-    def words_to_embed(self, model: str, min_passages: int, limit: int) -> list[str]:
+    def words_to_embed(self, model: str, min_passages: int, limit: int, most: int) -> list[str]:
+        """Up to `limit` of the `most` widespread words (held by `min_passages` or more) that
+        have no vector from `model` yet."""
         rows = self.db.execute(
-            "SELECT w.word FROM words w WHERE w.passages >= ? AND NOT EXISTS "
+            "WITH widest AS (SELECT word FROM words WHERE passages >= ? "
+            "ORDER BY passages DESC LIMIT ?) "
+            "SELECT w.word FROM widest w WHERE NOT EXISTS "
             "(SELECT 1 FROM word_vectors v WHERE v.model = ? AND v.word = w.word) LIMIT ?",
-            [min_passages, model, limit],
+            [min_passages, most, model, limit],
         ).fetchall()
         return [str(r[0]) for r in rows]
 

@@ -31,6 +31,7 @@ from lanterne.indexer.vectors import quantize
 
 MIN_LENGTH = 3
 MIN_PASSAGES = 2
+MAX_WORDS = 100_000  # the most widespread words only: 40 MB of int8 vectors in memory at most
 THRESHOLD = 0.87
 BATCH = 256
 
@@ -52,7 +53,7 @@ def embed_index_words(
     model = model_key(embedder)
     done = 0
     while stop is None or not stop.is_set():
-        todo = store.words_to_embed(model, MIN_PASSAGES, BATCH)
+        todo = store.words_to_embed(model, MIN_PASSAGES, BATCH, MAX_WORDS)
         if not todo:
             break
         if wait_turn is not None:
@@ -66,30 +67,34 @@ def embed_index_words(
 @dataclass
 class _Matrix:
     words: list[str]
-    rows: np.ndarray  # float32, one unit row per word
+    rows: np.ndarray  # int8, one row per word
+    weights: np.ndarray  # float32: 1 / each row's norm, so (rows @ v) * weights is the cosine
 
 
+_BLOCK = 8192
 _matrices: dict[tuple[str, str], _Matrix] = {}  # (index file, model) -> its words' vectors
 _lock = threading.Lock()
 
 
 def _matrix(store: IndexStore, model: str) -> _Matrix:
-    """The index's word vectors, loaded once per process and again when their number changes."""
+    """The index's word vectors, loaded once per process, and again once a tenth more (or
+    fewer) have been embedded: not at every search while the worker adds them."""
     count = int(
         store.db.execute("SELECT COUNT(*) FROM word_vectors WHERE model = ?", [model]).fetchone()[0]
     )
     key = (str(store.path), model)
     with _lock:
         cached = _matrices.get(key)
-        if cached is not None and len(cached.words) == count:
+        if cached is not None and abs(count - len(cached.words)) <= len(cached.words) // 10:
             return cached
-        names, scales, blobs = store.word_vectors(model)
-        rows = np.zeros((0, 0), np.float32)
+        names, _scales, blobs = store.word_vectors(model)
+        rows = np.zeros((0, 0), np.int8)
+        weights = np.zeros(0, np.float32)
         if names:
-            q = np.frombuffer(b"".join(blobs), np.int8).reshape(len(names), -1)
-            rows = q.astype(np.float32) * np.asarray(scales, np.float32)[:, None]
-            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
-        _matrices[key] = _Matrix(names, rows)
+            rows = np.frombuffer(b"".join(blobs), np.int8).reshape(len(names), -1)
+            norms = np.linalg.norm(rows.astype(np.float32), axis=1)
+            weights = 1.0 / np.maximum(norms, 1e-9)  # the scale cancels out of a cosine
+        _matrices[key] = _Matrix(names, rows, weights)
         return _matrices[key]
 
 
@@ -104,7 +109,15 @@ def neighbours(store: IndexStore, embedder: TextEmbedder, question: str) -> list
     matrix = _matrix(store, model_key(embedder))
     if not matrix.words:
         return []
-    similarities = embedder.embed_queries(missing) @ matrix.rows.T
+    columns = embedder.embed_queries(missing).astype(np.float32).T
+    similarities = np.concatenate(  # by blocks: a float copy of 100k rows would be 150 MB
+        [
+            (matrix.rows[i : i + _BLOCK].astype(np.float32) @ columns).T
+            * matrix.weights[i : i + _BLOCK]
+            for i in range(0, len(matrix.words), _BLOCK)
+        ],
+        axis=1,
+    )
     found = []
     for row in similarities:
         best = int(np.argmax(row))
