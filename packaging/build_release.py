@@ -40,6 +40,7 @@ from pathlib import Path
 from types import ModuleType
 
 import icons
+from llama_wheel import repack_llama_wheel
 from release_linux import linux_packages
 from release_macos import macos_packages
 from release_steps import ReleaseError, log, run
@@ -143,12 +144,9 @@ def repack_cpu_variants(wheel: Path, cmake: str) -> None:
     """llama-cpp-python installs ggml's CPU variants into site-packages/bin; move them beside
     libggml in llama_cpp/lib, where Lanterne loads them from and PyInstaller collects them, and
     record how it was built there (BUILD_MARKER), for the next build and the bundle's report.
-    The same repacking as dev.py's source installs (one implementation, in dev.py)."""
-    sys.path.insert(0, str(ROOT))
-    import dev
-
+    The same repacking as dev.py's source installs (packaging/llama_wheel.py)."""
     marker = {"llama_cpp_python": LLAMA_VERSION, "cmake_args": cmake}
-    dev.repack_llama_wheel(wheel, {BUILD_MARKER: json.dumps(marker).encode()})
+    repack_llama_wheel(wheel, {BUILD_MARKER: json.dumps(marker).encode()})
 
 
 def frozen_app(dist: Path) -> Path:
