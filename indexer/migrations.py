@@ -154,7 +154,8 @@ def m004_vectors_per_model(db: sqlite_utils.Database) -> None:
 def m005_word_neighbours(db: sqlite_utils.Database) -> None:
     """The index's own words (how many passages hold each) and their vectors per embedding
     model: a question word the index lacks is searched by its nearest index word in meaning
-    (indexer/word_neighbours.py). `word_scan` remembers how far the passages were counted."""
+    (indexer/word_neighbours.py), int8 without a scale: only cosines are taken of them. `word_scan`
+    remembers how far the passages were counted."""
     db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, passages INTEGER NOT NULL)")
     db.execute(
         "CREATE TABLE word_scan (id INTEGER PRIMARY KEY CHECK (id = 1), "
@@ -163,5 +164,5 @@ def m005_word_neighbours(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO word_scan (id, last_chunk_id) VALUES (1, 0)")
     db.execute(
         "CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, "
-        "scale REAL NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, word))"
+        "vector BLOB NOT NULL, PRIMARY KEY (model, word))"
     )

@@ -400,14 +400,11 @@ class IndexStore:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def write_word_vectors(
-        self, model: str, words: list[str], scales: list[float], vectors: list[bytes]
-    ) -> None:
+    def write_word_vectors(self, model: str, words: list[str], vectors: list[bytes]) -> None:
         with transaction(self.db):
             self.db.conn.executemany(
-                "INSERT OR REPLACE INTO word_vectors (model, word, scale, vector) "
-                "VALUES (?, ?, ?, ?)",
-                [(model, w, s, v) for w, s, v in zip(words, scales, vectors, strict=True)],
+                "INSERT OR REPLACE INTO word_vectors (model, word, vector) VALUES (?, ?, ?)",
+                [(model, w, v) for w, v in zip(words, vectors, strict=True)],
             )
 
     def known_words(self, words: list[str]) -> set[str]:
@@ -419,11 +416,11 @@ class IndexStore:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
-    def word_vectors(self, model: str) -> tuple[list[str], list[float], list[bytes]]:
+    def word_vectors(self, model: str) -> tuple[list[str], list[bytes]]:
         rows = self.db.execute(
-            "SELECT word, scale, vector FROM word_vectors WHERE model = ? ORDER BY word", [model]
+            "SELECT word, vector FROM word_vectors WHERE model = ?", [model]
         ).fetchall()
-        return [r[0] for r in rows], [float(r[1]) for r in rows], [r[2] for r in rows]
+        return [r[0] for r in rows], [r[1] for r in rows]
 
     def vector_counts(self, model: str) -> tuple[int, int]:
         """(chunks with a vector from `model`, all chunks)."""

@@ -58,8 +58,8 @@ def embed_index_words(
             break
         if wait_turn is not None:
             wait_turn()
-        q, scales = quantize(embedder.embed_queries(todo))
-        store.write_word_vectors(model, todo, [float(s) for s in scales], [r.tobytes() for r in q])
+        q, _scales = quantize(embedder.embed_queries(todo))  # a cosine needs no scale
+        store.write_word_vectors(model, todo, [row.tobytes() for row in q])
         done += len(todo)
     return done
 
@@ -87,13 +87,13 @@ def _matrix(store: IndexStore, model: str) -> _Matrix:
         cached = _matrices.get(key)
         if cached is not None and abs(count - len(cached.words)) <= len(cached.words) // 10:
             return cached
-        names, _scales, blobs = store.word_vectors(model)
+        names, blobs = store.word_vectors(model)
         rows = np.zeros((0, 0), np.int8)
         weights = np.zeros(0, np.float32)
         if names:
             rows = np.frombuffer(b"".join(blobs), np.int8).reshape(len(names), -1)
             norms = np.linalg.norm(rows.astype(np.float32), axis=1)
-            weights = 1.0 / np.maximum(norms, 1e-9)  # the scale cancels out of a cosine
+            weights = 1.0 / np.maximum(norms, 1e-9)
         _matrices[key] = _Matrix(names, rows, weights)
         return _matrices[key]
 

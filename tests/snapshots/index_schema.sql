@@ -54,4 +54,4 @@ CREATE TRIGGER vectors_ad AFTER DELETE ON vectors BEGIN UPDATE vector_changes SE
 CREATE TABLE vector_models (model TEXT PRIMARY KEY, path TEXT NOT NULL, name TEXT NOT NULL, used_at TEXT NOT NULL);
 CREATE TABLE words (word TEXT PRIMARY KEY, passages INTEGER NOT NULL);
 CREATE TABLE word_scan (id INTEGER PRIMARY KEY CHECK (id = 1), last_chunk_id INTEGER NOT NULL);
-CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, scale REAL NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, word));
+CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, word));
