@@ -35,7 +35,7 @@ from bench.index_speed import handbook
 from bench.llama_bench_build import ensure_llama_tool
 from bench.models import embedding_model
 from lanterne.engine import cpu_variant
-from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise
+from lanterne.engine.embedder import MAX_CONTEXT, Embedder, normalise, prompts_for
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.embedding_worker import BATCH
 from lanterne.indexer.extract import extract
@@ -151,13 +151,14 @@ def main() -> int:
     texts = passages(args.passages)
     # Interleaved pairs, the order alternating: this machine's speed drifts by tens of percent
     # over minutes, and one side timed after the other would carry the drift as a ratio.
+    prompt = prompts_for(embedding_model().name).document
     pairs = []
     for rep in range(args.reps):
         if rep % 2 == 0:
             lanterne = time_lanterne(texts, args.threads)
-            llama = time_llama(texts, args.threads, lanterne["prompt"])
+            llama = time_llama(texts, args.threads, prompt)
         else:
-            llama = time_llama(texts, args.threads, "passage: ")
+            llama = time_llama(texts, args.threads, prompt)
             lanterne = time_lanterne(texts, args.threads)
         pairs.append((lanterne["passages_per_s"] / llama["passages_per_s"], lanterne, llama))
     ratios = sorted(ratio for ratio, _l, _r in pairs)

@@ -172,13 +172,7 @@ class MemoEmbedder:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
-        new = {key: t for key, t in zip(keys, texts, strict=True) if key not in self.seen}
-        if new:
-            vectors = self.embedder.embed_documents(list(new.values()))
-            self.seen.update(zip(new, vectors, strict=True))
-            self.fresh += len(new)
-        return np.stack([self.seen[key] for key in keys])
+        return self._remembered(texts, texts, self.embedder.embed_documents)
 
     def embed_query(self, text: str) -> np.ndarray:
         if text not in self.queries:
@@ -187,13 +181,21 @@ class MemoEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Words, embedded as questions (indexer/word_neighbours.py): kept like passages."""
-        keys = ["query\n" + t for t in texts]
-        new = [t for key, t in zip(keys, texts, strict=True) if self._key(key) not in self.seen]
+        return self._remembered(texts, ["query\n" + t for t in texts], self.embedder.embed_queries)
+
+    def _remembered(
+        self,
+        texts: list[str],
+        names: list[str],
+        embed: Callable[[list[str]], np.ndarray],
+    ) -> np.ndarray:
+        """`embed(texts)`, computing only the texts whose name was never seen."""
+        keys = [self._key(name) for name in names]
+        new = {key: t for key, t in zip(keys, texts, strict=True) if key not in self.seen}
         if new:
-            vectors = self.embedder.embed_queries(new)
-            self.seen.update(zip((self._key("query\n" + t) for t in new), vectors, strict=True))
+            self.seen.update(zip(new, embed(list(new.values())), strict=True))
             self.fresh += len(new)
-        return np.stack([self.seen[self._key(key)] for key in keys])
+        return np.stack([self.seen[key] for key in keys])
 
     def save(self) -> None:
         if self.cache is not None and self.fresh:

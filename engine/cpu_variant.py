@@ -33,14 +33,12 @@ import llama_cpp
 import platformdirs
 from filelock import FileLock
 
+from lanterne.engine.ggml_api import BACKEND_PREFIX, BACKEND_SUFFIX, LIB_DIR
 from lanterne.translation import _
 
 VARIANT_ENV = "LANTERNE_CPU_VARIANT"
 FAULT_ENV = "LANTERNE_CPU_PROBE_FAULT"
 PROBE_TIMEOUT_S = 120
-# dev.py and the release build move the variants here from where llama-cpp-python's own
-# wheel puts them (site-packages/bin): dev.py's repack_llama_wheel().
-LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
 
 
 @dataclass(frozen=True)
@@ -84,11 +82,11 @@ class CpuChoice:
 
 
 def variant_files(lib_dir: Path | None = None) -> list[Path]:
-    """The CPU variant libraries of this llama.cpp (none in a build without dispatch)."""
-    prefix = "ggml-cpu-" if sys.platform == "win32" else "libggml-cpu-"
-    suffix = ".dll" if sys.platform == "win32" else ".so"
+    """The CPU variant libraries of this llama.cpp (none in a build without dispatch), in
+    llama_cpp/lib, where packaging/llama_wheel.py moves them from site-packages/bin."""
     folder = lib_dir if lib_dir is not None else LIB_DIR
-    return sorted(p for p in folder.glob(f"{prefix}*{suffix}") if p.is_file())
+    pattern = f"{BACKEND_PREFIX}cpu-*{BACKEND_SUFFIX}"
+    return sorted(p for p in folder.glob(pattern) if p.is_file())
 
 
 def variant_name(path: Path) -> str:
@@ -100,12 +98,12 @@ _lock = threading.Lock()
 _current: CpuChoice | None = None
 
 
-def current(lib_dir: Path | None = None) -> CpuChoice:
+def current() -> CpuChoice:
     """This process's choice, made (or read from the cache) on first use."""
     global _current
     with _lock:
         if _current is None:
-            _current = choose(lib_dir)
+            _current = choose()
         return _current
 
 

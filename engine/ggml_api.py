@@ -21,18 +21,22 @@ from llama_cpp import llama_cpp as _bindings
 
 from lanterne.translation import _
 
-_LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
+LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
 _SIBLINGS = ("ggml-base", "ggml", "ggml-cpu")
 _cache: dict[str, Any] = {}
+# How ggml names a dynamic backend's library (ggml-backend-reg.cpp): libggml-cuda.so,
+# libggml-cpu-haswell.so; ggml-cuda.dll on Windows (macOS uses .so too).
+BACKEND_PREFIX = "ggml-" if sys.platform == "win32" else "libggml-"
+BACKEND_SUFFIX = ".dll" if sys.platform == "win32" else ".so"
 
 
 def _sibling(name: str) -> ctypes.CDLL | None:
     if sys.platform == "win32":
-        candidates = [_LIB_DIR / f"{name}.dll"]
+        candidates = [LIB_DIR / f"{name}.dll"]
     elif sys.platform == "darwin":
-        candidates = [_LIB_DIR / f"lib{name}.dylib"]
+        candidates = [LIB_DIR / f"lib{name}.dylib"]
     else:
-        candidates = [_LIB_DIR / f"lib{name}.so"]
+        candidates = [LIB_DIR / f"lib{name}.so"]
     for path in candidates:
         if path.exists():
             return ctypes.CDLL(str(path))
@@ -93,13 +97,12 @@ def _load_dynamic_backends() -> None:
 
     choice = cpu_variant.current()
     if choice.path is None:  # one CPU library, or nothing could be tried: ggml's own choice
-        function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(str(_LIB_DIR).encode())
+        function("ggml_backend_load_all_from_path", None, [ctypes.c_char_p])(str(LIB_DIR).encode())
         return
     load = function("ggml_backend_load", ctypes.c_void_p, [ctypes.c_char_p])
-    prefix = "ggml-" if sys.platform == "win32" else "libggml-"
-    suffix = ".dll" if sys.platform == "win32" else ".so"
+    prefix, suffix = BACKEND_PREFIX, BACKEND_SUFFIX
     not_backends = {f"{prefix}base{suffix}", f"{prefix[:-1]}{suffix}"}
-    for path in sorted(_LIB_DIR.glob(f"{prefix}*{suffix}")):  # GPU and BLAS backends first
+    for path in sorted(LIB_DIR.glob(f"{prefix}*{suffix}")):  # GPU and BLAS backends first
         if path.name not in not_backends and not path.name.startswith(f"{prefix}cpu"):
             load(str(path).encode())
     load(str(choice.path).encode())
