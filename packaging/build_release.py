@@ -21,8 +21,10 @@
    LANTERNE_GPG_KEY), and dist/release.json with what was checked.
 
 `--allow-native-llama` freezes whatever llama-cpp-python the environment has (the tests use it
-to check the packaging quickly; such a build is not for release). `--require-signing` (CI on a
-release tag) fails when a platform's signing credentials are missing instead of warning.
+to check the packaging quickly; such a build is not for release). `--llama-only` stops after
+step 1 (CI caches that hour of compiling as soon as it is done, whatever happens next).
+`--require-signing` (CI on a release tag) fails when a platform's signing credentials are
+missing instead of warning.
 """
 
 from __future__ import annotations
@@ -299,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where artefacts go")
     parser.add_argument("--allow-native-llama", action="store_true", help="not for release")
     parser.add_argument("--gpu", choices=sorted(GPU_CMAKE), help="add a GPU backend")
+    parser.add_argument("--llama-only", action="store_true", help="only step 1, for caching")
     parser.add_argument("--require-signing", action="store_true", help="fail if unsigned")
     parser.add_argument("--gpg-key", default=os.environ.get("LANTERNE_GPG_KEY"))
     parser.add_argument("--model", type=Path, help="model for the smoke test")
@@ -309,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.allow_native_llama:
             ensure_dispatch_llama(args.gpu)
+        if args.llama_only:
+            return 0
         resources = ROOT / "build" / "resources"
         log("rendering icons")
         made = icons.build_icons(resources)

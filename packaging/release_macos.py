@@ -8,7 +8,10 @@ and productbuild; not run on a Mac by us yet (see packaging/README.md, "Verified
 Environment (CI secrets):
 - LANTERNE_MACOS_SIGN_IDENTITY: "Developer ID Application: Org (TEAMID)", in the keychain.
   PyInstaller signs every binary with it, inside out, with the hardened runtime and
-  packaging/macos/entitlements.plist (lanterne.spec), then this module checks the result.
+  packaging/macos/entitlements.plist (lanterne.spec), then this module checks the result:
+  every Mach-O file in the .app, found by its header whatever its name or folder, carries a
+  valid signature (and, for distribution, ours with a secure time stamp), since notarization
+  refuses an archive with a single unsigned one.
 - LANTERNE_MACOS_INSTALLER_IDENTITY: "Developer ID Installer: Org (TEAMID)", for the .pkg.
 - Notarization: LANTERNE_NOTARY_PROFILE (stored with `xcrun notarytool store-credentials`),
   or APPLE_ID, APPLE_TEAM_ID and APPLE_APP_PASSWORD (an app-specific password).
@@ -137,6 +140,53 @@ def component_plist() -> list[dict[str, object]]:
     ]
 
 
+# Mach-O headers: thin 32- and 64-bit in either byte order, and universal ("fat") files,
+# whose magic Java class files share; a fat header then gives a small architecture count,
+# a class file its version (45 and up).
+THIN_MAGICS = {bytes.fromhex(m) for m in ("feedface", "cefaedfe", "feedfacf", "cffaedfe")}
+FAT_MAGICS = {bytes.fromhex(m) for m in ("cafebabe", "cafebabf")}
+MAX_FAT_ARCHS = 20
+
+
+def is_mach_o(path: Path) -> bool:
+    with path.open("rb") as file:
+        head = file.read(8)
+    if head[:4] in THIN_MAGICS:
+        return True
+    return head[:4] in FAT_MAGICS and 0 < int.from_bytes(head[4:8], "big") < MAX_FAT_ARCHS
+
+
+def mach_o_files(root: Path) -> list[Path]:
+    """Every Mach-O file under root (executables, dylibs, Python extensions, frameworks'
+    binaries), once each: symbolic links, which frameworks are full of, are skipped."""
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and is_mach_o(path)
+    )
+
+
+def signature_problems(files: list[Path], identity: str | None) -> list[str]:
+    """Each file checked as notarization will: a valid signature, and with an identity, that
+    identity's, with a secure time stamp. An empty list when all is well."""
+    problems = []
+    for path in files:
+        verified = subprocess.run(
+            ["codesign", "--verify", "--strict", str(path)], capture_output=True, text=True
+        )
+        if verified.returncode != 0:
+            problems.append(f"{path}: {verified.stderr.strip() or 'not signed'}")
+        elif identity:
+            shown = subprocess.run(
+                ["codesign", "--display", "--verbose=2", str(path)],
+                capture_output=True,
+                text=True,
+            )
+            if f"Authority={identity}" not in shown.stderr or "Timestamp=" not in shown.stderr:
+                problems.append(f"{path}: not signed by {identity} with a secure time stamp")
+    return problems
+
+
 POSTINSTALL = """#!/bin/sh
 # The command line for scripts and `lanterne quick-ask` shortcuts, on every user's PATH.
 mkdir -p /usr/local/bin
@@ -189,6 +239,11 @@ def macos_packages(
     # PyInstaller signed every binary and the bundle (lanterne.spec); check it as Gatekeeper
     # will: the whole tree, strictly, and the hardened runtime on the main executable.
     run("codesign", "--verify", "--deep", "--strict", "--verbose=2", app)
+    binaries = mach_o_files(app)
+    problems = signature_problems(binaries, app_identity)
+    if problems:
+        raise ReleaseError("unsigned or wrongly signed code in the app:\n" + "\n".join(problems))
+    log(f"{len(binaries)} Mach-O files signed")
     if app_identity:
         shown = subprocess.run(
             ["codesign", "--display", "--verbose=2", str(app)], capture_output=True, text=True

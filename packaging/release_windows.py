@@ -1,10 +1,10 @@
-"""Windows release: Authenticode-signed executables inside an MSI per language (WiX Toolset 5,
-packaging/windows/lanterne.wxs), each MSI signed too.
+"""Windows release: every executable file of the frozen app Authenticode-signed, inside an MSI
+per language (WiX Toolset 5, packaging/windows/lanterne.wxs), each MSI signed too.
 
 Run by build_release.py on Windows (CI: windows-2022, with `dotnet tool install --global wix`
-and the UI extension, see .github/workflows/release.yml). Written against the documentation of
-WiX 5 (`wix build`, the Files element, WixUI_Advanced) and of signtool; not run on Windows by us
-yet (see packaging/README.md, "Verified where").
+and the UI and Util extensions, see .github/workflows/release.yml). Written against the
+documentation of WiX 5 (`wix build`, the Files element, WixUI_Advanced, WixQuietExec) and of
+signtool; not run on Windows by us yet (see packaging/README.md, "Verified where").
 
 Signing certificate, from the environment (CI secrets):
 - LANTERNE_WINDOWS_CERT_PFX: a .pfx file, with LANTERNE_WINDOWS_CERT_PASSWORD; or
@@ -18,27 +18,22 @@ warning; `--require-signing` makes it an error.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
 from release_steps import ReleaseError, log, run
+from windows_version import msi_version
 
 HERE = Path(__file__).resolve().parent
 WXS = HERE / "windows" / "lanterne.wxs"
 CULTURES = ("en-US", "fr-FR")
-WIX_UI = "WixToolset.UI.wixext"
+# The dialogs (WixUI_Advanced) and the quiet command that removes the autostart entry.
+WIX_EXTENSIONS = ("WixToolset.UI.wixext", "WixToolset.Util.wixext")
 TIMESTAMP_URL = "http://timestamp.digicert.com"
+SIGNED_SUFFIXES = (".exe", ".dll", ".pyd")  # code Windows loads, that WDAC and AppLocker check
+SIGN_BATCH = 40  # files per signtool call: a Windows command line holds 32,767 characters
 
-
-def msi_version(version: str) -> str:
-    """Windows Installer versions are three numbers (major < 256, minor < 256, build < 65536);
-    "1.2.3rc1" or "1.2.dev4" keep their leading numbers."""
-    numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3]]
-    numbers += [0] * (3 - len(numbers))
-    if numbers[0] > 255 or numbers[1] > 255 or numbers[2] > 65535:
-        raise ReleaseError(f"{version} does not fit a Windows Installer version")
-    return ".".join(map(str, numbers))
+__all__ = ["files_to_sign", "msi_version", "windows_packages"]
 
 
 def find_signtool() -> Path:
@@ -66,26 +61,35 @@ def certificate_args() -> list[str] | None:
     return None
 
 
-def sign(files: list[Path], description: str) -> None:
-    """SHA-256 file digest, RFC 3161 time stamp with a SHA-256 digest, then verified against
-    the Authenticode policy (/pa)."""
+def sign(files: list[Path], description: str, append: bool = False) -> None:
+    """SHA-256 file digest, RFC 3161 time stamp with a SHA-256 digest, then every signature
+    verified against the Authenticode policy (/pa /all). `append` (/as, executables only): a
+    file its publisher signed (Python, Qt, the Visual C++ runtime) keeps that signature and
+    gains ours; an unsigned one gets ours as its only one."""
     certificate = certificate_args()
     assert certificate is not None
     signtool = find_signtool()
     url = os.environ.get("LANTERNE_TIMESTAMP_URL", TIMESTAMP_URL)
-    run(signtool, "sign", *certificate, "/fd", "SHA256", "/tr", url, "/td", "SHA256",
-        "/d", description, *files)  # fmt: skip
-    run(signtool, "verify", "/pa", *files)
+    nested = ["/as"] if append else []
+    for start in range(0, len(files), SIGN_BATCH):
+        batch = files[start : start + SIGN_BATCH]
+        run(signtool, "sign", *certificate, *nested, "/fd", "SHA256", "/tr", url,
+            "/td", "SHA256", "/d", description, *batch)  # fmt: skip
+        run(signtool, "verify", "/pa", "/all", *batch)
 
 
-def own_binaries(bundle: Path) -> list[Path]:
-    """What we build and must sign: the two executables and llama.cpp's DLLs. Python's and
-    Qt's DLLs come signed by their publishers."""
-    files = [bundle / "lanterne.exe", bundle / "lanterne-gui.exe"]
-    files += sorted((bundle / "_internal").glob("llama_cpp/lib/*.dll"))
-    missing = [f for f in files[:2] if not f.exists()]
+def files_to_sign(bundle: Path) -> list[Path]:
+    """Every executable file the MSI ships: the two executables, and every DLL and Python
+    extension (.pyd) under _internal, whoever built it. Machines that allow only signed code
+    (WDAC, AppLocker DLL rules) refuse to load any one left unsigned."""
+    files = sorted(
+        path
+        for path in bundle.rglob("*")
+        if path.suffix.lower() in SIGNED_SUFFIXES and path.is_file() and not path.is_symlink()
+    )
+    missing = [name for name in ("lanterne.exe", "lanterne-gui.exe") if bundle / name not in files]
     if missing:
-        raise ReleaseError(f"the frozen app lacks {missing}")
+        raise ReleaseError(f"the frozen app lacks {', '.join(missing)}")
     return files
 
 
@@ -106,7 +110,9 @@ def windows_packages(
         log("no code-signing certificate: the executables and the MSI are not signed "
             "(SmartScreen will warn users)")  # fmt: skip
     else:
-        sign(own_binaries(bundle), "Lanterne")
+        files = files_to_sign(bundle)
+        log(f"signing {len(files)} executable files")
+        sign(files, "Lanterne", append=True)
 
     wix = shutil.which("wix")
     if wix is None:
@@ -117,7 +123,7 @@ def windows_packages(
         log(f"writing {msi.name}")
         run(wix, "build", WXS, "-arch", "x64", "-culture", culture,
             *[arg for c in CULTURES for arg in ("-loc", HERE / "windows" / f"lanterne.{c}.wxl")],
-            "-ext", WIX_UI,
+            *[arg for extension in WIX_EXTENSIONS for arg in ("-ext", extension)],
             "-bindpath", f"Bundle={bundle}",
             "-d", f"Version={msi_version(version)}",
             "-d", f"IconFile={icons['ico']}",

@@ -102,11 +102,12 @@ def test_every_installer_string_is_in_english_and_french() -> None:
     assert rtf.startswith("{\\rtf1") and rtf.count("{") == rtf.count("}")
 
 
-def test_msi_versions_are_three_numbers() -> None:
-    assert release_windows.msi_version("0.1.0") == "0.1.0"
-    assert release_windows.msi_version("1.2.3rc1") == "1.2.3"
+def test_msi_versions_are_three_numbers_in_release_order() -> None:
+    # The build number holds the patch and the stage (tests/test_windows_version.py).
+    assert release_windows.msi_version("0.1.0") == "0.1.800"
+    assert release_windows.msi_version("1.2.3rc1") == "1.2.3601"
     assert release_windows.msi_version("2.0.dev4") == "2.0.4"
-    assert release_windows.msi_version("3") == "3.0.0"
+    assert release_windows.msi_version("3") == "3.0.800"
     with pytest.raises(ReleaseError):
         release_windows.msi_version("300.0.0")
 
@@ -167,3 +168,32 @@ def test_the_release_workflow_builds_installs_and_signs_everywhere() -> None:
     header = text.split("\nname:")[0]
     for secret in set(re.findall(r"secrets\.(\w+)", text)):
         assert secret in header, f"{secret} is used but not documented"
+
+
+def test_the_workflow_keeps_secrets_out_of_scripts_and_the_llama_cache_on_failure() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            # A secret pasted into a script's text breaks on a quote or a `$` (or runs it).
+            assert "secrets." not in step.get("run", ""), (name, step.get("name"))
+    steps = workflow["jobs"]["build"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert not any(u.startswith("actions/cache@") for u in uses)  # saves only if all passed
+    restore = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore@"))
+    save = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save@"))
+    llama = next(i for i, s in enumerate(steps) if "--llama-only" in s.get("run", ""))
+    build = next(
+        i
+        for i, s in enumerate(steps)
+        if "build_release.py" in s.get("run", "") and "--llama-only" not in s.get("run", "")
+    )
+    assert restore < llama < save < build  # saved as soon as built, before what may fail
+    rule = steps[save]["if"]
+    assert "always()" in rule or "!cancelled()" in rule
+    assert steps[save]["with"]["path"] == steps[restore]["with"]["path"]
+    restore_id = steps[restore]["id"]
+    assert f"steps.{restore_id}.outputs.cache-primary-key" in steps[save]["with"]["key"]
+    # The WiX extensions the MSI build passes are the ones the workflow installs.
+    wix = next(s["run"] for s in steps if "wix extension add" in s.get("run", ""))
+    for extension in release_windows.WIX_EXTENSIONS:
+        assert f"wix extension add --global {extension}/" in wix
