@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +55,12 @@ class AppContext:
         from lanterne.assistant.pipeline import Assistant
 
         return Assistant(self.settings, self.host, self.index_path)
+
+    def release_model_files(self, paths: Sequence[Path]) -> None:
+        """Unload the chat model if it comes from these files, about to be deleted; a process
+        that never loaded one has nothing to let go of (and does not load the engine)."""
+        if "host" in self.__dict__:
+            self.host.release(paths)
 
     def close(self) -> None:
         if "host" in self.__dict__:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -32,10 +33,22 @@ from lanterne.translation import _, current_language
 DEFAULT_HUB = "https://huggingface.co"
 
 
+ReleaseFiles = Callable[[Sequence[Path]], object]
+
+
 class ModelLibrary:
-    def __init__(self, settings: Settings, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        *,
+        release: ReleaseFiles | None = None,
+    ) -> None:
+        """`release`: lets go of model files this process holds (the loaded chat model) before
+        they are deleted, since Windows cannot delete a file that is mapped."""
         self.settings = settings
         self.catalog = catalog or load_catalog()
+        self.release = release
 
     @property
     def models_dir(self) -> Path:
@@ -158,7 +171,12 @@ class ModelLibrary:
         return model
 
     def remove(self, name: str) -> InstalledModel:
-        model = self.store.remove(name)
+        """Forget a model and delete the files Lanterne owns. A file still in use raises
+        ModelStoreError in words, and the entry and settings stay as they were."""
+        model = self.store.get(name)
+        if model.owned and self.release is not None:
+            self.release([Path(f) for f in model.files])
+        model = self.store.remove(model.name)
         for key in ("model.path", "retrieval.embedding_model"):
             if self.settings.get_str(key) == model.path:
                 self.settings.set(key, "")

@@ -196,7 +196,8 @@ class MainWindow(QMainWindow):
     def open_models(self) -> ModelsDialog:
         """The catalog, downloads and imports; the status bar follows the model in use."""
         if self.models_dialog is None:
-            self.models_dialog = ModelsDialog(ModelLibrary(self.ctx.settings), self)
+            library = ModelLibrary(self.ctx.settings, release=self.ctx.release_model_files)
+            self.models_dialog = ModelsDialog(library, self)
             self.models_dialog.model_changed.connect(self.refresh_model_status)
         self.models_dialog.show()
         self.models_dialog.raise_()

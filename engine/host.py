@@ -6,10 +6,11 @@ this one worker thread. Callers get Futures, or an iterator that streams pieces 
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Collection, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,24 @@ class ModelHost:
     def is_loaded(self, request: LoadRequest) -> bool:
         """Whether `load(request)` would return at once (the same model, same settings)."""
         return self._model is not None and self._loaded == request
+
+    def release(self, paths: Collection[Path]) -> bool:
+        """Unload the model if it was loaded from one of `paths`, files about to be deleted
+        (Windows refuses to delete a file llama.cpp has mapped); whether it was. An answer
+        being written finishes first; the next question loads the model in use again."""
+        wanted = {_same_file_key(p) for p in paths}
+
+        def job() -> bool:
+            if self._model is None or self._loaded is None:
+                return False
+            if _same_file_key(self._loaded.path) not in wanted:
+                return False
+            self._model.close()
+            self._model = None
+            self._loaded = None
+            return True
+
+        return self.submit(job).result()
 
     def stream(
         self,
@@ -140,3 +159,8 @@ class ModelHost:
 
         self.submit(job).result()
         self._executor.shutdown(wait=True)
+
+
+def _same_file_key(path: Path) -> str:
+    """One spelling per file: resolved, and case-folded where Windows ignores case."""
+    return os.path.normcase(path.resolve())

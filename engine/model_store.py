@@ -4,12 +4,18 @@ A small JSON registry in the data directory, written atomically (a crash never l
 file). Downloaded models live in Lanterne's models folder and are deleted with their entry;
 imported ones stay where the user keeps them (a network share included) unless copied, and
 removing their entry never touches the file.
+
+Windows refuses to delete a file another process has open or mapped (llama.cpp maps the model
+it answers with, an antivirus may be scanning a fresh download): deleting waits a moment for
+it, then says in words what holds it, and the entry stays until its files are gone.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
+import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +25,7 @@ from lanterne.engine.gguf_header import GGUFSummary, read_summary
 from lanterne.translation import _
 
 FORMAT = 1
+RETRY_PAUSES_S = (0.1, 0.25, 0.5, 1.0)  # how long Windows is given to let go of a file
 
 
 class ModelStoreError(EngineError):
@@ -120,7 +127,7 @@ class ModelStore:
         model = self.get(name)
         if model.owned:
             for f in model.files:
-                Path(f).unlink(missing_ok=True)
+                delete_file(Path(f))
         self._write([m for m in self._read() if m.name != model.name])
         return model
 
@@ -171,6 +178,34 @@ class ModelStore:
         if existing is not None:
             model = replace(model, added=existing.added)
         return self.add(model)
+
+
+def delete_file(path: Path) -> None:
+    """Delete a model file that may be missing already. On Windows a file in use cannot be
+    deleted: retried briefly, then a ModelStoreError that says so."""
+    windows = sys.platform == "win32"  # elsewhere an open or mapped file deletes at once
+    pauses = RETRY_PAUSES_S if windows else ()
+    for attempt in range(len(pauses) + 1):
+        try:
+            path.unlink()
+            return
+        except FileNotFoundError:
+            return
+        except PermissionError as exc:
+            if attempt < len(pauses):
+                time.sleep(pauses[attempt])
+                continue
+            if windows:
+                message = _(
+                    "Lanterne or another program is using this model file ({path}); "
+                    "close it and try again."
+                )
+            else:
+                message = _(
+                    "Lanterne is not allowed to delete the model file {path}; "
+                    "check the permissions of its folder."
+                )
+            raise ModelStoreError(message.format(path=path)) from exc
 
 
 def _stem(path: Path) -> str:

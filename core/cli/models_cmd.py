@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _library(ctx: AppContext) -> ModelLibrary:
-    return ModelLibrary(ctx.settings)
+    return ModelLibrary(ctx.settings, release=ctx.release_model_files)
 
 
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
