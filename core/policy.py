@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import importlib
+import math
 import os
 import plistlib
 import sys
@@ -114,7 +115,7 @@ def policy_from_mapping(data: Mapping[str, Any], source: str) -> Policy:
         if name in data:
             settings[key] = data[name]
     lists = {name: _string_list(data.get(name, ()), name, source) for name in _LIST_KEYS}
-    flags = {name: _flag(data.get(name, True), name, source) for name in _BOOL_KEYS}
+    flags = {name: on_off(data.get(name, True), name, source) for name in _BOOL_KEYS}
     if not flags["remote"]:
         settings["engine.backend"] = "local"
     return Policy(
@@ -140,14 +141,78 @@ def _string_list(value: Any, name: str, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _flag(value: Any, name: str, source: str) -> bool:
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def on_off(value: Any, name: str, source: str) -> bool:
+    """A switch as any policy writes it: a boolean (TOML, plist), 1 or 0 (Group Policy writes
+    REG_DWORD), or text such as "true" or "0" (Group Policy Preferences' string values)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):  # a registry DWORD
+    if isinstance(value, int) and value in (0, 1):
         return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
     raise PolicyError(
-        _("In the policy {source}, {name} must be true or false.").format(source=source, name=name)
+        _(
+            "In the policy {source}, {name} must be on or off (1 or 0, true or false), "
+            "not {value!r}."
+        ).format(source=source, name=name, value=value)
     )
+
+
+def as_declared(value: Any, kind: type, name: str, source: str) -> str | int | float | bool:
+    """A locked setting's value as the type the setting declares, where nothing is lost in the
+    conversion (1 -> on, "6" -> 6, 1 -> 1.0, 8192.0 -> 8192); anything else is a PolicyError
+    naming the value, so a wrong deployment is found at once rather than guessed at."""
+    if isinstance(value, list | tuple):  # a REG_MULTI_SZ, a TOML array, a plist array
+        raise PolicyError(
+            _("In the policy {source}, {name} must be one value, not a list.").format(
+                source=source, name=name
+            )
+        )
+    if kind is bool:
+        return on_off(value, name, source)
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        raise PolicyError(
+            _("In the policy {source}, {name} must be text, not {value!r}.").format(
+                source=source, name=name, value=value
+            )
+        )
+    number = _number(value)
+    if kind is int and (isinstance(number, int) or (number is not None and number.is_integer())):
+        return int(number)
+    if kind is float and number is not None:
+        return float(number)
+    message = (
+        _("In the policy {source}, {name} must be a whole number, not {value!r}.")
+        if kind is int
+        else _("In the policy {source}, {name} must be a number, not {value!r}.")
+    )
+    raise PolicyError(message.format(source=source, name=name, value=value))
+
+
+def _number(value: Any) -> int | float | None:
+    """`value` as a finite number, from a number or its text; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
 
 
 def merged(stronger: Policy, weaker: Policy) -> Policy:
@@ -199,31 +264,56 @@ def _plist_key(key: str) -> str:
 
 def _read_registry() -> Policy:
     winreg: Any = importlib.import_module("winreg")  # Windows only
-
-    def values(key: Any) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        index = 0
-        while True:
-            try:
-                name, value, _kind = winreg.EnumValue(key, index)
-            except OSError:
-                return found
-            found[name] = value
-            index += 1
-
     source = "HKLM\\" + WINDOWS_KEY
     try:
         root = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_KEY)
     except OSError:
         return NO_POLICY
     with root:
-        data: dict[str, Any] = {_plist_key(k): v for k, v in values(root).items()}
+        data = {_plist_key(k): v for k, v in _registry_values(winreg, root, source).items()}
         try:
-            with winreg.OpenKey(root, "Settings") as sub:
-                data["settings"] = values(sub)
+            sub = winreg.OpenKey(root, "Settings")
         except OSError:
-            pass
+            sub = None
+        if sub is not None:
+            with sub:
+                found = _registry_values(winreg, sub, source + "\\Settings")
+            data["settings"] = {k.lower(): v for k, v in found.items()}  # names ignore case
     return policy_from_mapping(data, source)
+
+
+def _registry_values(winreg: Any, key: Any, source: str) -> dict[str, Any]:
+    """A key's values, each as its registry type says: text (REG_SZ; REG_EXPAND_SZ with its
+    %VARIABLES% expanded), a list of text (REG_MULTI_SZ), a signed number (REG_DWORD and
+    REG_QWORD: regedit shows -1 as 0xffffffff). The key's `(Default)` value is not a rule."""
+    found: dict[str, Any] = {}
+    bits_of = {winreg.REG_DWORD: 32, winreg.REG_QWORD: 64}
+    index = 0
+    while True:
+        try:
+            name, value, kind = winreg.EnumValue(key, index)
+        except OSError:  # no more values
+            return found
+        index += 1
+        if not name:
+            continue
+        if kind == winreg.REG_SZ:
+            found[name] = value
+        elif kind == winreg.REG_EXPAND_SZ:
+            found[name] = winreg.ExpandEnvironmentStrings(value)
+        elif kind == winreg.REG_MULTI_SZ:
+            found[name] = list(value)
+        elif kind in bits_of and isinstance(value, int):
+            bits = bits_of[kind]
+            found[name] = value - (1 << bits) if value >= 1 << (bits - 1) else value
+        else:
+            described = _("binary data") if kind == winreg.REG_BINARY else _("of an unknown type")
+            raise PolicyError(
+                _(
+                    "In the policy {source}, {name} is {described}: write it as text "
+                    "(REG_SZ), a list of text (REG_MULTI_SZ) or a number (REG_DWORD)."
+                ).format(source=source, name=name, described=described)
+            )
 
 
 def system_policy() -> Policy:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lanterne import paths
-from lanterne.policy import Policy, PolicyError, load_policy
+from lanterne.policy import Policy, PolicyError, as_declared, load_policy
 from lanterne.translation import _
 
 Value = str | int | float | bool
@@ -285,6 +285,19 @@ def _coerce(setting: Setting, value: Any) -> Value:
     return result
 
 
+def _locked_value(setting: Setting, value: Any, source: str) -> Value:
+    """A policy's value for `setting`: registries and profiles write on/off as 1/0 or text, and
+    numbers as text or whole reals, so exact conversions are made before the usual checks."""
+    try:
+        return _coerce(setting, as_declared(value, setting.type, setting.key, source))
+    except PolicyError as exc:
+        raise SettingsError(str(exc)) from exc
+    except SettingsError as exc:  # a value outside the setting's choices
+        raise SettingsError(
+            _("In the policy {source}: {error}").format(source=source, error=exc)
+        ) from exc
+
+
 class Settings:
     """The user's settings, read from `settings.json` in the data directory, under the
     organisation's policy, whose values win and cannot be changed."""
@@ -297,14 +310,15 @@ class Settings:
         except PolicyError as exc:
             raise SettingsError(str(exc)) from exc
         self._locked: dict[str, Value] = {}
+        source = ", ".join(self.policy.sources)
         for key, value in self.policy.settings.items():
             if key not in _BY_KEY:
                 raise SettingsError(
                     _("The policy {source} locks an unknown setting: {key}").format(
-                        source=", ".join(self.policy.sources), key=key
+                        source=source, key=key
                     )
                 )
-            self._locked[key] = _coerce(_BY_KEY[key], value)
+            self._locked[key] = _locked_value(_BY_KEY[key], value, source)
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
