@@ -18,6 +18,9 @@ def main() -> int:
         from lanterne.engine.cpu_probe import main as probe_main
 
         return probe_main(sys.argv[2:])
+    from lanterne.cli.output import tolerate_unencodable_text
+
+    tolerate_unencodable_text()  # output redirected on Windows is cp1252: "?", not a crash
     from lanterne.cli.main import main as cli_main
 
     return cli_main()
@@ -25,5 +28,14 @@ def main() -> int:
 
 def gui() -> int:
     """`lanterne-gui`: the same commands with no console window on Windows, so the login entry
-    (`lanterne-gui --background`) and a shortcut bound to `lanterne-gui quick-ask` flash none."""
-    return main()
+    (`lanterne-gui --background`) and a shortcut bound to `lanterne-gui quick-ask` flash none.
+    Without a console, standard output and error are None: start-up errors are then shown in
+    a window and kept in errors.log (no_console.py). With one, this is `main`."""
+    multiprocessing.freeze_support()  # before anything else: readers must not open windows
+    import sys
+
+    if sys.stdout is not None and sys.stderr is not None:
+        return main()
+    from lanterne.no_console import run_without_console
+
+    return run_without_console(main)

@@ -9,8 +9,9 @@ from typing import Any
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from lanterne import __version__, paths
+from lanterne import __version__, autostart, paths
 from lanterne.assets import asset_path
+from lanterne.cli.output import error
 from lanterne.context import AppContext
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
@@ -170,16 +171,15 @@ def run_gui(
     if not instance.acquire():  # another launch won the race, or is still starting
         if request.get("command") == "background" or hand_over(request):
             return 0
-        sys.stderr.write(
+        return error(  # no console (lanterne-gui.exe): shown in a window by no_console.py
             _("Lanterne is already running for {path} but does not answer.").format(
                 path=paths.data_dir()
             )
-            + "\n"
         )
-        return 1
     server = InstanceServer()
     server.listen()
     ctx = AppContext(settings)
+    autostart.sync_at_start(ctx.settings)  # a locked start at login; a moved app
     apply_theme(app, ctx.settings.get_str("ui.theme"))
     window = MainWindow(ctx)
     quick = QuickAskWindow(ctx, window.store)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from lanterne.assistant.pipeline import answer_style
 from lanterne.assistant.prompt import AnswerStyle
-from lanterne.cli.output import error, parse_day, print_json
+from lanterne.cli.output import error, holds_any_text, json_text, parse_day, print_json
 from lanterne.context import AppContext
 from lanterne.conversations.demonstrations import (
     RATINGS,
@@ -95,7 +94,8 @@ def cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
         if args.preview is not None:
             return _preview(store, where, args, style, metadata)
         if args.output == "-":
-            write_jsonl(demonstrations(store, where), sys.stdout, style, metadata)
+            ascii_only = not holds_any_text(sys.stdout)
+            write_jsonl(demonstrations(store, where), sys.stdout, style, metadata, ascii_only)
             return 0
         path = Path(args.output)
         if not path.expanduser().parent.is_dir():
@@ -128,5 +128,5 @@ def _preview(
     text = ngettext("{n} answer matches.", "{n} answers match.", count)
     print(text.format(n=count))
     for example in examples:
-        print(json.dumps(example, ensure_ascii=False, indent=2))
+        print(json_text(example, sys.stdout))
     return 0

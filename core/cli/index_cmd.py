@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lanterne.cli.output import error, print_json
+from lanterne.cli.progress_line import ProgressLine
 from lanterne.context import AppContext
 from lanterne.embedding_model import configured_embedder, search_embedder
 from lanterne.engine import builtin_embedder
@@ -50,22 +51,18 @@ class _ProgressPrinter:
     """One updating line on a terminal; a line every few seconds when stderr is a log."""
 
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+        self.line = ProgressLine()
         self.last = 0.0
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         final = p.current is None
-        if not final and not self.tty and now - self.last < 2.0:
+        if not final and not self.line.tty and now - self.last < 2.0:
             return
         self.last = now
         name = p.current.name if p.current else ""
         line = _("[{done}/{total}] {name}").format(done=p.done, total=p.total, name=name)
-        if self.tty:
-            sys.stderr.write("\r\x1b[2K" + line[:120] + ("\n" if final else ""))
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        self.line.show(line[:120] if self.line.tty else line, final)
 
 
 def status_json(status: IndexStatus) -> dict[str, object]:
@@ -127,18 +124,17 @@ def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def _embedding_printer() -> Callable[[EmbeddingProgress], None]:
-    tty = sys.stderr.isatty()
+    progress = ProgressLine()
     last = [0.0]
 
     def show(p: EmbeddingProgress) -> None:
         now = time.monotonic()
         final = p.embedded >= p.total
-        if not final and now - last[0] < (0.2 if tty else 2.0):
+        if not final and now - last[0] < (0.2 if progress.tty else 2.0):
             return
         last[0] = now
         line = _("[{done}/{total}] passages embedded").format(done=p.embedded, total=p.total)
-        sys.stderr.write(("\r\x1b[2K" + line + ("\n" if final else "")) if tty else line + "\n")
-        sys.stderr.flush()
+        progress.show(line, final)
 
     return show
 

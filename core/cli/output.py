@@ -1,21 +1,60 @@
-"""Printing helpers shared by the subcommands."""
+"""Printing helpers shared by the subcommands.
+
+Output redirected to a file or a pipe on Windows is encoded in the ANSI code page (cp1252 in
+Western Europe), which has no "■" (the house-rules mask), no CJK and no emoji: JSON is then
+written with \\u escapes (the same data, read back by any JSON reader) and text with "?" for
+what the code page lacks, rather than a crash.
+"""
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from lanterne.translation import _
 
 
+def holds_any_text(stream: TextIO | None) -> bool:
+    """Whether `stream` can encode every character: UTF-8 can, cp1252 cannot."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:  # a str buffer (io.StringIO): nothing is encoded
+        return True
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith("utf") or name == "gb18030"
+
+
+def json_text(data: Any, stream: TextIO | None, indent: int | None = 2) -> str:
+    """`data` as JSON that `stream` can encode without losing a character."""
+    return json.dumps(data, ensure_ascii=not holds_any_text(stream), indent=indent)
+
+
+def tolerate_unencodable_text() -> None:
+    """Standard output and error replace what their encoding lacks instead of raising; called
+    once at start. Streams set up otherwise (PYTHONIOENCODING=…:backslashreplace) are kept."""
+    for stream in (sys.stdout, sys.stderr):
+        if (
+            isinstance(stream, io.TextIOWrapper)
+            and stream.errors == "strict"
+            and not holds_any_text(stream)
+        ):
+            stream.reconfigure(errors="replace")
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    if sys.stdout is not None:  # None in a windowed launch without a console (pythonw)
+        sys.stdout.write(json_text(data, sys.stdout) + "\n")
 
 
 def error(message: str) -> int:
-    sys.stderr.write(f"lanterne: {message}\n")
+    if sys.stderr is not None:
+        sys.stderr.write(f"lanterne: {message}\n")
     return 1
 
 

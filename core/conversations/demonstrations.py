@@ -179,11 +179,16 @@ def exported_text(count: int, path: Path) -> str:
 
 
 def write_jsonl(
-    demos: Iterable[Demonstration], out: TextIO, style: AnswerStyle, metadata: bool = True
+    demos: Iterable[Demonstration],
+    out: TextIO,
+    style: AnswerStyle,
+    metadata: bool = True,
+    ensure_ascii: bool = False,
 ) -> int:
+    """`ensure_ascii` for a stream that cannot encode every character (cp1252 on Windows)."""
     count = 0
     for demo in demos:
-        out.write(json.dumps(demo.example(style, metadata), ensure_ascii=False) + "\n")
+        out.write(json.dumps(demo.example(style, metadata), ensure_ascii=ensure_ascii) + "\n")
         count += 1
     return count
 
