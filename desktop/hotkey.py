@@ -1,32 +1,39 @@
 """The global shortcut that summons quick-ask, registered with the system so a clash is known.
 
-Each platform's own registration is used, because it reports a shortcut another application
-already holds and does not watch every keystroke: on X11 a key grab on the root window
-(python-xlib; BadAccess when taken), on Windows RegisterHotKey (fails when taken). On Wayland
-the shortcut belongs to the compositor: it is asked for through the desktop portal's
-GlobalShortcuts (portal_shortcut.py), which lets the desktop show its dialog and choose the
-trigger, reported later by `bound` or `lost`. Where there is no such portal, or where the
-shortcut needs a permission Lanterne does not ask for (macOS), `start()` raises with what to
-do instead: bind `lanterne quick-ask` in the system's keyboard settings. Keys are named by
-what they are, not where they sit ("space", "k", "f12"), so the shortcut means the same on
-AZERTY, QWERTZ or Dvorak.
+Each platform's own registration is used, because it reports a shortcut another application already
+holds and does not watch every keystroke: on X11 a key grab on the root window (python-xlib;
+BadAccess when taken; the key found in the keymap by x11_keys.py), on Windows RegisterHotKey
+(ERROR_HOTKEY_ALREADY_REGISTERED when taken; the key mapped through the keyboard layout by
+windows_keys.py). On Wayland the shortcut belongs to the compositor: it is asked for through the
+desktop portal's GlobalShortcuts (portal_shortcut.py), which lets the desktop show its dialog and
+choose the trigger, reported later by `bound` or `lost`. Where there is no such portal, or where
+the shortcut needs a permission Lanterne does not ask for (macOS), `start()` raises with what to do
+instead: bind `lanterne quick-ask` in the system's keyboard settings. Keys are named by what they
+are, not where they sit ("space", "k", "f12"), so the shortcut means the same on AZERTY, QWERTZ or
+Dvorak.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from lanterne.desktop import windows_keys, x11_keys
 from lanterne.translation import _
 
 MODIFIERS = ("ctrl", "shift", "alt", "super")
 _ALIASES = {"control": "ctrl", "meta": "super", "win": "super", "cmd": "super", "option": "alt"}
+_BLANKS = " \t\r\n"
+START_TIMEOUT_S = 5.0  # the listening thread says within this whether the shortcut is had
+ERROR_HOTKEY_ALREADY_REGISTERED = 1409  # winerror.h: RegisterHotKey's "taken"
 
 
 class HotkeyError(Exception):
@@ -42,9 +49,24 @@ class Hotkey:
         return "+".join([m for m in MODIFIERS if m in self.modifiers] + [self.key])
 
 
+# A listening thread's body: (hotkey, fire, stop, ready, failure). It sets `ready` once the
+# shortcut is held, or puts why not in `failure` first.
+Listener = Callable[
+    [Hotkey, Callable[[], object], threading.Event, threading.Event, list[str]], None
+]
+
+
 def parse_hotkey(text: str) -> Hotkey:
-    """ "Ctrl+Shift+Space" -> Hotkey({ctrl, shift}, "space"); at least one modifier."""
-    parts = [p.strip().lower() for p in text.split("+") if p.strip()]
+    """ "Ctrl+Shift+Space" -> Hotkey({ctrl, shift}, "space"); at least one modifier. The plus
+    key itself is written as it is pressed, "ctrl++"."""
+    text = text.strip(_BLANKS)
+    plus = text.endswith("+") and text[:-1].rstrip(_BLANKS).endswith("+")
+    if plus:
+        text = text[:-1].rstrip(_BLANKS)[:-1]
+    # Only ASCII blanks are trimmed: a no-break space is a key of some layouts.
+    parts = [p.strip(_BLANKS).lower() for p in text.split("+") if p.strip(_BLANKS)]
+    if plus:
+        parts.append("+")
     if not parts:
         raise HotkeyError(_("No shortcut given."))
     *mods, key = parts
@@ -111,21 +133,38 @@ class GlobalHotkey(QObject):
         reason = _unsupported_reason()
         if reason:
             raise HotkeyError(reason)
+        listen: Listener = _listen_x11
+        if sys.platform == "win32":
+            # Mapped here, on the thread the user typed the shortcut on: its keyboard layout.
+            try:
+                keys = windows_keys.registration(
+                    self.hotkey.modifiers, self.hotkey.key, windows_keys.system_scan()
+                )
+            except windows_keys.WindowsKeyError as exc:
+                raise HotkeyError(str(exc)) from exc
+            listen = functools.partial(_listen_windows, keys)
         ready = threading.Event()
         failure: list[str] = []
-        target = _listen_windows if sys.platform == "win32" else _listen_x11
         self._stop.clear()
         self._thread = threading.Thread(
-            target=target,
-            args=(self.hotkey, self.activated.emit, self._stop, ready, failure),
+            target=_reporting,
+            args=(listen, self.hotkey, self.activated.emit, self._stop, ready, failure),
             name="lanterne-hotkey",
             daemon=True,
         )
         self._thread.start()
-        ready.wait(5)
-        if failure:
-            self._thread.join(2)
-            raise HotkeyError(failure[0])
+        self._await_answer(ready, failure)
+
+    def _await_answer(self, ready: threading.Event, failure: list[str]) -> None:
+        """Success only when the thread said it holds the shortcut and still runs."""
+        thread = self._thread
+        assert thread is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not ready.wait(0.05) and thread.is_alive() and time.monotonic() < deadline:
+            pass
+        if failure or not ready.is_set() or not thread.is_alive():
+            self.stop()  # a late registration is released, not left behind
+            raise HotkeyError(failure[0] if failure else _no_answer(self.hotkey))
 
     def _start_portal(self) -> None:
         """Ask the desktop on the hotkey's thread; its answer comes as `bound` or `lost`."""
@@ -167,6 +206,43 @@ def _taken(hotkey: Hotkey) -> str:
     ).format(hotkey=hotkey)
 
 
+def _no_answer(hotkey: Hotkey) -> str:
+    return _with_advice(
+        _("The shortcut {hotkey} could not be registered: the system did not answer.").format(
+            hotkey=hotkey
+        )
+    )
+
+
+def _reporting(
+    listen: Listener,
+    hotkey: Hotkey,
+    fire: Callable[[], object],
+    stop: threading.Event,
+    ready: threading.Event,
+    failure: list[str],
+) -> None:
+    """Run a listener so that it always answers start(): whatever it raises before it holds
+    the shortcut becomes a failure in words, and `ready` is set however it ends."""
+    try:
+        listen(hotkey, fire, stop, ready, failure)
+    except Exception:
+        if ready.is_set():
+            raise  # the shortcut was held and the loop broke: threading.excepthook reports it
+        failure.append(
+            _with_advice(
+                _(
+                    "The shortcut {hotkey} could not be registered because of an unexpected error."
+                ).format(hotkey=hotkey)
+            )
+        )
+    finally:
+        if not ready.is_set():
+            if not failure:
+                failure.append(_no_answer(hotkey))
+            ready.set()
+
+
 def _listen_x11(
     hotkey: Hotkey,
     fire: Callable[[], object],
@@ -174,24 +250,28 @@ def _listen_x11(
     ready: threading.Event,
     failure: list[str],
 ) -> None:
-    from Xlib import XK, X, display, error
+    from Xlib import X, display, error
 
     try:
         screen = display.Display()
-    except Exception as exc:  # no server, no permission: said in words
-        failure.append(_("The X display cannot be reached: {error}").format(error=exc))
+    except Exception:  # no server, or no permission to use it: said in words
+        failure.append(
+            _with_advice(_("The shortcut cannot be registered: the X display cannot be reached."))
+        )
         ready.set()
         return
     root = screen.screen().root
-    keysym = XK.string_to_keysym(hotkey.key) or XK.string_to_keysym(hotkey.key.capitalize())
-    keycode = screen.keysym_to_keycode(keysym) if keysym else 0
-    if not keycode:
-        failure.append(_("Unknown key in the shortcut: {key}").format(key=hotkey.key))
+    try:
+        # Where this keyboard's keymap has the key, and whether Shift types it there.
+        key = x11_keys.grab(hotkey.key, screen.keysym_to_keycodes)
+    except x11_keys.X11KeyError as exc:
+        failure.append(str(exc))
         ready.set()
         screen.close()
         return
+    keycode = key.keycode
     masks = {"ctrl": X.ControlMask, "shift": X.ShiftMask, "alt": X.Mod1Mask, "super": X.Mod4Mask}
-    mask = 0
+    mask = X.ShiftMask if key.shift else 0
     for modifier in hotkey.modifiers:
         mask |= masks[modifier]
     # The same shortcut with Caps Lock or Num Lock on is still the shortcut.
@@ -227,7 +307,22 @@ def _listen_x11(
             pass
 
 
+def _windows_refusal(hotkey: Hotkey, code: int) -> str:
+    """RegisterHotKey's error in words: taken, or Windows's own words for anything else."""
+    if code == ERROR_HOTKEY_ALREADY_REGISTERED:
+        return _taken(hotkey)
+    import ctypes
+
+    format_error: Callable[[int], str] | None = getattr(ctypes, "FormatError", None)
+    words = format_error(code).strip().rstrip(".") if format_error is not None else ""
+    return _(
+        "Windows refused the shortcut {hotkey}: {reason} (error {code}). Choose another in "
+        "Settings."
+    ).format(hotkey=hotkey, reason=words or _("no reason given"), code=code)
+
+
 def _listen_windows(
+    keys: windows_keys.Registration,
     hotkey: Hotkey,
     fire: Callable[[], object],
     stop: threading.Event,
@@ -237,24 +332,12 @@ def _listen_windows(
     import ctypes
     from ctypes import wintypes
 
-    user32 = ctypes.windll.user32  # type: ignore[attr-defined]
-    flags = {"alt": 0x1, "ctrl": 0x2, "shift": 0x4, "super": 0x8}
-    modifiers = 0x4000  # MOD_NOREPEAT: held down, it fires once
-    for modifier in hotkey.modifiers:
-        modifiers |= flags[modifier]
-    named = {"space": 0x20, "enter": 0x0D, "tab": 0x09, "escape": 0x1B}
-    if hotkey.key in named:
-        vk = named[hotkey.key]
-    elif len(hotkey.key) == 1 and hotkey.key.isalnum():
-        vk = ord(hotkey.key.upper())
-    elif hotkey.key.startswith("f") and hotkey.key[1:].isdigit():
-        vk = 0x6F + int(hotkey.key[1:])  # VK_F1 = 0x70
-    else:
-        failure.append(_("Unknown key in the shortcut: {key}").format(key=hotkey.key))
-        ready.set()
-        return
-    if not user32.RegisterHotKey(None, 1, modifiers, vk):
-        failure.append(_taken(hotkey))
+    # use_last_error: RegisterHotKey's reason is read with ctypes.get_last_error(), saved by
+    # ctypes right after the call, before anything else can overwrite it.
+    user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined]
+    if not user32.RegisterHotKey(None, 1, keys.modifiers, keys.vk):
+        error: int = ctypes.get_last_error()  # type: ignore[attr-defined]
+        failure.append(_windows_refusal(hotkey, error))
         ready.set()
         return
     ready.set()

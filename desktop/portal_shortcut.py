@@ -23,6 +23,7 @@ from jeepney import DBusAddress, HeaderFields, MatchRule, Message, MessageType, 
 from jeepney.bus_messages import DBus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
+from lanterne.desktop import x11_keys
 from lanterne.translation import _
 
 PORTAL = DBusAddress(
@@ -45,10 +46,14 @@ class PortalUnavailableError(PortalError):
     """No GlobalShortcuts portal on this desktop (or no session bus at all)."""
 
 
-def preferred_trigger(modifiers: frozenset[str], key: str) -> str:
-    """Our shortcut in the XDG shortcuts specification's words: "CTRL+SHIFT+space"."""
+def preferred_trigger(modifiers: frozenset[str], key: str) -> str | None:
+    """Our shortcut in the XDG shortcuts specification's words, modifiers and an xkbcommon
+    keysym name: "CTRL+SHIFT+space", "CTRL+Page_Up", "CTRL+comma". None for a key with no
+    keysym: the desktop's dialog then asks the user for one."""
+    keysym = x11_keys.keysym_name(key)
+    if keysym is None:
+        return None
     names = [_SPEC_MODIFIERS[m] for m in ("ctrl", "alt", "shift", "super") if m in modifiers]
-    keysym = key.upper() if key.startswith("f") and key[1:].isdigit() else key
     return "+".join([*names, keysym])
 
 
@@ -145,12 +150,12 @@ class PortalSession:
             raise PortalError(_("The desktop portal did not open a shortcuts session."))
         self.handle = str(results["session_handle"][1])
 
-    def bind(self, description: str, trigger: str) -> list[tuple[str, str]]:
+    def bind(self, description: str, trigger: str | None) -> list[tuple[str, str]]:
         """Ask for the shortcut; (id, the desktop's words for its trigger) for each bound."""
-        shortcut = (
-            SHORTCUT_ID,
-            {"description": ("s", description), "preferred_trigger": ("s", trigger)},
-        )
+        properties: dict[str, tuple[str, str]] = {"description": ("s", description)}
+        if trigger is not None:
+            properties["preferred_trigger"] = ("s", trigger)
+        shortcut = (SHORTCUT_ID, properties)
         response, results = self._request(
             "BindShortcuts", "oa(sa{sv})sa{sv}", (self.handle, [shortcut], ""), {}
         )
@@ -234,7 +239,8 @@ def listen(
         bound = dict(session.bind(_("Open Lanterne's quick-ask window"), trigger))
         if SHORTCUT_ID not in bound:
             raise PortalError(_("The desktop did not bind the shortcut."))
-        callbacks.bound(bound[SHORTCUT_ID] or trigger)
+        ours = "+".join([*(m for m in ("ctrl", "shift", "alt", "super") if m in modifiers), key])
+        callbacks.bound(bound[SHORTCUT_ID] or trigger or ours)
         _relay(session, callbacks, stop)
     except TimeoutError:  # the bus did not answer a call: as good as no portal
         callbacks.lost(PortalUnavailableError())

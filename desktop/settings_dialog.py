@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QKeyCombination, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -100,6 +100,13 @@ CHOICE_LABELS = {
     "formal": N_("formal"),
 }
 _INT_RANGE = (-1, 1_000_000_000)
+# Qt's modifiers in the settings' words (Meta is the Windows / Super key).
+_MODIFIER_NAMES = (
+    (Qt.KeyboardModifier.ControlModifier, "ctrl"),
+    (Qt.KeyboardModifier.ShiftModifier, "shift"),
+    (Qt.KeyboardModifier.AltModifier, "alt"),
+    (Qt.KeyboardModifier.MetaModifier, "super"),
+)
 
 
 def apply_system_settings(settings: Settings) -> None:
@@ -133,14 +140,25 @@ def _combo_value(combo: QComboBox) -> str:
 
 
 def hotkey_text(sequence: QKeySequence) -> str:
-    """A pressed key sequence in the settings' form ("ctrl+shift+space"), or "" when cleared."""
-    portable = sequence.toString(QKeySequence.SequenceFormat.PortableText)
-    first = portable.split(",")[0].strip()  # one chord: a global shortcut is a single press
-    if not first:
+    """A pressed key sequence in the settings' form ("ctrl+shift+space"), or "" when cleared.
+
+    Only the first chord counts (a global shortcut is a single press), and it is named from its
+    parts, not from the sequence's text: that text separates chords with "," and keys with "+",
+    so Ctrl+, and Ctrl++ cannot be split out of it, and a no-break space key must not be trimmed.
+    """
+    if sequence.isEmpty():
         return ""
-    names = {"meta": "super"}
-    parts = [names.get(p.lower(), p.lower()) for p in first.split("+")]
-    return str(parse_hotkey("+".join(parts)))
+    chord: QKeyCombination = sequence[0]  # type: ignore[index]  # the stubs lack operator[]
+    if chord.key() == Qt.Key.Key_unknown:
+        return ""
+    key = QKeySequence(chord.key()).toString(QKeySequence.SequenceFormat.PortableText)
+    if chord.key().value >= Qt.Key.Key_Escape.value and len(key) <= 1:
+        # A key Qt has no name for, only a stray character (dead keys, AltGr, Compose): no
+        # system could register it under that character.
+        raise HotkeyError(_("This key cannot be part of a shortcut: choose another."))
+    held = chord.keyboardModifiers()
+    modifiers = [name for flag, name in _MODIFIER_NAMES if held & flag]
+    return str(parse_hotkey("+".join([*modifiers, key.lower()])))
 
 
 class HotkeyEditor(QWidget):

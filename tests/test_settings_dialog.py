@@ -9,15 +9,17 @@ from collections.abc import Iterator
 
 import keyring.errors
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox, QComboBox, QKeySequenceEdit, QLabel, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from lanterne import paths
+from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.settings_dialog import SettingsDialog, hotkey_text
 from lanterne.engine import secrets
 from lanterne.settings import SETTINGS, Settings
+from support.qt_keys import editor_key_names
 from support.remote_server import MemoryKeyring, keyring_backend
 
 pytestmark = pytest.mark.gui
@@ -107,6 +109,44 @@ def test_the_shortcut_is_pressed_and_checked(dialog: SettingsDialog, qtbot: QtBo
         dialog.apply()
     assert changed.args == ["ctrl+alt+k"]
     assert Settings().get_str("quick_ask.hotkey") == "ctrl+alt+k"
+
+
+def chord(modifiers: Qt.KeyboardModifier, key: Qt.Key) -> QKeySequence:
+    return QKeySequence(QKeyCombination(modifiers, key))
+
+
+def test_punctuation_keys_are_written_as_pressed() -> None:
+    """The sequence's text separates chords with "," and keys with "+": read from it, Ctrl+,
+    came out as "ctrl+" (refused: no key) and the no-break space key was trimmed away."""
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    shift = Qt.KeyboardModifier.ShiftModifier
+    assert hotkey_text(chord(ctrl, Qt.Key.Key_Comma)) == "ctrl+,"
+    assert hotkey_text(chord(ctrl, Qt.Key.Key_Plus)) == "ctrl++"
+    assert hotkey_text(chord(ctrl | shift, Qt.Key.Key_Plus)) == "ctrl+shift++"
+    assert hotkey_text(chord(ctrl, Qt.Key.Key_nobreakspace)) == "ctrl+\u00a0"
+    assert hotkey_text(chord(ctrl, Qt.Key.Key_Eacute)) == "ctrl+é"
+    assert hotkey_text(chord(ctrl, Qt.Key.Key_PageUp)) == "ctrl+pgup"
+    everything = ctrl | shift | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
+    assert hotkey_text(chord(everything, Qt.Key.Key_F5)) == "ctrl+shift+alt+super+f5"
+    assert hotkey_text(QKeySequence("Ctrl+,, Ctrl+K")) == "ctrl+,"  # the first chord only
+    assert hotkey_text(QKeySequence()) == ""
+
+
+def test_a_key_qt_has_no_name_for_is_refused_in_words() -> None:
+    """Dead keys, AltGr, Compose: Qt writes a stray character for them, which no system could
+    register (all dead keys came out as the same Khmer vowel sign)."""
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    for key in (Qt.Key.Key_Dead_Circumflex, Qt.Key.Key_AltGr, Qt.Key.Key_Multi_key):
+        with pytest.raises(HotkeyError, match="This key cannot be part of a shortcut"):
+            hotkey_text(chord(ctrl, key))
+
+
+def test_every_shortcut_the_editor_writes_opens_again_as_itself() -> None:
+    """The editor shows the saved text again (HotkeyEditor: QKeySequence of it, "meta" for
+    "super"): each key it writes must come back unchanged."""
+    for name in editor_key_names().values():
+        for text in (f"ctrl+{name}", f"alt+super+{name}"):
+            assert hotkey_text(QKeySequence(text.replace("super", "meta"))) == text, text
 
 
 def test_the_server_key_goes_to_the_keychain_only(
