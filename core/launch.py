@@ -29,13 +29,25 @@ def main() -> int:
 def gui() -> int:
     """`lanterne-gui`: the same commands with no console window on Windows, so the login entry
     (`lanterne-gui --background`) and a shortcut bound to `lanterne-gui quick-ask` flash none.
-    Without a console, standard output and error are None: start-up errors are then shown in
-    a window and kept in errors.log (no_console.py). With one, this is `main`."""
+    Without a console, standard output and error are None (or /dev/null for a macOS app opened
+    from the Finder): start-up errors are then shown in a window and kept in errors.log
+    (no_console.py). With one, this is `main`."""
     multiprocessing.freeze_support()  # before anything else: readers must not open windows
     import sys
 
-    if sys.stdout is not None and sys.stderr is not None:
+    if sys.stdout is not None and sys.stderr is not None and not opened_from_finder():
         return main()
     from lanterne.no_console import run_without_console
 
     return run_without_console(main)
+
+
+def opened_from_finder() -> bool:
+    """The macOS app opened from the Finder or the Dock: its streams lead to /dev/null, not
+    None, and no terminal shows what it writes, so it is treated as having no console."""
+    import sys
+
+    if sys.platform != "darwin" or not getattr(sys, "frozen", False):
+        return False
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    return not any(stream is not None and stream.isatty() for stream in streams)

@@ -1,4 +1,5 @@
-"""Launches with no console (`lanterne-gui.exe`, pythonw): what would go to standard error is kept.
+"""Launches with no console (`lanterne-gui.exe`, pythonw, the macOS app opened from the Finder):
+what would go to standard error is kept.
 
 Windows starts a windowed program with `sys.stdout` and `sys.stderr` set to None: an error
 message written there raised AttributeError instead, and whatever went wrong at start-up was
@@ -96,10 +97,9 @@ def run_without_console(entry: Callable[[], int]) -> int:
     """`entry`'s exit status, with standard error kept (ErrorStream) and standard output thrown
     away; a failed launch is explained in a window, or at least in the log."""
     errors = ErrorStream()
-    if sys.stdout is None:
-        sys.stdout = cast(TextIO, Discard())
-    if sys.stderr is None:
-        sys.stderr = cast(TextIO, errors)
+    streams = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, Discard())  # None, or /dev/null where nobody reads it
+    sys.stderr = cast(TextIO, errors)
     explained: str | None = None
     try:
         code = entry()
@@ -108,6 +108,8 @@ def run_without_console(entry: Callable[[], int]) -> int:
     except BaseException as exc:  # nothing else would ever report it
         traceback.print_exc(file=errors)
         explained, code = _explanation(exc), 1
+    finally:
+        sys.stdout, sys.stderr = streams
     if code != 0:
         message = explained or _message(errors.tail)
         if message:

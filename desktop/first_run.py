@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import HotkeyEditor
@@ -138,10 +139,23 @@ class _ShortcutPage(QWizardPage):
         )
         self.editor = HotkeyEditor(settings.get_str("quick_ask.hotkey"))
         self.editor.setEnabled(not settings.is_locked("quick_ask.hotkey"))
+        self.error = QLabel()
+        self.error.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_("Shortcut (press the keys):")))
         layout.addWidget(self.editor)
+        layout.addWidget(self.error)
         layout.addStretch(1)
+
+    def validatePage(self) -> bool:  # noqa: N802 (Qt's name)
+        """A key that cannot be a shortcut is said here; Finish waits for another."""
+        try:
+            self.editor.value()
+        except HotkeyError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.clear()
+        return True
 
 
 class FirstRunWizard(QWizard):

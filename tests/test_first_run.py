@@ -43,3 +43,21 @@ def test_the_wizard_walks_a_new_user_through_setup(
     assert saved.get_str("ui.language") == "fr"
     assert Path(saved.get_str("model.path")).name.startswith("tiny-moe")
     assert wizard.folders() == [docs_folder]
+
+
+def test_the_shortcut_page_refuses_a_key_that_cannot_be_a_shortcut(qtbot: QtBot) -> None:
+    """A dead key pressed in the editor is said on the page, and Finish waits for another."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
+    wizard = FirstRunWizard(Settings())
+    qtbot.addWidget(wizard)
+    page = wizard.shortcut_page
+    page.editor.edit.setKeySequence(
+        QKeySequence(Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_Dead_Circumflex)
+    )
+    assert not page.validatePage()
+    assert "cannot be part of a shortcut" in page.error.text()
+    page.editor.edit.setKeySequence(QKeySequence("Ctrl+Shift+K"))
+    assert page.validatePage()
+    assert page.error.text() == ""

@@ -21,7 +21,7 @@ import pytest
 from lanterne import no_console
 
 WINDOWLESS = """
-import json, sys
+import json, os, sys
 options = json.loads(sys.argv[1])
 shown = []
 if options["block_qt"]:
@@ -35,7 +35,21 @@ else:
         return original(box)
     QMessageBox.exec = exec_and_close
 console = sys.stdout, sys.stderr
-sys.stdout = sys.stderr = None  # as Windows starts a windowed program
+if options.get("finder"):  # the macOS app opened from the Finder: streams lead nowhere
+    import lanterne.launch
+    finder_check = lanterne.launch.opened_from_finder
+    def on_macos():  # the real check, as on a Mac (only there: Linux's modules stay Linux's)
+        platform, sys.platform = sys.platform, "darwin"
+        try:
+            return finder_check()
+        finally:
+            sys.platform = platform
+    lanterne.launch.opened_from_finder = on_macos
+    sys.frozen = True
+    sys.stdin = open(os.devnull)
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+else:
+    sys.stdout = sys.stderr = None  # as Windows starts a windowed program
 sys.argv = ["lanterne-gui", *options["args"]]
 try:
     from lanterne.launch import gui
@@ -47,11 +61,13 @@ print(json.dumps({"code": code, "shown": shown}))
 
 
 def launch_windowless(
-    *args: str, block_qt: bool = False, env: dict[str, str] | None = None
+    *args: str, block_qt: bool = False, finder: bool = False, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """`lanterne-gui ARGS` with no console; its exit status and the error windows it showed."""
+    """`lanterne-gui ARGS` with no console (or the macOS app opened from the Finder); its exit
+    status and the error windows it showed."""
+    options = {"args": args, "block_qt": block_qt, "finder": finder}
     done = subprocess.run(
-        [sys.executable, "-c", WINDOWLESS, json.dumps({"args": args, "block_qt": block_qt})],
+        [sys.executable, "-c", WINDOWLESS, json.dumps(options)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -145,3 +161,16 @@ def test_the_log_keeps_one_launch_short_and_starts_afresh_when_long(
         stream.close()
         assert "x" not in log.read_text(encoding="utf-8")  # over the limit: a new log
     assert log.read_text(encoding="utf-8").count("---") == 2  # then short: appended to
+
+
+def test_the_macos_app_opened_from_the_finder_shows_its_start_up_error(
+    lanterne_home: Path, tmp_path: Path
+) -> None:
+    """Its streams are /dev/null, not None: without a terminal the error still gets a window."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("downlaods = false\n", encoding="utf-8")
+    launched = launch_windowless(finder=True, env={"LANTERNE_POLICY": str(policy)})
+    assert launched["code"] == 1
+    (shown,) = launched["shown"]
+    assert "unknown keys: downlaods" in shown
+    assert "unknown keys: downlaods" in (lanterne_home / "errors.log").read_text(encoding="utf-8")

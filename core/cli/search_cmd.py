@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lanterne.cli.output import error, parse_day, print_json
+from lanterne.cli.progress_line import understands_ansi
 from lanterne.context import AppContext
 from lanterne.embedding_model import retrieval_mode, search_embedder
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
@@ -95,7 +96,7 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
         return 0
     if not hits:
         print(_("No passage matches."))
-    emphasis = sys.stdout.isatty()
+    emphasis = sys.stdout.isatty() and understands_ansi(sys.stdout)  # not the classic console
     for i, hit in enumerate(hits, start=1):
         r = hit.best
         where = r.path + (f" — {r.heading}" if r.heading else "")
