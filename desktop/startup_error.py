@@ -27,9 +27,11 @@ def show_startup_error(message: str, log: Path | None) -> None:
     if not qt_can_start():
         return
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # held until the box closes
-    text = _("Lanterne could not start.") + "\n\n" + message
+    details = message
     if log is not None:
-        text += "\n\n" + _("These details are also written in {path}.").format(path=log)
-    box = QMessageBox(QMessageBox.Icon.Critical, "Lanterne", text)
+        details += "\n\n" + _("These details are also written in {path}.").format(path=log)
+    # The headline as the box's text, the reason beneath it: each system styles them as such.
+    box = QMessageBox(QMessageBox.Icon.Critical, "Lanterne", _("Lanterne could not start."))
     box.setTextFormat(Qt.TextFormat.PlainText)  # paths and keys, never markup
+    box.setInformativeText(details)
     box.exec()

@@ -31,7 +31,8 @@ else:
     from PySide6.QtWidgets import QMessageBox
     original = QMessageBox.exec
     def exec_and_close(box):
-        QTimer.singleShot(0, lambda: (shown.append(box.text()), box.accept()))
+        said = box.text() + "\\n\\n" + box.informativeText()
+        QTimer.singleShot(0, lambda: (shown.append(said), box.accept()))
         return original(box)
     QMessageBox.exec = exec_and_close
 console = sys.stdout, sys.stderr
@@ -174,3 +175,15 @@ def test_the_macos_app_opened_from_the_finder_shows_its_start_up_error(
     (shown,) = launched["shown"]
     assert "unknown keys: downlaods" in shown
     assert "unknown keys: downlaods" in (lanterne_home / "errors.log").read_text(encoding="utf-8")
+
+
+def test_a_start_up_error_is_said_in_the_system_language(
+    lanterne_home: Path, tmp_path: Path
+) -> None:
+    """No setting could be read to choose the language: the system's is used (here French)."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("downlaods = false\n", encoding="utf-8")
+    launched = launch_windowless(env={"LANTERNE_POLICY": str(policy), "LANGUAGE": "fr"})
+    (shown,) = launched["shown"]
+    assert shown.startswith("Lanterne n'a pas pu démarrer.")
+    assert "contient des clés inconnues" in shown and "Ces détails sont aussi écrits" in shown

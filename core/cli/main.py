@@ -49,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         settings = Settings()
-    except SettingsError as exc:
-        return error(str(exc))
+    except SettingsError:
+        # No language setting to go by: the error is said again in the system's language.
+        set_language(choose_language(""))
+        try:
+            settings = Settings()
+        except SettingsError as exc:
+            return error(str(exc))
     set_language(choose_language(settings.get_str("ui.language")))
     if not argv or argv == [BACKGROUND_FLAG]:
         from lanterne.desktop.app import run_gui  # Qt is imported only when the GUI is wanted
