@@ -1,0 +1,79 @@
+"""The faults a laptop's disk really has, told apart once for every part of Lanterne.
+
+SQLite says a file is damaged with SQLITE_CORRUPT ("database disk image is malformed") or
+SQLITE_NOTADB ("file is not a database"), and a full disk with SQLITE_FULL; the operating
+system says the latter with ENOSPC (or EDQUOT, over a quota). Python reports all of them as
+plain sqlite3 or OS errors, so each caller would otherwise match messages of its own.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+from lanterne.translation import _, format_size
+
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+_DAMAGE_WORDS = ("malformed", "file is not a database", "database corrupt")
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF  # extended codes keep the primary below
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether `exc` says a database file is damaged (not merely busy, locked or unreachable)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = _primary_code(exc)
+    if code is not None:
+        return code in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(exc).lower()
+    return any(words in text for words in _DAMAGE_WORDS)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` says there is no room left to write (SQLite's or the system's words)."""
+    if isinstance(exc, sqlite3.Error):
+        code = _primary_code(exc)
+        if code is not None:
+            return code == _SQLITE_FULL
+        return "database or disk is full" in str(exc).lower()
+    return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+
+
+class DatabaseDamagedError(Exception):
+    """A database file is damaged; the message says which and what Lanterne does about it."""
+
+    def __init__(self, path: Path, what_now: str) -> None:
+        super().__init__(
+            _("The file {file} is damaged. {what_now}").format(file=path, what_now=what_now)
+        )
+        self.path = path
+
+
+class DiskFullError(OSError):
+    """No room left in a folder Lanterne writes to; the message names the folder."""
+
+    def __init__(self, folder: Path, needed: int | None = None) -> None:
+        if needed:
+            message = _(
+                "The disk holding {folder} is full: free at least {size} there, and Lanterne "
+                "goes on by itself."
+            ).format(folder=folder, size=format_size(needed))
+        else:
+            message = _(
+                "The disk holding {folder} is full: free some space there, and Lanterne goes "
+                "on by itself."
+            ).format(folder=folder)
+        super().__init__(errno.ENOSPC, message)
+        self.folder = folder
+        self.needed = needed
+
+    def __str__(self) -> str:
+        return str(self.strerror)
