@@ -32,7 +32,7 @@ def load_schema(path: Path) -> dict[str, Any]:
 def schema_grammar(schema: dict[str, Any]) -> str:
     """The GBNF grammar of the JSON values `schema` allows."""
     try:
-        return str(json_schema_to_gbnf(json.dumps(schema)))
+        grammar = str(json_schema_to_gbnf(json.dumps(schema)))
     # The converter reports a bad schema by assertions as well as by exceptions.
     except (
         AssertionError,
@@ -45,6 +45,13 @@ def schema_grammar(schema: dict[str, Any]) -> str:
         raise SchemaError(
             _("This JSON schema cannot be turned into a grammar: {error}").format(error=exc)
         ) from exc
+    # The vendored converter lets a string hold raw control characters (a line break), which
+    # JSON forbids; llama.cpp's own converter excludes them, as here.
+    return grammar.replace(_LOOSE_CHAR, _JSON_CHAR)
+
+
+_LOOSE_CHAR = 'char ::= [^"\\\\] |'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 
 
 def parse_output(text: str) -> Any:

@@ -27,6 +27,17 @@ def test_a_schema_becomes_a_grammar_rooted_in_its_shape() -> None:
     assert "answer" in root and "confidence" in root
 
 
+def test_strings_in_the_grammar_hold_no_raw_control_characters() -> None:
+    """JSON forbids a raw line break inside a string: the grammar must not let the model write
+    one (the vendored converter did, and a real answer then failed to parse)."""
+    from llama_cpp import LlamaGrammar
+
+    grammar = schema_grammar({"type": "object", "properties": {"mirror": {"type": "string"}}})
+    (char,) = [line for line in grammar.splitlines() if line.startswith("char ::=")]
+    assert char.startswith('char ::= [^"\\\\\\x7F\\x00-\\x1F] |')
+    LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp's parser takes it
+
+
 def test_unusable_schemas_and_answers_are_explained(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
