@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Literal
 import sqlite_utils
 from filelock import FileLock
 
+from lanterne.db_faults import DiskFullError, is_disk_full
+from lanterne.read_only_folder import check_writable
 from lanterne.translation import _
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -108,11 +111,15 @@ def open_database(
     path: Path,
     migrations: Migrations,
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+    before_upgrade: Callable[[sqlite3.Connection], object] | None = None,
 ) -> sqlite_utils.Database:
     """One connection (open one per thread), migrated. In WAL mode NORMAL never corrupts and
     survives an application crash; only a power cut can lose the last transactions. FULL waits
-    for the disk at every commit: for what cannot be redone (conversations)."""
+    for the disk at every commit: for what cannot be redone (conversations). `before_upgrade`
+    runs on the connection before an existing database is migrated (conversations: a backup);
+    if it raises, the upgrade does not happen."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path.parent)  # else SQLite's "unable to open database file", at first use
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA foreign_keys = ON")
@@ -123,23 +130,32 @@ def open_database(
         # needs the database to itself).
         with FileLock(str(path) + ".migrate.lock", timeout=60):
             if applied(db):  # before anything is written, WAL's header bytes included
-                _upgrade(db, path, migrations)
+                _upgrade(db, path, migrations, before_upgrade)
             db.enable_wal()
             try:
                 migrations.migrate(db)  # a new database (nothing to keep), else nothing left
             except MigrationFailedError as exc:
                 db.close()
+                if is_disk_full(exc.error):
+                    raise DiskFullError(path.parent) from exc
                 raise DatabaseUpgradeError(path, exc) from exc
     return db
 
 
-def _upgrade(db: sqlite_utils.Database, path: Path, migrations: Migrations) -> None:
+def _upgrade(
+    db: sqlite_utils.Database,
+    path: Path,
+    migrations: Migrations,
+    before_upgrade: Callable[[sqlite3.Connection], object] | None = None,
+) -> None:
     """Migrate a copy; copy it back whole (one transaction) only if every step succeeded."""
     if not set(migrations.names()) - applied(db):
         return
     work = path.with_name(path.name + ".upgrade")
     _remove_database_files(work)  # left by a crash during an earlier attempt
     try:
+        if before_upgrade is not None:
+            before_upgrade(db.conn)
         copy = sqlite3.connect(work)
         try:
             db.conn.backup(copy)
@@ -157,6 +173,8 @@ def _upgrade(db: sqlite_utils.Database, path: Path, migrations: Migrations) -> N
         raise DatabaseUpgradeError(path, exc) from exc
     except (sqlite3.Error, OSError) as exc:  # no room for the copy, a read-only folder...
         db.close()
+        if is_disk_full(exc):  # the copy and its log: about twice the database
+            raise DiskFullError(path.parent, 2 * path.stat().st_size) from exc
         raise DatabaseUpgradeError(path, MigrationFailedError(_("copy"), exc)) from exc
     finally:
         _remove_database_files(work)
@@ -166,3 +184,23 @@ def _remove_database_files(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             path.with_name(path.name + suffix).unlink()
+
+
+def quick_check(conn: sqlite3.Connection, seconds: float) -> list[str] | None:
+    """SQLite's `PRAGMA quick_check`, given at most `seconds`: the problems it found ([] when
+    none), or None when time ran out first (a large file on a slow disk). A file that is no
+    database at all is a problem too, not an exception."""
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc).lower():
+            return None
+        raise
+    except sqlite3.DatabaseError as exc:  # not a database, or too damaged to be read at all
+        return [str(exc)]
+    finally:
+        conn.set_progress_handler(None, 0)
+    problems = [str(row[0]) for row in rows]
+    return [] if problems == ["ok"] else problems

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lanterne import paths
+from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.policy import Policy, PolicyError, as_declared, load_policy
 from lanterne.translation import _
 
@@ -193,6 +194,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         2048,
         "Memory a file's reader may use before the file is skipped (Linux and macOS).",
+    ),
+    Setting(
+        "index.missing_folder_days",
+        int,
+        7,
+        "Days a watched folder may be missing, while the disk that held it is still there, "
+        "before Lanterne says it looks deleted or moved and offers to remove it from the index. "
+        "A folder on a drive or share that is not connected keeps its documents until it comes "
+        "back; nothing is removed without you.",
     ),
     Setting(
         "ui.language",
@@ -433,10 +443,24 @@ def checked(key: str, value: Value) -> Value:
 
 
 def write_settings_file(path: Path, text: str) -> None:
-    """Write atomically so a crash never leaves a half-written settings file."""
+    """Write atomically so a crash never leaves a half-written settings file. On a full disk
+    the file stays as it was, no temporary file is left, and the error names the folder."""
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # some file systems say the disk is full only here
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise DiskFullError(
+                path.parent,
+                len(text.encode("utf-8")),
+                _("The settings were not saved: the ones saved before stay in force."),
+            ) from exc
+        raise
 
 
 def settings_markdown() -> str:

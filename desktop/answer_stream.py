@@ -4,6 +4,8 @@ quick-ask window, which add what is their own (sources panel, speed, expanding).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.assistant.answer import Answer, Citation
@@ -20,6 +22,16 @@ def loading_text(loading: LoadingModel) -> str:
     return _("Loading the model {name} ({size})…").format(
         name=loading.name, size=format_size(loading.size_bytes)
     )
+
+
+def model_status_text(path: Path) -> str:
+    """The status bar's word on the chosen model until it loads."""
+    if not path.expanduser().exists():
+        return _(
+            "The model file {name} is no longer there (moved or deleted): choose a model in "
+            "File › Models…"
+        ).format(name=path.name)
+    return _("Model: {name} (loads on the first question)").format(name=path.name)
 
 
 class AnswerStream(QObject):

@@ -25,6 +25,7 @@ from lanterne.desktop.single_instance import (
     send_to_running,
 )
 from lanterne.desktop.theme import apply_theme
+from lanterne.read_only_folder import DataFolderReadOnlyError, writable
 from lanterne.settings import Settings
 from lanterne.translation import _
 
@@ -167,6 +168,8 @@ def run_gui(
             return 0  # already running: nothing to raise at login
     elif send_to_running(request):
         return 0
+    if not writable(paths.data_dir()):  # nothing could be kept: said before anything fails
+        return error(str(DataFolderReadOnlyError(paths.data_dir())))
     instance = InstanceLock()
     if not instance.acquire():  # another launch won the race, or is still starting
         if request.get("command") == "background" or hand_over(request):

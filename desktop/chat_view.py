@@ -63,6 +63,8 @@ def source_tip(citation: Citation) -> str:
         where.append(_("page {n}").format(n=citation.page))
     if citation.heading:
         where.append(citation.heading)
+    if citation.source.offline:
+        where.append(_("not connected"))
     return f"<b>{html.escape(' — '.join(where))}</b><br/>{html.escape(citation.snippet)}"
 
 

@@ -39,6 +39,7 @@ from lanterne.conversations.demonstrations import (
     first_matches,
 )
 from lanterne.conversations.store import ConversationStore
+from lanterne.db_faults import DiskFullError
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.translation import _, format_when, ngettext
 
@@ -246,6 +247,8 @@ class ExportDialog(QDialog):
         def write(store: ConversationStore) -> int | str:
             try:
                 return export_file(demonstrations(store, where), path, style, metadata)
+            except DiskFullError as exc:  # which folder, and that nothing was left there
+                return str(exc)
             except OSError as exc:
                 return _("Could not write {path}: {reason}").format(path=path, reason=exc)
 

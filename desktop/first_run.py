@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from lanterne.db_faults import DiskFullError
 from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.models_dialog import ModelsDialog
@@ -191,5 +193,8 @@ class FirstRunWizard(QWizard):
         self.settings.set("ui.language", self.language_page.language())
         self.settings.set("quick_ask.hotkey", self.hotkey())
         self.settings.set("ui.first_run_done", True)
-        self.settings.save()
+        try:
+            self.settings.save()
+        except DiskFullError as exc:  # in force this session; the wizard comes back next time
+            QMessageBox.warning(self, _("Settings not saved"), str(exc))
         super().accept()

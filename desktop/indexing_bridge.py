@@ -20,6 +20,8 @@ class IndexingBridge(QObject):
     folders_changed = Signal()
     paused_changed = Signal(bool)
     status = Signal(object)  # IndexStatus: folders, counts, unreadable files
+    disk_full = Signal(object)  # str: why indexing waits for room; None: it goes on
+    rebuilding = Signal(object)  # str: the index was damaged and is rebuilt; None: done
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,14 +33,26 @@ class IndexingBridge(QObject):
             error=self.error.emit,
             folders_changed=self.folders_changed.emit,
             status=self.status.emit,
+            disk_full=self.disk_full.emit,
+            rebuilding=self.rebuilding.emit,
         )
         self.last_status: IndexStatus | None = None  # for a panel opened later
+        self.last_disk_full: str | None = None
+        self.disk_full.connect(self._keep_disk_full)
+        self.last_rebuilding: str | None = None
+        self.rebuilding.connect(self._keep_rebuilding)
         self.status.connect(self._keep)
         self.service = IndexService(ctx, events)
         self.service.start()
 
     def _keep(self, status: IndexStatus) -> None:
         self.last_status = status
+
+    def _keep_disk_full(self, message: str | None) -> None:
+        self.last_disk_full = message
+
+    def _keep_rebuilding(self, message: str | None) -> None:
+        self.last_rebuilding = message
 
     def add_folder(self, folder: Path) -> None:
         self.service.add_folder(folder)

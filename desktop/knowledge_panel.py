@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.disk_space import going_on_text
+from lanterne.folder_states import state_label, state_sentence
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
@@ -57,11 +60,20 @@ class KnowledgePanel(QDialog):
         self.remove_button = QPushButton(_("Remove"))
         self.remove_button.clicked.connect(self.remove_selected)
         self._managed = set(indexing.service.ctx.settings.policy_folders())
+        self._states: dict[Path, str] = {}  # connected, not_connected, gone
         self.folders.currentRowChanged.connect(self._allow_removal)
         self.reindex_button = QPushButton(_("Re-index"))
         self.reindex_button.clicked.connect(self.reindex_selected)
         self.pause_button = QPushButton()
         self.pause_button.clicked.connect(self.toggle_pause)
+        self.presence = QLabel()  # folders not connected, or gone: what to do
+        self.presence.setWordWrap(True)
+        self.presence.setAccessibleName(_("Folders not connected"))
+        self.presence.hide()
+        self.rebuild = QLabel()  # the index was damaged: set aside, and rebuilt from the folders
+        self.rebuild.setWordWrap(True)
+        self.rebuild.setAccessibleName(_("Index being rebuilt"))
+        self.rebuild.hide()
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Indexing status"))
@@ -88,6 +100,8 @@ class KnowledgePanel(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(_("Watched folders")))
         layout.addLayout(top)
+        layout.addWidget(self.presence)
+        layout.addWidget(self.rebuild)
         layout.addWidget(hint)
         layout.addWidget(self.status)
         layout.addWidget(self.embedding)
@@ -98,10 +112,15 @@ class KnowledgePanel(QDialog):
         indexing.status.connect(self._show)
         indexing.embedding.connect(self.show_embedding)
         indexing.error.connect(self.show_error)
+        indexing.disk_full.connect(self.show_disk_full)
+        indexing.rebuilding.connect(self.show_rebuilding)
         indexing.paused_changed.connect(lambda _p: self._show_pause())
         self._show_pause()
         if indexing.last_status is not None:
             self._show(indexing.last_status)
+        if indexing.last_disk_full:
+            self.show_disk_full(indexing.last_disk_full)
+        self.show_rebuilding(indexing.last_rebuilding)
         InterfaceLanguage.instance().changed.connect(self._retranslate)
 
     def _retranslate(self, _language: str) -> None:
@@ -122,7 +141,7 @@ class KnowledgePanel(QDialog):
 
     def selected_folder(self) -> Path | None:
         item = self.folders.currentItem()
-        return Path(item.text()) if item is not None else None
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
 
     def remove_selected(self) -> None:
         folder = self.selected_folder()
@@ -130,9 +149,12 @@ class KnowledgePanel(QDialog):
             self.indexing.remove_folder(folder)
 
     def _allow_removal(self) -> None:
-        """A folder the organisation watches for everyone cannot be removed here."""
+        """A folder the organisation watches for everyone cannot be removed here; one that
+        is not connected cannot be read again until it is back."""
         folder = self.selected_folder()
         self.remove_button.setEnabled(folder is not None and folder not in self._managed)
+        away = folder is not None and self._states.get(folder, "connected") != "connected"
+        self.reindex_button.setEnabled(self.folders.count() > 0 and not away)
 
     def reindex_selected(self) -> None:
         folder = self.selected_folder()
@@ -193,20 +215,38 @@ class KnowledgePanel(QDialog):
     def show_error(self, message: str) -> None:
         self.status.setText(message)
 
+    def show_rebuilding(self, message: str | None) -> None:
+        """The index was damaged and is being rebuilt (what was kept, what to expect)."""
+        self.rebuild.setText(message or "")
+        self.rebuild.setVisible(bool(message))
+
+    def show_disk_full(self, message: str | None) -> None:
+        """Indexing waits for room (which folder, how much to free), or goes on again."""
+        self.status.setText(message or going_on_text())
+
     def _show(self, status: IndexStatus) -> None:
-        folders = [Path(f.path) for f in status.folders]
         current = self.selected_folder()
         self.folders.clear()
-        for folder in folders:
-            self.folders.addItem(str(folder))
+        self._states = {Path(f.path): f.state for f in status.folders}
+        notes = []
+        for f in status.folders:
+            folder, label = Path(f.path), state_label(f.state)
+            self.folders.addItem(f"{folder} — {label}" if label else str(folder))
+            item = self.folders.item(self.folders.count() - 1)
+            item.setData(Qt.ItemDataRole.UserRole, str(folder))
+            tips = []
             if folder in self._managed:
-                item = self.folders.item(self.folders.count() - 1)
-                item.setToolTip(_("Watched for everyone by your organisation"))
+                tips.append(_("Watched for everyone by your organisation"))
+            if (sentence := state_sentence(f, cli=False)) is not None:
+                notes.append(sentence)
+                tips.append(sentence)
+            if tips:
+                item.setToolTip("\n".join(tips))
             if folder == current:
                 self.folders.setCurrentRow(self.folders.count() - 1)
-        has_folder = bool(folders)
+        self.presence.setText("\n".join(notes))
+        self.presence.setVisible(bool(notes))
         self._allow_removal()
-        self.reindex_button.setEnabled(has_folder)
         if not self.indexing.paused and self._started is None:
             if status.pending:
                 self.status.setText(

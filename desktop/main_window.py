@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -26,11 +25,13 @@ from lanterne.assistant.pipeline import LoadingModel, ModelReady, answer_style
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
+from lanterne.db_faults import DiskFullError
 from lanterne.desktop.answer_feedback import AnswerFeedback
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.answer_stream import AnswerStream, loading_text
+from lanterne.desktop.answer_stream import AnswerStream, loading_text, model_status_text
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
+from lanterne.desktop.disk_full_label import DiskFullLabel
 from lanterne.desktop.evaluation_dialog import EvaluationDialog
 from lanterne.desktop.export_dialog import ExportDialog
 from lanterne.desktop.indexing_bridge import IndexingBridge
@@ -46,6 +47,7 @@ from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settin
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.sources_panel import SourcesPanel
 from lanterne.desktop.speed_label import SpeedLabel
+from lanterne.desktop.store_notices import StoreNotices
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
@@ -79,7 +81,8 @@ class MainWindow(QMainWindow):
 
         self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
         self.store.failed.connect(self._on_store_failed)
-        self.store.unavailable.connect(self._on_store_unavailable)
+        self.store.saved_again.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.store_notices = StoreNotices(self, self.store, self._refresh_conversations)
         self.recorder = AnswerRecorder(self.store, self)
         self.recorder.question_saved.connect(self._on_question_saved)
         self.recorder.answer_saved.connect(lambda _cid: self._refresh_conversations())
@@ -138,6 +141,7 @@ class MainWindow(QMainWindow):
         self.loading_bar.hide()
         self.statusBar().addWidget(self.loading_bar)
         self.statusBar().addWidget(self.model_label, 1)
+        self.disk_full_label = DiskFullLabel(self.indexing, self.statusBar())
         self.rules_label = RulesLabel(ctx.settings)  # shown while the organisation sets rules
         self.statusBar().addPermanentWidget(self.rules_label)
         self.meaning_label = MeaningLabel(self.indexing)  # while vectors are still being made
@@ -155,7 +159,7 @@ class MainWindow(QMainWindow):
         self.worker = self.stream.worker
         self.worker.loading.connect(self._on_loading)
         self.worker.model_ready.connect(self._on_model_ready)
-        self.worker.failed.connect(lambda _m: self.loading_bar.hide())
+        self.worker.failed.connect(self._on_ask_failed)
         self._model_ready: ModelReady | None = None
         InterfaceLanguage.instance().changed.connect(self._retranslate)
         self.refresh_model_status()
@@ -217,7 +221,10 @@ class MainWindow(QMainWindow):
         except SettingsError as exc:  # the organisation's policy decides
             self.statusBar().showMessage(str(exc), 15000)
             return
-        self.ctx.settings.save()
+        try:
+            self.ctx.settings.save()
+        except DiskFullError as exc:  # in use this session; the file was left as it was
+            self.statusBar().showMessage(str(exc), 15000)
         self.refresh_model_status()
 
     def choose_folder(self) -> None:
@@ -298,9 +305,7 @@ class MainWindow(QMainWindow):
         self._model_ready = None
         path = self.ctx.settings.get_str("model.path")
         if path:
-            self.model_label.setText(
-                _("Model: {name} (loads on the first question)").format(name=Path(path).name)
-            )
+            self.model_label.setText(model_status_text(Path(path)))
         else:
             self.model_label.setText(_("No model chosen: File › Models…"))
 
@@ -389,18 +394,6 @@ class MainWindow(QMainWindow):
                 lambda found: self.conversations.show_conversations(found, self._shown_id),
             )
 
-    def _on_store_unavailable(self, message: str) -> None:
-        """Conversations cannot be kept this session: said where it cannot be missed."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            _("Conversations unavailable"),
-            message,
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.open()
-        self.statusBar().showMessage(_("Conversations unavailable: {error}").format(error=message))
-
     def _on_store_failed(self, message: str) -> None:
         self.statusBar().showMessage(
             _("Conversations could not be saved: {error}").format(error=message), 10000
@@ -424,6 +417,11 @@ class MainWindow(QMainWindow):
 
     def stop(self) -> None:
         self.worker.stop()
+
+    def _on_ask_failed(self, _message: str) -> None:
+        self.loading_bar.hide()
+        if not Path(self.ctx.settings.get_str("model.path") or ".").expanduser().exists():
+            self.refresh_model_status()  # its file was moved or deleted: the status says so
 
     def _on_loading(self, loading: LoadingModel) -> None:
         self.model_label.setText(loading_text(loading))

@@ -21,6 +21,7 @@ from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.embedding_model import retrieval_mode, search_embedder
+from lanterne.index_repair import rebuild_notice, telling_damage
 from lanterne.indexer.retriever import DocumentHit, Retriever, SearchResult
 from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
@@ -30,17 +31,18 @@ RESULTS = 10
 TYPING_PAUSE_MS = 250  # search once the user pauses, not at every key
 
 
-def run_search(ctx: AppContext, query: str) -> tuple[list[DocumentHit], str | None]:
-    """The documents for `query`, and why meaning was left out (None when it was used)."""
-    store = ctx.open_store()
-    try:
-        embedder, problem = search_embedder(ctx.settings, store)
-        retriever = Retriever(store, embedder)
-        return retriever.search_documents(
-            query, RESULTS, mode=retrieval_mode(ctx.settings)
-        ), problem
-    finally:
-        store.close()
+def run_search(ctx: AppContext, query: str) -> tuple[list[DocumentHit], str | None, str | None]:
+    """The documents for `query`, why meaning was left out (None when it was used), and what
+    to say while a damaged index is rebuilt (damage met here is said and repaired instead)."""
+    with telling_damage(ctx.index_path):
+        store = ctx.open_store()
+        try:
+            embedder, problem = search_embedder(ctx.settings, store)
+            retriever = Retriever(store, embedder)
+            hits = retriever.search_documents(query, RESULTS, mode=retrieval_mode(ctx.settings))
+            return hits, problem, rebuild_notice(ctx.index_path, store)
+        finally:
+            store.close()
 
 
 def _marked(result: SearchResult) -> str:
@@ -85,6 +87,7 @@ class SearchWindow(QDialog):
         self._expanded: set[int] = set()  # documents whose other passages are shown
         self._shown_query = ""
         self._problem: str | None = None
+        self._notice: str | None = None  # the index is being rebuilt
         self._retranslate()
         InterfaceLanguage.instance().changed.connect(self._on_language)
 
@@ -114,7 +117,7 @@ class SearchWindow(QDialog):
             if generation != self._generation:
                 return
             assert isinstance(outcome, tuple)
-            self._show(outcome[0], text, outcome[1])
+            self._show(outcome[0], text, outcome[1], outcome[2])
 
         def failed(message: str) -> None:
             self._tasks.remove(task)
@@ -127,8 +130,11 @@ class SearchWindow(QDialog):
     def busy(self) -> bool:
         return bool(self._tasks) or self._timer.isActive()
 
-    def _show(self, hits: list[DocumentHit], query: str, problem: str | None) -> None:
+    def _show(
+        self, hits: list[DocumentHit], query: str, problem: str | None, notice: str | None = None
+    ) -> None:
         self._hits, self._shown_query, self._problem = hits, query, problem
+        self._notice = notice
         self._expanded.clear()
         self._render()
 
@@ -148,13 +154,17 @@ class SearchWindow(QDialog):
             self.status.setText(
                 self.status.text() + " " + _("Words only: {reason}").format(reason=self._problem)
             )
+        if self._notice and self._shown_query:
+            self.status.setText(self._notice + " " + self.status.text())
         muted = self.palette().placeholderText().color().name()
         blocks = []
         for i, hit in enumerate(hits):
             best = hit.best
             name = html.escape(Path(best.path).name)
+            away = html.escape(_("(not connected: it opens again once its folder is back)"))
+            offline = f' <span style="color:{muted}">{away}</span>' if best.offline else ""
             block = (
-                f'<p><a href="open:{i}:0"><b>{name}</b></a>'
+                f'<p><a href="open:{i}:0"><b>{name}</b></a>{offline}'
                 f'<br><span style="color:{muted}">{html.escape(_place(best))}</span>'
                 f"<br>{_marked(best)}"
             )

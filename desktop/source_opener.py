@@ -14,6 +14,8 @@ from PySide6.QtGui import QDesktopServices
 from lanterne.assistant.answer import Citation
 from lanterne.desktop import source_location
 from lanterne.desktop.workers import BackgroundTask
+from lanterne.index_repair import telling_damage
+from lanterne.indexer import folder_presence
 from lanterne.indexer.store import IndexStore
 from lanterne.translation import _
 
@@ -43,11 +45,12 @@ class SourceOpener(QObject):
         index_path = self.index_path
 
         def indexed(_report: object) -> bool:
-            store = IndexStore(index_path)
-            try:
-                state = store.document(path.resolve())
-            finally:
-                store.close()
+            with telling_damage(index_path):  # damaged: the index service repairs it
+                store = IndexStore(index_path)
+                try:
+                    state = store.document(path.resolve())
+                finally:
+                    store.close()
             return state is not None and state.status == "indexed"
 
         def decide(is_indexed: object) -> None:
@@ -71,14 +74,20 @@ class SourceOpener(QObject):
         path, page = Path(citation.path), citation.page
         task = BackgroundTask(owner=self)
         self._tasks.append(task)
+        index_path = self.index_path
 
-        def lookup(_report: object) -> list[str] | None:
+        def lookup(_report: object) -> list[str] | str | None:
+            if not path.exists():
+                return _unavailable(path, index_path)
             if not page:
                 return None
             return source_location.page_command(path, page, source_location.default_pdf_viewer())
 
         def launch(command: object) -> None:
             self._tasks.remove(task)
+            if isinstance(command, str):  # it cannot be opened now: why, in words
+                self.message.emit(command)
+                return
             if isinstance(command, list) and QProcess.startDetached(command[0], command[1:])[0]:
                 return
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
@@ -91,3 +100,22 @@ class SourceOpener(QObject):
 
         task.connect_outcome(launch, lambda _m: launch(None))
         task.run(lookup)
+
+
+def _unavailable(path: Path, index_path: Path | None) -> str:
+    """Why a cited file cannot be opened now: its folder is not connected, or it is gone."""
+    found = None
+    if index_path is not None:
+        store = IndexStore(index_path)
+        try:
+            found = folder_presence.folder_of(store.db, path)
+        finally:
+            store.close()
+    if found is not None and not found[1].connected:
+        return _(
+            "{name} cannot be opened now: its folder {folder} is not connected. Connect the "
+            "drive or network share it is on, then open it again."
+        ).format(name=path.name, folder=found[0])
+    return _("{name} cannot be opened: it is no longer at {path}.").format(
+        name=path.name, path=path
+    )

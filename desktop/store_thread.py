@@ -14,8 +14,12 @@ from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
 
+from lanterne import paths
 from lanterne.conversations.store import ConversationStore
 from lanterne.database import DatabaseUpgradeError
+from lanterne.db_faults import DatabaseDamagedError, DiskFullError, is_disk_full
+from lanterne.disk_space import ROOM, wait_for_room
+from lanterne.translation import _
 
 T = TypeVar("T")
 Job = Callable[[ConversationStore], Any]
@@ -35,12 +39,15 @@ class StoreThread(QObject):
     _delivered = Signal(object, object)  # callback, result
     failed = Signal(str)  # a job's error, to be shown (the job's data is not lost: nothing ran)
     unavailable = Signal(str)  # the database could not be opened: why (no job will run)
+    saved_again = Signal(str)  # what a full disk held back is written now: say so
+    restored = Signal(str)  # it was found damaged and restored: what came back, from when
 
     def __init__(self, open_store: Callable[[], ConversationStore]) -> None:
         super().__init__()
         self._jobs: queue.Queue[object] = queue.Queue()
         self._delivered.connect(lambda then, result: then(result))
         self._pending = 0
+        self._closing = threading.Event()  # a job held by a full disk stops waiting
         self._settled = threading.Condition()
         self._thread = threading.Thread(
             target=self._run, args=(open_store,), name="lanterne-conversations", daemon=True
@@ -61,33 +68,75 @@ class StoreThread(QObject):
 
     def close(self, timeout: float = 10.0) -> None:
         """Run what is queued, then stop."""
+        self._closing.set()
         self._jobs.put(_STOP)
         self._thread.join(timeout)
 
     def _run(self, open_store: Callable[[], ConversationStore]) -> None:
         try:
-            store = open_store()
-        except DatabaseUpgradeError as exc:
+            store = self._open_when_room(open_store)
+        except (DatabaseUpgradeError, DatabaseDamagedError) as exc:
             self._refuse_jobs(str(exc))
             return
         try:
+            self._tell_notices(store)
             while True:
                 item = self._jobs.get()
                 if item is _STOP:
                     return
                 job, then = cast(tuple[Job, Callable[[Any], None] | None], item)
                 try:
-                    result = job(store)
+                    result = self._run_when_room(job, store)
+                except DatabaseDamagedError as exc:  # already a sentence
+                    self.failed.emit(str(exc))
                 except Exception as exc:  # shown by the window; the thread goes on
                     self.failed.emit(f"{type(exc).__name__}: {exc}")
                 else:
                     if then is not None:
                         self._delivered.emit(then, result)
+                self._tell_notices(store)
                 with self._settled:
                     self._pending -= 1
                     self._settled.notify_all()
         finally:
             store.close()
+
+    def _tell_notices(self, store: ConversationStore) -> None:
+        for notice in store.take_notices():
+            self.restored.emit(notice)
+
+    def _run_when_room(self, job: Job, store: ConversationStore) -> Any:
+        """The job; on a full disk it waits for room, and the jobs after it with it (they run
+        in order), so an answer is saved whole once there is room, unless Lanterne quits first.
+        The answer stays on screen meanwhile."""
+        held = False
+        while True:
+            try:
+                result = job(store)
+            except Exception as exc:
+                if not is_disk_full(exc) or self._closing.is_set():
+                    raise
+                if not held:
+                    self.failed.emit(str(DiskFullError(store.path.parent, ROOM, _held())))
+                held = True
+                if not wait_for_room(store.path.parent, self._closing):
+                    raise
+                continue
+            if held:
+                self.saved_again.emit(_("There is room again: the conversation is saved."))
+            return result
+
+    def _open_when_room(self, open_store: Callable[[], ConversationStore]) -> ConversationStore:
+        """The database, once the disk has room to open it (its -shm file, a new one's tables)."""
+        while True:
+            try:
+                return open_store()
+            except Exception as exc:
+                if not is_disk_full(exc) or self._closing.is_set():
+                    raise
+                self.failed.emit(str(DiskFullError(paths.data_dir(), ROOM, _held())))
+                if not wait_for_room(paths.data_dir(), self._closing):
+                    raise
 
     def _refuse_jobs(self, reason: str) -> None:
         """The database cannot be opened: say why, once, and let every job go unrun."""
@@ -96,3 +145,10 @@ class StoreThread(QObject):
             with self._settled:
                 self._pending -= 1
                 self._settled.notify_all()
+
+
+def _held() -> str:
+    return _(
+        "The conversation stays on screen but is not saved yet: it is saved as soon as there is "
+        "room, unless Lanterne is quit first."
+    )

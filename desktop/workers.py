@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from lanterne.assistant.pipeline import Finished, LoadingModel, ModelReady, Retrieved, Token
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
-from lanterne.engine.errors import NoModelConfiguredError
+from lanterne.engine.errors import ModelFileMissingError, NoModelConfiguredError
 from lanterne.translation import _
 
 
@@ -81,6 +81,13 @@ class AskWorker(QObject):
                     "No model is chosen yet: download or import one in File › Models, then "
                     "ask again."
                 )
+            )
+        except ModelFileMissingError as exc:  # the CLI's advice names commands; here, the menu
+            self.failed.emit(
+                _(
+                    "The model file {path} is no longer there (moved or deleted): choose a "
+                    "model in File › Models, then ask again."
+                ).format(path=exc.path)
             )
         except Exception as exc:  # shown in place in the chat, never a crash
             self.failed.emit(str(exc))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lanterne.engine.activity import GENERATION
+from lanterne.engine.errors import ModelFileMissingError
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
@@ -37,43 +38,79 @@ class LoadRequest:
     overrides: PlanOverrides = field(default_factory=PlanOverrides)
 
 
+# A model file as it was when loaded: (device, inode, size, modification time). A file replaced
+# (new content under the same name, or the same file cut short) is a different file.
+FileIdentity = tuple[int, int, int, int]
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """The file's identity, or None when nothing is there any more (moved or deleted)."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return (-1, -1, -1, -1)  # unreadable: never taken for the loaded file; load says why
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class ModelHost:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lanterne-model")
         self._model: LocalModel | None = None
         self._loaded: LoadRequest | None = None
+        self._identity: FileIdentity | None = None  # the loaded file's, when it was loaded
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         return self._executor.submit(fn)
 
     def load(self, request: LoadRequest) -> Future[LocalModel]:
-        """Load (or keep, if already loaded with the same settings) the requested model."""
+        """Load (or keep, if already loaded with the same settings from the same file) the
+        requested model. A file deleted or moved since raises ModelFileMissingError, and the
+        model loaded from it is let go (on Linux a deleted file mapped by llama.cpp keeps its
+        disk space until then); a file replaced since is loaded afresh (its header checked
+        again), never taken for the one in memory."""
 
         def job() -> LocalModel:
-            if self._model is not None and self._loaded == request:
+            identity = file_identity(request.path)
+            if identity is None:
+                if self._loaded is not None and self._loaded.path == request.path:
+                    self._unload()
+                raise ModelFileMissingError(request.path)
+            if self._holds(request, identity):
+                assert self._model is not None
                 return self._model
-            if self._model is not None:
-                self._model.close()
-                self._model = None
-                self._loaded = None
+            self._unload()
             self._model = LocalModel.load(
                 request.path,
                 n_ctx=request.n_ctx,
                 n_threads=request.n_threads,
                 overrides=request.overrides,
             )
-            self._loaded = request
+            self._loaded, self._identity = request, identity
             return self._model
 
         return self.submit(job)
+
+    def _holds(self, request: LoadRequest, identity: FileIdentity | None) -> bool:
+        return self._model is not None and self._loaded == request and self._identity == identity
+
+    def _unload(self) -> None:
+        """Free the model (on the model's thread)."""
+        if self._model is not None:
+            self._model.close()
+        self._model = None
+        self._loaded = None
+        self._identity = None
 
     @property
     def model(self) -> LocalModel | None:
         return self._model
 
     def is_loaded(self, request: LoadRequest) -> bool:
-        """Whether `load(request)` would return at once (the same model, same settings)."""
-        return self._model is not None and self._loaded == request
+        """Whether `load(request)` would return at once (the same model, same settings, and
+        its file unchanged)."""
+        return self._holds(request, file_identity(request.path))
 
     def release(self, paths: Collection[Path]) -> bool:
         """Unload the model if it was loaded from one of `paths`, files about to be deleted
@@ -86,9 +123,7 @@ class ModelHost:
                 return False
             if _same_file_key(self._loaded.path) not in wanted:
                 return False
-            self._model.close()
-            self._model = None
-            self._loaded = None
+            self._unload()
             return True
 
         return self.submit(job).result()
@@ -151,13 +186,7 @@ class ModelHost:
     def shutdown(self) -> None:
         """Free the model on its own thread, then stop the thread."""
 
-        def job() -> None:
-            if self._model is not None:
-                self._model.close()
-                self._model = None
-                self._loaded = None
-
-        self.submit(job).result()
+        self.submit(self._unload).result()
         self._executor.shutdown(wait=True)
 
 

@@ -27,6 +27,7 @@ from huggingface_hub import get_hf_file_metadata, hf_hub_url
 from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
+from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.engine.errors import EngineError
 from lanterne.translation import _, format_size
 
@@ -292,6 +293,25 @@ def check_disk_space(dest: Path, files: list[RemoteFile]) -> None:
         )
 
 
+def _disk_filled(dest: Path, files: list[RemoteFile], name: str) -> DownloadError:
+    """The disk filled up during the transfer: the folder, the room the next try wants (what
+    is still to fetch, and the margin check_disk_space keeps), and that nothing is lost."""
+    needed = _DISK_MARGIN
+    for f in files:
+        partial = partial_path(dest, f)
+        try:
+            if not _arrived(dest / f.name, f):
+                needed += f.size - (partial.stat().st_size if partial.exists() else 0)
+        except OSError:  # the estimate is a help, never a second failure
+            needed = 0
+            break
+    what_now = _(
+        "The download of {file} stopped; what arrived is kept. Download it again once there is "
+        "room: it resumes where it stopped."
+    ).format(file=name)
+    return DownloadError(str(DiskFullError(dest, needed or None, what_now)))
+
+
 def file_sha256(path: Path, meter: _Meter | None = None) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -381,6 +401,8 @@ def download_files(
             try:
                 local = _fetch(repo, f, dest, endpoint=endpoint, token=token, meter=meter)
             except Exception as exc:
+                if is_disk_full(exc):
+                    raise _disk_filled(dest, remote, f.name) from exc
                 raise _explain(exc, repo, f.name, endpoint) from exc
             meter.reached(f.size)
         meter.start(f.name, part, len(remote), "verifying")

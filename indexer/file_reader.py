@@ -7,16 +7,20 @@ where a hostile file can be stopped without stopping the index.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lanterne.indexer import reasons
 from lanterne.indexer.chunker import Chunk, chunk_document
 from lanterne.indexer.document import ExtractionError
 from lanterne.indexer.extract import extract
+from lanterne.indexer.regular_file import open_regular
 from lanterne.indexer.stemming import stem_text
-from lanterne.translation import _
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ _READ_ATTEMPTS = 3
 def _read_still(path: Path) -> tuple[bytes, Version] | None:
     """The file's bytes and their version, or None if it kept changing while being read."""
     for attempt in range(_READ_ATTEMPTS):
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:  # a pipe put in its place must not block
             before = os.fstat(handle.fileno())
             data = handle.read()
             after = os.fstat(handle.fileno())
@@ -82,10 +86,9 @@ def read_file(job: ReadJob) -> ReadOutcome:
     try:
         read = _read_still(job.path)
     except OSError as exc:
-        reason = _("The file could not be read: {error}").format(error=exc.strerror or exc)
-        return Unreadable(reason)
+        return Unreadable(reasons.os_reason(exc))
     if read is None:
-        return Unreadable(_("The file kept changing while it was read; it will be read again."))
+        return Unreadable(reasons.worded(reasons.KEPT_CHANGING))
     data, version = read
     digest = hashlib.sha256(data).hexdigest()
     if digest == job.previous_sha256:
@@ -96,11 +99,9 @@ def read_file(job: ReadJob) -> ReadOutcome:
     except ExtractionError as exc:
         return Unreadable(exc.reason, digest)
     except MemoryError:
-        return Unreadable(_("Reading this file needed too much memory."), digest)
-    except Exception as exc:  # a hostile or broken file must never stop the whole index
-        reason = _("Unexpected error while reading this file: {error}").format(
-            error=f"{type(exc).__name__}: {exc}"
-        )
-        return Unreadable(reason, digest)
+        return Unreadable(reasons.worded(reasons.TOO_MUCH_MEMORY), digest)
+    except Exception:  # a hostile or broken file must never stop the whole index
+        logger.debug("Unexpected error while reading %s", job.path, exc_info=True)
+        return Unreadable(reasons.worded(reasons.UNEXPECTED), digest)
     stems = [(stem_text(c.text, c.lang), stem_text(c.heading, c.lang)) for c in chunks]
     return Passages(digest, doc.title, chunks, stems, version)

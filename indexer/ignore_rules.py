@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from lanterne.indexer.regular_file import open_regular
+
 IGNORE_FILE = ".lanterneignore"
 
 
@@ -31,9 +33,10 @@ class IgnoreRules:
 
     def _spec(self, folder: Path) -> GitIgnoreSpec | None:
         if folder not in self._specs:
-            try:
-                lines = (folder / IGNORE_FILE).read_text("utf-8", errors="replace").splitlines()
-            except OSError:  # none there (the usual case), or unreadable
+            try:  # never a pipe left under its name: reading one would wait forever
+                with open_regular(folder / IGNORE_FILE) as handle:
+                    lines = handle.read().decode("utf-8", errors="replace").splitlines()
+            except OSError:  # none there (the usual case), unreadable, or not a file
                 lines = []
             self._specs[folder] = GitIgnoreSpec.from_lines(lines) if lines else None
         return self._specs[folder]

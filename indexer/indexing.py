@@ -7,18 +7,21 @@ A file that cannot be read gets its reason recorded and the rest continues.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lanterne.indexer import folder_presence, reasons
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unchanged, Unreadable
 from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
 from lanterne.indexer.language import Language
 from lanterne.indexer.pause_gate import PauseGate
 from lanterne.indexer.reader_pool import ReaderPool, available_cores
+from lanterne.indexer.regular_file import is_regular
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore, path_key
 from lanterne.translation import _
@@ -97,6 +100,10 @@ class Indexer:
         """Read every file of the folder again, changed or not (after an extractor update, or
         to retry files that failed)."""
         folder = folder.expanduser().resolve()
+        db = self.store.db
+        for folder_id, watched in self.store.folders():
+            if watched == folder and not folder_presence.look(db, folder_id, folder).connected:
+                raise FolderError(_not_connected(folder))
         self.store.forget_contents(folder)
         return self.sync_folder(folder, progress)
 
@@ -115,6 +122,9 @@ class Indexer:
         folder_id = self.store.add_folder(folder)
         known = self.store.documents_in(folder_id)
         found = list(scan(folder, self.options.ignore_patterns)) if folder.is_dir() else []
+        # Looked at after the scan: a drive unplugged while it was listed keeps its documents.
+        if not folder_presence.note(self.store.db, folder_id, folder).connected:
+            return Progress(0, 0, None, 0, 0, 0)  # they wait for it, neither read nor forgotten
         seen = {path_key(p) for p, _st in found}
         self.store.remove_documents([p for p in known if p not in seen])
         todo = []
@@ -168,8 +178,15 @@ class Indexer:
                 outcomes[path] = "removed"
             else:
                 try:
-                    todo.setdefault(owner, []).append((path, path.stat()))
+                    st = path.stat()
                 except OSError:
+                    st = None
+                if st is not None and is_regular(st):
+                    todo.setdefault(owner, []).append((path, st))
+                elif st is not None and stat.S_ISDIR(st.st_mode):  # its own event syncs it
+                    self.store.remove_documents([path_key(path)])
+                    outcomes[path] = "removed"
+                else:  # gone, or a pipe, socket or device now has its name: not a document
                     self.remove_path(path)
                     outcomes[path] = "removed"
         for owner, files in todo.items():
@@ -177,14 +194,16 @@ class Indexer:
         return outcomes
 
     def remove_path(self, path: Path) -> None:
-        """Forget a deleted file, or every file under a deleted folder."""
+        """Forget a deleted file, or every file under a deleted folder, except those of a
+        watched folder that is not connected: they wait for it."""
         key = path_key(path)
         prefix = key.rstrip(os.sep) + os.sep
         rows = self.store.db.execute(
-            "SELECT path FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
+            "SELECT path, folder_id FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
             [key, len(prefix), prefix],
         ).fetchall()
-        self.store.remove_documents([r[0] for r in rows])
+        away = folder_presence.away(self.store.db, {int(r[1]) for r in rows})
+        self.store.remove_documents([r[0] for r in rows if int(r[1]) not in away])
 
     def _owning_folder(self, path: Path) -> tuple[int, Path] | None:
         for folder_id, folder in self.store.folders():
@@ -201,7 +220,8 @@ class Indexer:
         jobs = []
         for path, st in files:
             if st.st_size > self.options.max_file_bytes:
-                reason = _("File too large ({size} MB; the limit is {limit} MB).").format(
+                reason = reasons.worded(
+                    reasons.TOO_LARGE,
                     size=st.st_size // (1024 * 1024),
                     limit=self.options.max_file_bytes // (1024 * 1024),
                 )
@@ -239,6 +259,12 @@ class Indexer:
             stems=outcome.stems,
         )
         return "indexed"
+
+
+def _not_connected(folder: Path) -> str:
+    return _(
+        "{path} is not connected: connect the drive or network share it is on, then try again."
+    ).format(path=folder)
 
 
 def _close_pools(pools: list[ReaderPool]) -> None:

@@ -166,3 +166,16 @@ def m005_word_neighbours(db: sqlite_utils.Database) -> None:
         "CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, "
         "vector BLOB NOT NULL, PRIMARY KEY (model, word))"
     )
+
+
+@migration
+def m006_folder_presence(db: sqlite_utils.Database) -> None:
+    """What the index remembers of each watched folder to tell a drive or share that is not
+    connected from a folder deleted on purpose (indexer/folder_presence.py): the device its root
+    was on and whether it was a mount point when last seen, and since when it has been away.
+    A removed folder takes its row with it."""
+    db.execute(
+        "CREATE TABLE folder_presence (folder_id INTEGER PRIMARY KEY "
+        "REFERENCES folders (id) ON DELETE CASCADE, device INTEGER, "
+        "mount_point INTEGER NOT NULL DEFAULT 0, missing_since TEXT)"
+    )

@@ -21,10 +21,9 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
-from lanterne.indexer import language
+from lanterne.indexer import language, reasons
 from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unreadable, read_file
 from lanterne.indexer.reader_watchdog import MemoryWatchdog
-from lanterne.translation import _
 
 _NICENESS = 10
 
@@ -55,7 +54,7 @@ def kernel_limits_memory(platform: str | None = None) -> bool:
 def too_much_memory() -> str:
     """The reason of a file whose reading passed the memory limit, whichever way it was caught
     (the same sentence as a MemoryError in indexer/file_reader.py)."""
-    return _("Reading this file needed too much memory.")
+    return reasons.worded(reasons.TOO_MUCH_MEMORY)
 
 
 def _limit_resources(memory_limit_mb: int | None) -> None:
@@ -205,9 +204,7 @@ class ReaderPool:
             self._discard(reader)
             return reader.job, Unreadable(too_much_memory())
         self._discard(reader)
-        reason = _("Reading this file took longer than {seconds} s.").format(
-            seconds=round(self.time_limit_s)
-        )
+        reason = reasons.worded(reasons.TOO_SLOW, seconds=round(self.time_limit_s))
         return reader.job, Unreadable(reason)
 
     def pids(self) -> list[int]:
@@ -218,8 +215,8 @@ class ReaderPool:
         reader.process.join(timeout=1.0)
         code = reader.process.exitcode
         if code is not None and code < 0:
-            return _("The reader stopped on this file (signal {signal}).").format(signal=-code)
-        return _("The reader stopped on this file (exit code {code}).").format(code=code)
+            return reasons.worded(reasons.READER_SIGNAL, signal=-code)
+        return reasons.worded(reasons.READER_EXIT, code=code)
 
     def _discard(self, reader: _Reader) -> None:
         self._unwatch(reader)

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from lanterne.indexer import folder_presence
 from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.snippets import Snippet, make_snippet
 from lanterne.indexer.stemming import question_terms
@@ -98,6 +99,7 @@ class SearchResult:
     text: str
     score: float
     lang: str
+    offline: bool = False  # its folder is not connected: the file cannot be opened now
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -109,6 +111,7 @@ class SearchResult:
             "highlights": [list(span) for span in self.highlights],
             "score": round(self.score, 4),
             "lang": self.lang,
+            "offline": self.offline,
         }
 
 
@@ -294,12 +297,13 @@ class Retriever:
             return []
         ids = [chunk_id for chunk_id, _score in ranked]
         rows = self.store.db.execute(
-            "SELECT c.id, d.path, c.page, c.line, c.heading, c.text, c.lang "
+            "SELECT c.id, d.path, c.page, c.line, c.heading, c.text, c.lang, d.folder_id "
             "FROM chunks c JOIN documents d ON d.id = c.document_id "
             f"WHERE c.id IN ({', '.join('?' for _ in ids)})",
             ids,
         ).fetchall()
         by_id = {int(r[0]): r for r in rows}
+        away = folder_presence.away(self.store.db, {int(r[7]) for r in rows})
         terms = question_terms(question)
         results = []
         for chunk_id, score in ranked:
@@ -320,6 +324,7 @@ class Retriever:
                     text=r[5],
                     score=score,
                     lang=lang,
+                    offline=int(r[7]) in away,
                 )
             )
         return results

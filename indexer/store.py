@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lanterne.database import open_database, transaction
+from lanterne.database import transaction
+from lanterne.indexer import folder_presence
 from lanterne.indexer.chunker import Chunk
+from lanterne.indexer.folder_backup import backup_path, save_folders
+from lanterne.indexer.index_health import OpenIndex
 from lanterne.indexer.migrations import MIGRATIONS
 from lanterne.indexer.stemming import stem_text
+from lanterne.read_only_folder import ReadOnlyIndex
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class FolderStatus:
     chunks: int
     pending: int
     errors: int
+    state: str = "connected"  # or "not_connected", "gone" (indexer/folder_presence.py)
+    missing_since: str | None = None  # when it was first found away (ISO 8601, UTC)
 
 
 @dataclass(frozen=True)
@@ -98,21 +104,27 @@ def _now() -> str:
 class IndexStore:
     """One connection to the index; open one per thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """`read_only`: for reading in a data folder Lanterne cannot write to."""
         self.path = path
-        self.db = open_database(path, MIGRATIONS)
+        self.handle: OpenIndex | ReadOnlyIndex = (
+            ReadOnlyIndex(path, MIGRATIONS.names()) if read_only else OpenIndex(path, MIGRATIONS)
+        )  # damage at open: IndexDamagedError
+        self.db = self.handle.db
 
     def close(self) -> None:
-        self.db.close()
+        self.handle.close()
 
     # Folders ------------------------------------------------------------------------------
 
     def add_folder(self, folder: Path) -> int:
         with transaction(self.db):
-            self.db.execute(
+            added = self.db.execute(
                 "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
                 [path_key(folder), _now()],
-            )
+            ).rowcount
+        if added or not backup_path(self.path).exists():
+            save_folders(self.db, self.path)
         row = self.db.execute(
             "SELECT id FROM folders WHERE path = ?", [path_key(folder)]
         ).fetchone()
@@ -136,6 +148,7 @@ class IndexStore:
             )
             self.db.execute("DELETE FROM documents WHERE folder_id = ?", [row[0]])
             self.db.execute("DELETE FROM folders WHERE id = ?", [row[0]])
+        save_folders(self.db, self.path)
         return True
 
     # Documents ----------------------------------------------------------------------------
@@ -432,9 +445,11 @@ class IndexStore:
 
     # Status -------------------------------------------------------------------------------
 
-    def status(self) -> IndexStatus:
+    def status(self, gone_after_days: float | None = None) -> IndexStatus:
+        """`gone_after_days`: the user's delay before a missing folder is called gone."""
         folders = []
         for folder_id, folder in self.folders():
+            presence = folder_presence.note(self.db, folder_id, folder, gone_after_days)
             counts = self.db.execute(
                 "SELECT "
                 " SUM(status = 'indexed'), SUM(status = 'pending'), SUM(status = 'error'),"
@@ -450,6 +465,8 @@ class IndexStore:
                     pending=int(counts[1] or 0),
                     errors=int(counts[2] or 0),
                     chunks=int(counts[3] or 0),
+                    state=presence.state,
+                    missing_since=presence.missing_since,
                 )
             )
         errors = [

@@ -16,6 +16,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from lanterne.indexer.folder_watches import FolderWatches
 from lanterne.indexer.ignore_rules import IGNORE_FILE
 from lanterne.indexer.indexing import Indexer, Progress, ProgressCallback
 from lanterne.indexer.pause_gate import PauseGate
@@ -70,25 +71,29 @@ def watch(
     on_batch: Callable[[int], None] | None = None,
     on_ready: Callable[[Progress], None] | None = None,
     progress: ProgressCallback | None = None,
+    presence_every: float = 5.0,
+    on_presence: Callable[[Path, bool], None] | None = None,
 ) -> None:
     """Watch every folder of the index until `stop` is set.
 
     The observer starts first, then the folders are reconciled with the index (what changed while
     nothing was watching), then `on_ready` is called: no change can fall between the two.
+    Every `presence_every` seconds, folders that went away or came back are told to
+    `on_presence` (folder, connected); one that came back is watched and reconciled again.
     """
     events: queue.Queue[Path] = queue.Queue()
     observer = Observer()
     handler = _Collector(events)
-    for _folder_id, folder in indexer.store.folders():
-        if folder.is_dir():
-            observer.schedule(handler, str(folder), recursive=True)
     observer.start()
     try:
+        watches = FolderWatches(indexer, observer, handler)
+        watches.poll()  # the connected folders are watched before they are reconciled
         ready = indexer.sync_all(progress)
         if on_ready:
             on_ready(ready)
         pending: set[Path] = set()
         first_event = last_event = 0.0
+        last_look = time.monotonic()
         while not stop.is_set():
             try:
                 path = events.get(timeout=0.05)
@@ -104,6 +109,11 @@ def watch(
             # Quiet for `debounce`, or a storm that has gone on for `max_wait`: apply what we have.
             if gate is not None and gate.paused:
                 continue  # changes wait, unlost, until indexing resumes
+            if now - last_look >= presence_every:
+                last_look = now
+                for folder, connected in watches.poll(progress):
+                    if on_presence:
+                        on_presence(folder, connected)
             if pending and (now - last_event >= debounce or now - first_event >= max_wait):
                 batch, pending = pending, set()
                 count = apply_changes(indexer, batch)

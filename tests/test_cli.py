@@ -32,7 +32,8 @@ def test_index_add_status_search_remove(docs_folder: Path) -> None:
     assert len(found["results"]) <= 2
     top = found["results"][0]
     passage = {"path", "page", "line", "heading", "snippet", "highlights", "score", "lang"}
-    assert set(top) == passage | {"more_count", "more"}
+    assert set(top) == passage | {"offline", "more_count", "more"}
+    assert top["offline"] is False  # its folder is connected
     assert top["path"].endswith("install.md") and top["lang"] == "en"
 
     human = lanterne("search", "tarte")

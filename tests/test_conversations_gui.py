@@ -48,11 +48,12 @@ def titles(window: MainWindow) -> list[str]:
     return [items.item(i).text() for i in range(items.count())]
 
 
-def saved_conversation(title: str, status: str = "complete") -> int:
+def saved_conversation(title: str, status: str = "complete", cited: Path | None = None) -> int:
     store = ConversationStore(AppContext(Settings()).conversations_path)
     cid = store.create(title)
     store.add_message(cid, "user", "Les dépenses ont-elles baissé ?")
-    store.add_message(cid, "assistant", "Oui, de 4 % [1].", status, [SOURCE])  # type: ignore[arg-type]
+    source = SOURCE if cited is None else {**SOURCE, "path": str(cited)}
+    store.add_message(cid, "assistant", "Oui, de 4 % [1].", status, [source])  # type: ignore[arg-type]
     store.close()
     return cid
 
@@ -159,7 +160,10 @@ def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
         return True, 1
 
     monkeypatch.setattr(QProcess, "startDetached", start_detached)
-    cid = saved_conversation("Budget")
+    report = tmp_path / "docs" / "rapport.pdf"  # the cited file is there to be opened
+    report.parent.mkdir()
+    report.write_bytes(b"%PDF-1.4\n")
+    cid = saved_conversation("Budget", cited=report)
     window = open_window()
     window.open_conversation(cid)
     qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
@@ -168,7 +172,7 @@ def test_sources_panel_and_citation_opens_the_pdf_at_its_page(
     window.chat.citation_clicked.emit(0, 1)
     qtbot.waitUntil(lambda: bool(launched), timeout=5000)
     program, args = launched[0]
-    assert program == str(evince) and args == ["--page-label=4", "/docs/rapport.pdf"]
+    assert program == str(evince) and args == ["--page-label=4", str(report)]
 
 
 def test_page_arguments_of_known_viewers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,11 +45,11 @@ def test_damaged_and_textless_pdfs_are_explained(tmp_path: Path) -> None:
     good = write_pdf(tmp_path / "good.pdf", PAGES).read_bytes()
     truncated = tmp_path / "truncated.pdf"
     truncated.write_bytes(good[:200])
-    with pytest.raises(ExtractionError, match="damaged or not a PDF"):
+    with pytest.raises(ExtractionError, match="damaged or not really a PDF"):
         extract(truncated, truncated.read_bytes())
     fake = tmp_path / "fake.pdf"
     fake.write_text("just text with a .pdf name")
-    with pytest.raises(ExtractionError, match="damaged or not a PDF"):
+    with pytest.raises(ExtractionError, match="damaged or not really a PDF"):
         extract(fake, fake.read_bytes())
     blank = write_pdf(tmp_path / "scan.pdf", [[], []])
     with pytest.raises(ExtractionError, match="no text layer"):

@@ -30,7 +30,7 @@ def test_a_schema_becomes_a_grammar_rooted_in_its_shape() -> None:
 def test_strings_in_the_grammar_hold_no_raw_control_characters() -> None:
     """JSON forbids a raw line break inside a string: the grammar must not let the model write
     one (the vendored converter did, and a real answer then failed to parse)."""
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     grammar = schema_grammar({"type": "object", "properties": {"mirror": {"type": "string"}}})
     (char,) = [line for line in grammar.splitlines() if line.startswith("char ::=")]

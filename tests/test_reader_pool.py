@@ -21,6 +21,14 @@ def job(path: Path, previous: str | None = None) -> ReadJob:
     return ReadJob(path, previous, chunk_chars=1200, chunk_overlap=150)
 
 
+def slow_file(path: Path) -> Path:
+    """A file that keeps its reader busy for seconds: 40 MB of paragraphs to chunk, tell the
+    language of and stem (a named pipe no longer serves: it is refused without a wait)."""
+    paragraph = "Ce paragraphe ordinaire parle des sauvegardes du service et de la nuit.\n\n"
+    path.write_text(paragraph * (40 * 1024 * 1024 // len(paragraph)), "utf-8")
+    return path
+
+
 def test_files_come_back_read_and_stemmed(tmp_path: Path) -> None:
     paths = []
     for i in range(6):
@@ -45,8 +53,7 @@ def test_files_come_back_read_and_stemmed(tmp_path: Path) -> None:
 
 @posix_only
 def test_a_file_past_its_time_budget_is_given_up_and_the_rest_goes_on(tmp_path: Path) -> None:
-    stuck = tmp_path / "stuck.txt"
-    os.mkfifo(stuck)  # reading it blocks for ever: no writer ever comes
+    stuck = slow_file(tmp_path / "stuck.txt")
     fine = tmp_path / "fine.txt"
     fine.write_text("Ce fichier se lit sans peine.\n")
     pool = ReaderPool(workers=1, time_limit_s=1.0)
@@ -63,8 +70,7 @@ def test_a_file_past_its_time_budget_is_given_up_and_the_rest_goes_on(tmp_path: 
 
 @posix_only
 def test_a_reader_that_dies_costs_only_its_file(tmp_path: Path) -> None:
-    stuck = tmp_path / "stuck.txt"
-    os.mkfifo(stuck)
+    stuck = slow_file(tmp_path / "stuck.txt")
     fine = tmp_path / "fine.txt"
     fine.write_text("Un autre fichier, sans histoire.\n")
     pool = ReaderPool(workers=1, time_limit_s=60.0)

@@ -91,6 +91,7 @@ class Citation:
             "heading": self.heading,
             "snippet": self.snippet,
             "cited": cited,
+            "offline": self.source.offline,  # its folder is not connected: cannot be opened now
         }
 
 

@@ -29,9 +29,10 @@ from lanterne.engine.json_grammar import SchemaError, schema_grammar
 from lanterne.engine.offload import PlanOverrides
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import Timings
+from lanterne.index_repair import telling_damage
 from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import Retriever
-from lanterne.indexer.store import IndexStore
+from lanterne.read_only_folder import open_index_for_reading
 from lanterne.settings import Settings
 from lanterne.translation import _, current_language
 
@@ -129,16 +130,17 @@ class Assistant:
         return answer_style(self.settings)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
-        store = IndexStore(self.index_path)
-        try:
-            embedder, _problem = search_embedder(self.settings, store)
-            results = Retriever(store, embedder).search(
-                question,
-                k if k is not None else self.settings.get_int("retrieval.top_k"),
-                mode=retrieval_mode(self.settings),
-            )
-        finally:
-            store.close()
+        with telling_damage(self.index_path):  # damaged: the app's index service repairs it
+            store, _read_only = open_index_for_reading(self.index_path)  # a read-only one too
+            try:
+                embedder, _problem = search_embedder(self.settings, store)
+                results = Retriever(store, embedder).search(
+                    question,
+                    k if k is not None else self.settings.get_int("retrieval.top_k"),
+                    mode=retrieval_mode(self.settings),
+                )
+            finally:
+                store.close()
         return [Citation(n=i, source=r) for i, r in enumerate(results, start=1)]
 
     def open_responder(self, model_path: Path | None = None) -> Responder:
@@ -181,8 +183,12 @@ class Assistant:
         if model_path is not None or self.settings.get_str("engine.backend") != "remote":
             request = self.load_request(model_path)
             if not self.host.is_loaded(request):
-                size = request.path.stat().st_size if request.path.is_file() else 0
-                yield LoadingModel(request.path.name, size)
+                try:
+                    size: int | None = request.path.stat().st_size
+                except OSError:
+                    size = None  # gone: loading it says so, in words
+                if size is not None:
+                    yield LoadingModel(request.path.name, size)
         responder = self.open_responder(model_path)
         try:
             yield ModelReady(responder.info)

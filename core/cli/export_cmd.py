@@ -8,7 +8,14 @@ from pathlib import Path
 
 from lanterne.assistant.pipeline import answer_style
 from lanterne.assistant.prompt import AnswerStyle
-from lanterne.cli.output import error, holds_any_text, json_text, parse_day, print_json
+from lanterne.cli.output import (
+    disk_full,
+    error,
+    holds_any_text,
+    json_text,
+    parse_day,
+    print_json,
+)
 from lanterne.context import AppContext
 from lanterne.conversations.demonstrations import (
     RATINGS,
@@ -20,6 +27,7 @@ from lanterne.conversations.demonstrations import (
     write_jsonl,
 )
 from lanterne.conversations.store import ConversationStore
+from lanterne.db_faults import DiskFullError
 from lanterne.translation import _, ngettext
 
 
@@ -102,9 +110,13 @@ def cmd_export(args: argparse.Namespace, ctx: AppContext) -> int:
             return error(_("No such folder: {path}").format(path=path.expanduser().parent))
         try:
             count = export_file(demonstrations(store, where), path, style, metadata)
+        except DiskFullError as exc:
+            return disk_full(exc)
         except OSError as exc:
             return error(_("Could not write {path}: {reason}").format(path=path, reason=exc))
     finally:
+        for notice in store.take_notices():  # the database was damaged and restored
+            print(notice, file=sys.stderr)
         store.close()
     if args.json:
         print_json({"count": count, "path": str(path.expanduser().resolve())})

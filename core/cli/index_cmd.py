@@ -10,16 +10,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lanterne.cli.output import error, print_json
+from lanterne.cli.damaged_index import repairing
+from lanterne.cli.output import disk_full, error, print_json
 from lanterne.cli.progress_line import ProgressLine
 from lanterne.context import AppContext
+from lanterne.db_faults import DiskFullError, is_disk_full
+from lanterne.disk_space import going_on_text, index_full_error, vectors_full_error
 from lanterne.embedding_model import configured_embedder, search_embedder
 from lanterne.engine import builtin_embedder
+from lanterne.folder_states import state_sentence
+from lanterne.index_repair import rebuild_notice
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding import model_key
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
-from lanterne.indexer.indexing import FolderError, Progress
+from lanterne.indexer.index_health import OpenIndex
+from lanterne.indexer.indexing import FolderError, Indexer, Progress
 from lanterne.indexer.store import IndexStatus, IndexStore
+from lanterne.read_only_folder import open_index_for_reading
 from lanterne.translation import _
 
 
@@ -75,6 +82,7 @@ def status_json(status: IndexStatus) -> dict[str, object]:
     }
 
 
+@repairing
 def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
     indexer = ctx.indexer()
     totals = {"indexed": 0, "unchanged": 0, "failed": 0}
@@ -86,12 +94,32 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
             totals["failed"] += result.failed
     except FolderError as exc:
         return error(str(exc))
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        again = _(
+            "Indexing stopped; what is indexed so far is kept. Run the same command again once "
+            "there is room: it goes on where it stopped."
+        )
+        return _stopped_by_full_disk(indexer, index_full_error(indexer.store, again))
     embedded = 0
     embedder, problem = configured_embedder(ctx.settings)
     if problem:
         sys.stderr.write(_("lanterne: not embedding: {reason}").format(reason=problem) + "\n")
     elif embedder is not None and not args.no_embed:
-        embedded = EmbeddingWorker(indexer.store, embedder).run(on_batch=_embedding_printer())
+        worker = EmbeddingWorker(indexer.store, embedder)
+        try:
+            embedded = worker.run(on_batch=_embedding_printer())
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            again = _(
+                "Every file is indexed and found by its words; search by meaning is not "
+                "complete yet. Run the same command again once there is room: it goes on "
+                "where it stopped."
+            )
+            full = vectors_full_error(indexer.store, worker.model, embedder.dimensions, again)
+            return _stopped_by_full_disk(indexer, full)
     status = indexer.store.status()
     vectors = _vectors_json(indexer.store, ctx)
     indexer.close()
@@ -108,6 +136,13 @@ def cmd_add(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+def _stopped_by_full_disk(indexer: Indexer, full: DiskFullError) -> int:
+    """Everything written so far stays, the rest is marked pending: a later run goes on."""
+    indexer.close()
+    return disk_full(full)
+
+
+@repairing
 def cmd_remove(args: argparse.Namespace, ctx: AppContext) -> int:
     ctx.settings.check_folder_removal(args.path)
     indexer = ctx.indexer()
@@ -157,14 +192,25 @@ def _vectors_json(store: IndexStore, ctx: AppContext) -> dict[str, object] | Non
     }
 
 
+@repairing
 def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
-    store = ctx.open_store()
-    status = store.status()
-    vectors = _vectors_json(store, ctx)
-    store.close()
+    store, read_only = open_index_for_reading(ctx.index_path)
+    if read_only:
+        sys.stderr.write(f"lanterne: {read_only}\n")
+    try:
+        if isinstance(store.handle, OpenIndex):
+            store.handle.check()  # the command one runs to see how the index is: a quick check
+        status = store.status(gone_after_days=ctx.settings.get_int("index.missing_folder_days"))
+        vectors = _vectors_json(store, ctx)
+        rebuilding = rebuild_notice(ctx.index_path, store)
+    finally:
+        store.close()
     if args.json:
-        print_json({**status_json(status), "vectors": vectors})
+        rebuild = {"rebuilding": rebuilding} if rebuilding else {}
+        print_json({**status_json(status), "vectors": vectors, **rebuild})
         return 0
+    if rebuilding:
+        print(rebuilding)
     if not status.folders:
         print(_("No folder is watched yet. Add one with: lanterne index add PATH"))
         return 0
@@ -175,6 +221,8 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
                 "{errors} errors"
             ).format(**vars(f))
         )
+        if (sentence := state_sentence(f, cli=True)) is not None:
+            print("  " + sentence)
     if vectors is not None and "error" in vectors:
         print(_("Embedding model unusable: {reason}").format(reason=vectors["error"]))
     elif vectors is not None:
@@ -194,6 +242,7 @@ def cmd_status(args: argparse.Namespace, ctx: AppContext) -> int:
     return 0
 
 
+@repairing
 def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
     store = ctx.open_store()
     folders = len(store.folders())
@@ -221,8 +270,34 @@ def cmd_watch(args: argparse.Namespace, ctx: AppContext) -> int:
     def on_error(message: str) -> None:
         sys.stderr.write(f"lanterne: {message}\n")
 
+    def on_presence(folder: Path, connected: bool) -> None:
+        if args.json:
+            event = "connected" if connected else "not_connected"
+            print_json({"event": event, "path": str(folder)})
+        elif connected:
+            print(_("{path} is connected again: only what changed is read.").format(path=folder))
+        else:
+            print(
+                _("{path} is not connected: its documents are kept until it comes back.").format(
+                    path=folder
+                )
+            )
+        sys.stdout.flush()
+
+    def on_disk_full(message: str | None) -> None:
+        if args.json:
+            print_json({"event": "disk_full" if message else "room_again", "message": message})
+            sys.stdout.flush()
+        else:
+            on_error(message or going_on_text())
+
     events = ServiceEvents(
-        progress=_ProgressPrinter(), ready=on_ready, batch=on_batch, error=on_error
+        progress=_ProgressPrinter(),
+        ready=on_ready,
+        batch=on_batch,
+        error=on_error,
+        disk_full=on_disk_full,
+        presence=on_presence,
     )
     service = IndexService(ctx, events)
     service.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lanterne import __version__
+from lanterne import __version__, paths
 from lanterne.autostart import BACKGROUND_FLAG
 from lanterne.cli import (
     ask_cmd,
@@ -18,10 +18,12 @@ from lanterne.cli import (
     remote_cmd,
     search_cmd,
 )
-from lanterne.cli.output import error
+from lanterne.cli.output import disk_full, error
 from lanterne.database import DatabaseUpgradeError
+from lanterne.db_faults import DatabaseDamagedError, is_disk_full
 from lanterne.engine.errors import EngineError
 from lanterne.indexer.indexing import FolderError
+from lanterne.read_only_folder import DataFolderReadOnlyError, is_read_only
 from lanterne.settings import Settings, SettingsError
 from lanterne.translation import _, choose_language, set_language
 
@@ -70,9 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     ctx = AppContext(settings)
     try:
         return int(args.func(args, ctx))
-    except (DatabaseUpgradeError, EngineError, FolderError, SettingsError) as exc:
+    except (
+        DatabaseDamagedError,
+        DatabaseUpgradeError,
+        DataFolderReadOnlyError,
+        EngineError,
+        FolderError,
+        SettingsError,
+    ) as exc:
         return error(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if is_disk_full(exc):  # any command's write into the data folder (or an export's)
+            return disk_full(exc)
+        if is_read_only(exc, paths.data_dir()):  # made read-only while Lanterne ran
+            return error(str(DataFolderReadOnlyError(paths.data_dir())))
+        raise
     finally:
         ctx.close()

@@ -15,6 +15,8 @@ import sys
 from datetime import date
 from typing import Any, TextIO
 
+from lanterne import paths
+from lanterne.db_faults import DiskFullError
 from lanterne.translation import _
 
 
@@ -56,6 +58,26 @@ def error(message: str) -> int:
     if sys.stderr is not None:
         sys.stderr.write(f"lanterne: {message}\n")
     return 1
+
+
+EXIT_DISK_FULL = 75  # sysexits' EX_TEMPFAIL: nothing is lost, try again later (once there is room)
+
+
+def disk_full(exc: BaseException, what_now: str = "") -> int:
+    """A write into the data folder found the disk full: where, how much, what to do."""
+    if isinstance(exc, DiskFullError) and exc.what_now and not what_now:
+        message = str(exc)  # it says what happened to what was being written
+    else:
+        folder = exc.folder if isinstance(exc, DiskFullError) else paths.data_dir()
+        needed = exc.needed if isinstance(exc, DiskFullError) else None
+        what_now = what_now or _(
+            "Nothing done so far is lost: run the same command again once there is room."
+        )
+        message = str(DiskFullError(folder, needed, what_now))
+    if sys.stderr is not None and sys.stderr.isatty():
+        sys.stderr.write("\n")  # below a progress line left unfinished
+    error(message)
+    return EXIT_DISK_FULL
 
 
 def parse_day(value: str | None) -> date | None:

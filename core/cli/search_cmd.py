@@ -7,12 +7,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from lanterne.cli.damaged_index import repairing
 from lanterne.cli.output import error, parse_day, print_json
 from lanterne.cli.progress_line import understands_ansi
 from lanterne.context import AppContext
 from lanterne.embedding_model import retrieval_mode, search_embedder
+from lanterne.index_repair import rebuild_notice
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
 from lanterne.indexer.snippets import marked
+from lanterne.read_only_folder import open_index_for_reading
 from lanterne.search_labels import more_passages_label
 from lanterne.translation import _
 
@@ -65,6 +68,7 @@ def _day(value: str | None) -> datetime | None:
     return None if day is None else datetime(day.year, day.month, day.day).astimezone()
 
 
+@repairing
 def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
     try:
         filters = SearchFilters(
@@ -76,7 +80,9 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
         )
     except ValueError as exc:
         return error(str(exc))
-    store = ctx.open_store()
+    store, read_only = open_index_for_reading(ctx.index_path)
+    if read_only:
+        sys.stderr.write(f"lanterne: {read_only}\n")
     try:
         embedder, problem = search_embedder(ctx.settings, store)
         if problem:
@@ -89,8 +95,11 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
                 _("Searching by meaning needs an embedding model (retrieval.embedding_model).")
             )
         hits = Retriever(store, embedder).search_documents(args.query, args.k, filters, mode)
+        rebuilding = rebuild_notice(ctx.index_path, store)  # another process is rebuilding it
     finally:
         store.close()
+    if rebuilding:
+        sys.stderr.write(f"lanterne: {rebuilding}\n")
     if args.json:
         print_json({"results": [hit.to_json() for hit in hits]})
         return 0
@@ -102,6 +111,8 @@ def cmd_search(args: argparse.Namespace, ctx: AppContext) -> int:
         where = r.path + (f" — {r.heading}" if r.heading else "")
         if r.page is not None:
             where += " " + _("(page {page})").format(page=r.page)
+        if r.offline:
+            where += " " + _("[not connected: it opens again once its folder is back]")
         print(f"{i}. {where}\n   {_marked(r, emphasis)}")
         if hit.more_count:
             print("   " + more_passages_label(hit))

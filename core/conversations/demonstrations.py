@@ -28,12 +28,8 @@ from typing import Any, TextIO
 from lanterne.assistant.answer import Citation
 from lanterne.assistant.pipeline import answer_language
 from lanterne.assistant.prompt import AnswerStyle, PastTurn, Source, build_messages
-from lanterne.conversations.store import (
-    MESSAGE_COLUMNS,
-    ConversationStore,
-    Message,
-    message_from_row,
-)
+from lanterne.conversations.store import ConversationStore, Message
+from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.translation import _, ngettext
 
 RATINGS = ("any", "up", "down", "unrated")
@@ -134,13 +130,11 @@ def demonstrations(
 ) -> Iterator[Demonstration]:
     """Every exportable answer that `where` accepts, oldest conversation first."""
     where = where or DemonstrationFilter()
-    titles = dict(store.db.execute("SELECT id, title FROM conversations").fetchall())
-    rows = store.db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY conversation_id, id")
+    titles = store.titles()
     current: int | None = None
     history: list[PastTurn] = []
     question: Message | None = None
-    for row in rows:
-        message = message_from_row(row)
+    for message in store.all_messages():
         if message.conversation_id != current:
             current, history, question = message.conversation_id, [], None
         if message.role == "user":
@@ -203,7 +197,13 @@ def export_file(
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             count = write_jsonl(demos, out, style, metadata)
         Path(temporary).replace(path)  # readable by its owner only (mkstemp): it holds chats
-    except BaseException:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            what_now = _(
+                "The export was not written and no part of it was left there: try again once "
+                "there is room, or choose another place."
+            )
+            raise DiskFullError(path.parent, what_now=what_now) from exc
         raise
     return count

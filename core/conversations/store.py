@@ -9,22 +9,35 @@ question and the text so far, marked.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import logging
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
+import sqlite_utils
+
+from lanterne.conversations import backups
 from lanterne.conversations.migrations import MIGRATIONS
-from lanterne.database import open_database, transaction
+from lanterne.conversations.recovery import OpenMarker, file_identity, is_foreign, restore
+from lanterne.database import DatabaseUpgradeError, open_database, quick_check, transaction
+from lanterne.db_faults import DamageFoundError, DatabaseDamagedError, is_damage
 from lanterne.translation import _
 
 Role = Literal["user", "assistant"]
 Status = Literal["complete", "streaming", "stopped", "interrupted", "error"]
 HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"  # around matched words in search snippets
 _WORD = re.compile(r"\w+", re.UNICODE)
+_log = logging.getLogger(__name__)
+_CHECK_SECONDS = 20.0  # the quick check after an unclean exit, on a large file and slow disk
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _now() -> str:
@@ -88,18 +101,131 @@ def search_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
+def _is_damage(exc: BaseException) -> bool:
+    """SQLite's word for damage, met directly or by an upgrade's copy; or text that is no longer
+    UTF-8 (Lanterne writes nothing else: its bytes were overwritten)."""
+    if isinstance(exc, DatabaseUpgradeError):
+        exc = exc.failure.error
+    if isinstance(exc, sqlite3.OperationalError) and "decode to UTF-8" in str(exc):
+        return True
+    return is_damage(exc)
+
+
+def _guarded(
+    method: Callable[Concatenate[ConversationStore, P], R],
+) -> Callable[Concatenate[ConversationStore, P], R]:
+    """A call that finds the database damaged restores it (recovery.py), then runs once more."""
+
+    @functools.wraps(method)
+    def call(self: ConversationStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+        self._recover()  # outside the except: nothing holds the failed connection any more
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            raise self._still_damaged() from exc
+
+    return call
+
+
 class ConversationStore:
-    """One connection; open one per thread."""
+    """One connection; open one per thread. Damage met at any call, or by the quick check after
+    an unclean exit, is repaired from the newest backup (recovery.py) and told in `notices`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = open_database(path, MIGRATIONS, synchronous="FULL")
+        self.notices: list[str] = []  # what the user must be told (take_notices)
+        self._identity = file_identity(path)
+        self._marker = OpenMarker(path)
+        unclean = self._marker.stale()
+        self._marker.enter()
+        try:
+            self.db = self._open(check=bool(unclean))
+        except BaseException:
+            self._marker.leave()
+            raise
+        OpenMarker.forget(unclean)
 
     def close(self) -> None:
         self.db.close()
+        self._marker.leave()
+
+    def take_notices(self) -> list[str]:
+        """What happened to the database since last asked (a restore), in words."""
+        notices, self.notices = self.notices, []
+        return notices
+
+    # Damage -------------------------------------------------------------------------------
+
+    def _open(self, check: bool) -> sqlite_utils.Database:
+        try:
+            return self._open_sound(check)
+        except (sqlite3.DatabaseError, DatabaseUpgradeError) as exc:
+            if not _is_damage(exc):
+                raise
+        self._restore()
+        return open_database(self.path, MIGRATIONS, synchronous="FULL")
+
+    def _open_sound(self, check: bool) -> sqlite_utils.Database:
+        """Opened and migrated (a backup first), checked after an unclean exit, backed up once
+        a day; any damage met on the way raises (another file put in its place counts)."""
+        if is_foreign(self.path):
+            raise DamageFoundError(self.path)  # another program's file in its place
+        db = open_database(
+            self.path,
+            MIGRATIONS,
+            synchronous="FULL",
+            before_upgrade=lambda conn: backups.take(conn, self.path),
+        )
+        try:
+            if check and quick_check(db.conn, _CHECK_SECONDS):  # None: no time to finish it
+                raise DamageFoundError(self.path)
+            if backups.due(self.path) and db.execute("SELECT 1 FROM conversations").fetchone():
+                self._daily_backup(db)
+        except BaseException:
+            db.close()
+            raise
+        self._identity = file_identity(self.path)
+        return db
+
+    def _daily_backup(self, db: sqlite_utils.Database) -> None:
+        try:
+            backups.take(db.conn, self.path)
+        except (OSError, sqlite3.Error) as exc:  # no room, a read-only folder: tried next time
+            if _is_damage(exc):
+                raise
+            _log.info("no backup of %s: %s", self.path, exc)
+
+    def _restore(self) -> None:
+        restoration = restore(self.path, self._identity)
+        if restoration is not None:
+            self.notices.append(restoration.notice())
+        self._identity = file_identity(self.path)
+
+    def _recover(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        self._restore()
+        self.db = open_database(self.path, MIGRATIONS, synchronous="FULL")
+
+    def _still_damaged(self) -> DatabaseDamagedError:
+        return DatabaseDamagedError(
+            self.path,
+            _(
+                "Even the restored copy could not be read: the disk may be failing. Copy the "
+                "folder {folder} somewhere safe, then start Lanterne again."
+            ).format(folder=self.path.parent),
+        )
 
     # Conversations ------------------------------------------------------------------------
 
+    @_guarded
     def create(self, title: str) -> int:
         now = _now()
         with transaction(self.db):
@@ -109,16 +235,19 @@ class ConversationStore:
             )
         return int(cursor.lastrowid or 0)
 
+    @_guarded
     def rename(self, conversation_id: int, title: str) -> None:
         with transaction(self.db):
             self.db.execute(
                 "UPDATE conversations SET title = ? WHERE id = ?", [title, conversation_id]
             )
 
+    @_guarded
     def delete(self, conversation_id: int) -> None:
         with transaction(self.db):
             self.db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
 
+    @_guarded
     def conversations(self, limit: int = 1000) -> list[ConversationSummary]:
         """Most recently active first."""
         rows = self.db.execute(
@@ -128,6 +257,7 @@ class ConversationStore:
         ).fetchall()
         return [ConversationSummary(*row) for row in rows]
 
+    @_guarded
     def conversation(self, conversation_id: int) -> ConversationSummary | None:
         row = self.db.execute(
             "SELECT id, title, created_at, updated_at FROM conversations WHERE id = ?",
@@ -135,6 +265,7 @@ class ConversationStore:
         ).fetchone()
         return ConversationSummary(*row) if row else None
 
+    @_guarded
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Conversations whose messages hold every word, best match first, one hit each."""
         query = search_query(text)
@@ -157,6 +288,7 @@ class ConversationStore:
 
     # Messages -----------------------------------------------------------------------------
 
+    @_guarded
     def messages(self, conversation_id: int) -> list[Message]:
         rows = self.db.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -164,6 +296,34 @@ class ConversationStore:
         ).fetchall()
         return [message_from_row(row) for row in rows]
 
+    @_guarded
+    def titles(self) -> dict[int, str]:
+        return dict(self.db.execute("SELECT id, title FROM conversations").fetchall())
+
+    def all_messages(self) -> Iterator[Message]:
+        """Every message, by conversation then id, read as it goes (an export). Damage met on
+        the way restores the database, and the reading goes on after the last message read."""
+        last, restored = (0, 0), False
+        while True:
+            try:
+                for row in self.db.execute(
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE (conversation_id, id) > (?, ?) "
+                    "ORDER BY conversation_id, id",
+                    last,
+                ):
+                    message = message_from_row(row)
+                    last = (message.conversation_id, message.id)
+                    yield message
+                return
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise
+                if restored:
+                    raise self._still_damaged() from exc
+            self._recover()
+            restored = True
+
+    @_guarded
     def add_message(
         self,
         conversation_id: int,
@@ -192,6 +352,7 @@ class ConversationStore:
             self._touch(conversation_id, now)
         return int(cursor.lastrowid or 0)
 
+    @_guarded
     def update_message(
         self,
         message_id: int,
@@ -219,16 +380,19 @@ class ConversationStore:
             if row is not None:
                 self._touch(int(row[0]), _now())
 
+    @_guarded
     def set_rating(self, message_id: int, rating: int | None) -> None:
         """1 for a good answer, -1 for a bad one, None to take the rating back."""
         if rating not in (1, -1, None):
             raise ValueError(_("A rating is 1, -1 or none, not {value}.").format(value=rating))
         self._set_feedback(message_id, "rating = ?", rating)
 
+    @_guarded
     def set_edit(self, message_id: int, text: str | None) -> None:
         """The user's correction of an answer; None goes back to the model's text."""
         self._set_feedback(message_id, "edited_text = ?", text)
 
+    @_guarded
     def clear_feedback(self, message_id: int) -> None:
         """The answer is written again: what was said of the old one no longer applies."""
         with transaction(self.db):
@@ -246,6 +410,7 @@ class ConversationStore:
                 [value, _now(), message_id],
             )
 
+    @_guarded
     def recover_interrupted(self) -> int:
         """Answers left 'streaming' by an app that ended mid-answer; call once at start."""
         with transaction(self.db):

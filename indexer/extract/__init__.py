@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lanterne.indexer.document import ExtractedDocument, ExtractionError
-from lanterne.translation import _
+from lanterne.indexer.reasons import UNSUPPORTED, worded
 
 Extractor = Callable[[Path, bytes], ExtractedDocument]
 
@@ -91,9 +91,7 @@ def extract(path: Path, data: bytes) -> ExtractedDocument:
     """Extract `data` (the bytes of `path`); raises ExtractionError with a user-facing reason."""
     name = EXTRACTORS.get(path.suffix.lower())
     if name is None:
-        raise ExtractionError(
-            _("Unsupported file type: {suffix}").format(suffix=path.suffix or path.name)
-        )
+        raise ExtractionError(worded(UNSUPPORTED, suffix=path.suffix or path.name))
     return _extractor(name)(path, data)
 
 

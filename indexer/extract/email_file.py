@@ -16,6 +16,7 @@ from pathlib import Path
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
 from lanterne.indexer.extract.text import paragraphs_with_lines
+from lanterne.indexer.reasons import EMPTY_MAILBOX, NOT_EMAIL, worded
 from lanterne.translation import _
 
 _SEPARATOR = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\n]*\n")
@@ -60,7 +61,7 @@ def _message_blocks(message: EmailMessage, page: int | None) -> list[Block]:
 def extract_eml(path: Path, data: bytes) -> ExtractedDocument:
     message = email.message_from_bytes(data, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not (message.keys() or message.get_payload()):
-        raise ExtractionError(_("The file is not an e-mail message."))
+        raise ExtractionError(worded(NOT_EMAIL))
     blocks = _message_blocks(message, None)
     subject = _header(message, "subject").strip()
     return ExtractedDocument(path=path, title=subject or path.stem, blocks=blocks)
@@ -79,5 +80,5 @@ def extract_mbox(path: Path, data: bytes) -> ExtractedDocument:
         if isinstance(message, EmailMessage):
             blocks += _message_blocks(message, number)
     if not blocks:
-        raise ExtractionError(_("The mailbox holds no message."))
+        raise ExtractionError(worded(EMPTY_MAILBOX))
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)

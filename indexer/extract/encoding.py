@@ -5,7 +5,7 @@ from __future__ import annotations
 from charset_normalizer import from_bytes
 
 from lanterne.indexer.document import ExtractionError
-from lanterne.translation import _
+from lanterne.indexer.reasons import BINARY, UNKNOWN_ENCODING, worded
 
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
 _WESTERN_MARGIN = 0.1
@@ -20,7 +20,7 @@ def decode_text(data: bytes) -> str:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _utf16_without_bom(data)
         if text is None:
-            raise ExtractionError(_("This looks like a binary file, not text."))
+            raise ExtractionError(worded(BINARY))
         return text
     try:
         return data.decode("utf-8")
@@ -29,7 +29,7 @@ def decode_text(data: bytes) -> str:
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
-        raise ExtractionError(_("The text encoding of this file could not be recognised."))
+        raise ExtractionError(worded(UNKNOWN_ENCODING))
     # On short French text, detection often ranks a Baltic or Central European code page just
     # above Windows-1252 (seen: "été à Besançon" read as cp1257 "été ą Besanēon"). Our users'
     # legacy files are overwhelmingly Western European, so that near-tie goes to Windows-1252.

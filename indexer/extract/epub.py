@@ -17,7 +17,7 @@ from lxml import etree
 from lanterne.indexer.document import ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
 from lanterne.indexer.extract.zip_check import check_zip, read_member
-from lanterne.translation import _
+from lanterne.indexer.reasons import EPUB_NO_CHAPTER, EPUB_NO_CONTENTS, worded
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -37,11 +37,7 @@ def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
         opf_name = rootfile.get("full-path", "") if rootfile is not None else ""
         package = _xml(archive, opf_name)
     except etree.XMLSyntaxError as exc:
-        raise ExtractionError(
-            _("The EPUB file is damaged: its table of contents cannot be read ({error}).").format(
-                error=exc
-            )
-        ) from exc
+        raise ExtractionError(worded(EPUB_NO_CONTENTS)) from exc
     base = posixpath.dirname(opf_name)
     manifest = {
         item.get("id"): item.get("href", "")
@@ -64,5 +60,5 @@ def extract_epub(path: Path, data: bytes) -> ExtractedDocument:
             continue  # a missing chapter must not lose the rest of the book
         document.blocks += [replace(b, page=number, line=None) for b in chapter.blocks]
     if not document.blocks:
-        raise ExtractionError(_("The EPUB file has no readable chapter."))
+        raise ExtractionError(worded(EPUB_NO_CHAPTER))
     return document

@@ -10,7 +10,7 @@ from lxml import etree
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.encoding import decode_text
-from lanterne.translation import _
+from lanterne.indexer.reasons import HTML_EMPTY, damaged, worded
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BLOCKS = {
@@ -174,11 +174,9 @@ def extract_html(path: Path, data: bytes) -> ExtractedDocument:
         # from lxml's default HTML parser, which is per thread.
         root = etree.HTML(text)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise ExtractionError(
-            _("This HTML file could not be parsed: {error}").format(error=exc)
-        ) from exc
+        raise ExtractionError(damaged("HTML")) from exc
     if root is None:
-        raise ExtractionError(_("This HTML file holds nothing that could be parsed."))
+        raise ExtractionError(worded(HTML_EMPTY))
     title_el = root.find(".//title")
     body = root.find("body")
     walker = _Walker()

@@ -16,6 +16,7 @@ from lxml import etree
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
 from lanterne.indexer.extract.zip_check import check_zip, read_member
+from lanterne.indexer.reasons import damaged
 from lanterne.translation import _
 
 _NS = {
@@ -34,9 +35,7 @@ def _content(archive: zipfile.ZipFile, kind: str) -> etree._Element:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         return etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
-        raise ExtractionError(
-            _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
-        ) from exc
+        raise ExtractionError(damaged(kind)) from exc
 
 
 def _text(element: etree._Element) -> str:

@@ -25,6 +25,7 @@ from docx.text.paragraph import Paragraph
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
 from lanterne.indexer.extract.zip_check import check_zip
+from lanterne.indexer.reasons import damaged
 from lanterne.translation import _
 
 T = TypeVar("T")
@@ -53,9 +54,7 @@ def _guarded(kind: str) -> Callable[[Extractor], Extractor]:
             except ExtractionError:
                 raise
             except Exception as exc:
-                raise ExtractionError(
-                    _("The {kind} file cannot be read ({error}).").format(kind=kind, error=exc)
-                ) from exc
+                raise ExtractionError(damaged(kind)) from exc
 
         return run
 

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
-from lanterne.translation import _
+from lanterne.indexer.reasons import PDF_NO_TEXT, PDF_PASSWORD, damaged, worded
 
 _SENTENCE_END = (".", "!", "?", "…", ":", "»")
 
@@ -41,12 +41,8 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise ExtractionError(
-                _("The PDF is protected by a password; Lanterne cannot read it.")
-            ) from exc
-        raise ExtractionError(
-            _("The PDF is damaged or not a PDF ({error}).").format(error=exc)
-        ) from exc
+            raise ExtractionError(worded(PDF_PASSWORD)) from exc
+        raise ExtractionError(damaged("PDF")) from exc
 
 
 def extract_pdf(path: Path, data: bytes) -> ExtractedDocument:
@@ -69,7 +65,5 @@ def extract_pdf(path: Path, data: bytes) -> ExtractedDocument:
     finally:
         pdf.close()
     if not blocks:
-        raise ExtractionError(
-            _("The PDF has no text layer (a scan?); Lanterne does not read images of text.")
-        )
+        raise ExtractionError(worded(PDF_NO_TEXT))
     return ExtractedDocument(path=path, title=title, blocks=blocks)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.encoding import decode_text
-from lanterne.translation import _
+from lanterne.indexer.reasons import damaged
 
 ROWS_PER_BLOCK = 20
 
@@ -49,5 +49,5 @@ def extract_csv(path: Path, data: bytes) -> ExtractedDocument:
     try:
         blocks = rows_as_blocks(rows, ())
     except csv.Error as exc:
-        raise ExtractionError(_("The CSV file is malformed ({error}).").format(error=exc)) from exc
+        raise ExtractionError(damaged("CSV")) from exc
     return ExtractedDocument(path=path, title=path.stem, blocks=blocks)

@@ -7,7 +7,7 @@ import zipfile
 import zlib
 
 from lanterne.indexer.document import ExtractionError
-from lanterne.translation import _
+from lanterne.indexer.reasons import NOT_REALLY, ZIP_BOMB, damaged, worded
 
 MAX_UNPACKED = 512 * 1024**2  # more than this inside a zip is a bomb, not a document
 
@@ -18,15 +18,9 @@ def check_zip(data: bytes, kind: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as exc:
-        raise ExtractionError(
-            _("The {kind} file is damaged or not really a {kind} file.").format(kind=kind)
-        ) from exc
+        raise ExtractionError(worded(NOT_REALLY, kind=kind)) from exc
     if unpacked > MAX_UNPACKED:
-        raise ExtractionError(
-            _(
-                "The {kind} file unpacks to {size} MB, too much for a document (a zip bomb?)."
-            ).format(kind=kind, size=unpacked // 1024**2)
-        )
+        raise ExtractionError(worded(ZIP_BOMB, kind=kind, size=unpacked // 1024**2))
     return archive
 
 
@@ -49,8 +43,4 @@ def read_member(archive: zipfile.ZipFile, name: str, kind: str) -> bytes:
     try:
         return archive.read(name)
     except MEMBER_ERRORS as exc:
-        raise ExtractionError(
-            _("The {kind} file is damaged: {part} cannot be read ({error}).").format(
-                kind=kind, part=name, error=exc
-            )
-        ) from exc
+        raise ExtractionError(damaged(kind)) from exc

@@ -55,3 +55,4 @@ CREATE TABLE vector_models (model TEXT PRIMARY KEY, path TEXT NOT NULL, name TEX
 CREATE TABLE words (word TEXT PRIMARY KEY, passages INTEGER NOT NULL);
 CREATE TABLE word_scan (id INTEGER PRIMARY KEY CHECK (id = 1), last_chunk_id INTEGER NOT NULL);
 CREATE TABLE word_vectors (model TEXT NOT NULL, word TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, word));
+CREATE TABLE folder_presence (folder_id INTEGER PRIMARY KEY REFERENCES folders (id) ON DELETE CASCADE, device INTEGER, mount_point INTEGER NOT NULL DEFAULT 0, missing_since TEXT);
