@@ -122,20 +122,16 @@ def claim_repair(
         except Timeout:
             if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
                 return None
-    try:
+
+    def set_aside() -> None:
         if identity is not None and file_identity(index_path) == identity:
             damaged = quarantine(index_path)
             folders = load_folders(index_path)
             if folders is None:
                 folders = _folders_in(damaged) or []
             _new_index(index_path, _with_policy(folders, settings), damaged)
-        rebuild = _ongoing(index_path, lock)
-        if rebuild is None:
-            lock.release()
-        return rebuild
-    except BaseException:
-        lock.release()
-        raise
+
+    return _rebuild_under(lock, index_path, set_aside)
 
 
 def resume_rebuild(index_path: Path, settings: Settings) -> Rebuild | None:
@@ -149,12 +145,22 @@ def resume_rebuild(index_path: Path, settings: Settings) -> Rebuild | None:
         lock.acquire(timeout=0)
     except Timeout:
         return None  # its process is still at it
-    try:
+
+    def start_again() -> None:
         if _lost(index_path):
             leftovers = [index_path.with_name(index_path.name + s) for s in ("", "-wal", "-shm")]
             aside = quarantine(index_path) if any(p.exists() for p in leftovers) else None
             folders = _with_policy(load_folders(index_path) or [], settings)
             _new_index(index_path, folders, aside)
+
+    return _rebuild_under(lock, index_path, start_again)
+
+
+def _rebuild_under(lock: FileLock, index_path: Path, prepare: Callable[[], None]) -> Rebuild | None:
+    """`prepare` with the repair lock held, then the rebuild left to do, which keeps the lock;
+    the lock is let go when there is none, or when `prepare` fails."""
+    try:
+        prepare()
         rebuild = _ongoing(index_path, lock)
         if rebuild is None:
             lock.release()
