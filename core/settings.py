@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lanterne import paths
-from lanterne.db_faults import DiskFullError, is_disk_full
+from lanterne.atomic_file import write_text_atomic
 from lanterne.policy import Policy, PolicyError, as_declared, load_policy
 from lanterne.translation import _
 
@@ -443,24 +443,10 @@ def checked(key: str, value: Value) -> Value:
 
 
 def write_settings_file(path: Path, text: str) -> None:
-    """Write atomically so a crash never leaves a half-written settings file. On a full disk
-    the file stays as it was, no temporary file is left, and the error names the folder."""
-    tmp = path.with_suffix(".json.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())  # some file systems say the disk is full only here
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if is_disk_full(exc):
-            raise DiskFullError(
-                path.parent,
-                len(text.encode("utf-8")),
-                _("The settings were not saved: the ones saved before stay in force."),
-            ) from exc
-        raise
+    """Write atomically so a crash never leaves a half-written settings file."""
+    write_text_atomic(
+        path, text, what_now=_("The settings were not saved: the ones saved before stay in force.")
+    )
 
 
 def settings_markdown() -> str:
