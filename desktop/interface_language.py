@@ -1,10 +1,10 @@
 """Switching the interface language while windows are open, without a restart.
 
-Qt's own strings (standard buttons, context menus, file dialogs) come from Qt's catalogs through a
-QTranslator. Lanterne's windows were built with texts in the previous language: every text
-property of every widget and action is looked up in that language's catalog and replaced by the
-new translation of the same source string. Texts composed at run time (counts, statuses, the
-conversation) are redrawn by their windows on `changed`.
+Qt's own strings (standard buttons, context menus, file dialogs) come from Qt's catalogs through
+QTranslators (qt_catalogs.py). Lanterne's windows were built with texts in the previous language:
+every text property of every widget and action is looked up in that language's catalog and
+replaced by the new translation of the same source string. Texts composed at run time (counts,
+statuses, the conversation) are redrawn by their windows on `changed`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QLibraryInfo, QObject, QTranslator, Signal
+from PySide6.QtCore import QObject, QTranslator, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from lanterne.desktop.qt_catalogs import qt_translators
 from lanterne.translation import (
     _,
     current_language,
@@ -58,18 +59,18 @@ class InterfaceLanguage(QObject):
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
-        self._qt = QTranslator()
+        self._qt: list[QTranslator] = []
         self._shown = current_language()
         self._install_qt(self._shown)
         self._unsubscribe = on_language_change(self._switch)
         app.aboutToQuit.connect(self._unsubscribe)
 
     def _install_qt(self, language: str) -> None:
-        self._app.removeTranslator(self._qt)
-        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        self._qt = QTranslator()
-        if self._qt.load(f"qtbase_{language}", folder):
-            self._app.installTranslator(self._qt)
+        for old in self._qt:
+            self._app.removeTranslator(old)
+        self._qt = qt_translators(language)
+        for translator in self._qt:
+            self._app.installTranslator(translator)
 
     def _switch(self, language: str) -> None:
         sources = source_strings(self._shown)
