@@ -27,6 +27,7 @@ from lanterne.engine.hub_download import (
 from lanterne.engine.model_fit import Fit, Recommendation, assess, assess_all, recommend
 from lanterne.engine.model_store import InstalledModel, ModelStore
 from lanterne.engine.secrets import KeychainError
+from lanterne.engine.starter import StarterOffer, starter_offer
 from lanterne.settings import Settings, SettingsError
 from lanterne.translation import _, current_language
 
@@ -96,11 +97,36 @@ class ModelLibrary:
     def fit(self, model: CatalogModel, quant: Quant) -> Fit:
         return assess(model, quant, self.hardware, self.n_ctx)
 
-    def recommend(self, language: str | None = None) -> Recommendation:
+    def _language(self, language: str | None) -> str:
         language = language or self.settings.get_str("ui.language") or current_language()
-        if language not in ("fr", "en"):  # the languages Lanterne answers in
-            language = "en"
-        return recommend(self.catalog, self.hardware, self.n_ctx, language)
+        return language if language in ("fr", "en") else "en"  # the languages Lanterne answers in
+
+    def recommend(self, language: str | None = None) -> Recommendation:
+        return recommend(self.catalog, self.hardware, self.n_ctx, self._language(language))
+
+    def starter_offer(
+        self, recommendation: Recommendation | None = None, language: str | None = None
+    ) -> StarterOffer | None:
+        """The catalog's small model to start with while the recommended one downloads, or
+        None: see `engine.starter`; also None when downloads are off or either model is not
+        allowed by policy, or when either is already installed (nothing to wait for)."""
+        if not self.settings.policy.downloads:
+            return None
+        language = self._language(language)
+        recommendation = recommendation or recommend(
+            self.catalog, self.hardware, self.n_ctx, language
+        )
+        offer = starter_offer(self.catalog, self.hardware, self.n_ctx, recommendation, language)
+        if offer is None:
+            return None
+        try:
+            self.settings.check_model(offer.model.id)
+            self.settings.check_model(offer.recommended.id)
+        except SettingsError:
+            return None
+        if self.store.find(offer.model.id) or self.store.find(offer.recommended.id):
+            return None
+        return offer
 
     # --- Installing ------------------------------------------------------------------------
 

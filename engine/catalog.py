@@ -57,6 +57,9 @@ class CatalogModel:
     descriptions: dict[str, str] = field(default_factory=dict)
     licence_notes: dict[str, str] = field(default_factory=dict)
     embedding: dict[str, Any] | None = None
+    # A small chat model offered beside the recommendation, to use while it downloads; never
+    # the recommendation itself where anything else fits (see `model_fit.recommend`).
+    starter: bool = False
 
     @property
     def description(self) -> str:
@@ -108,6 +111,7 @@ class CatalogModel:
             ],
             "architecture": self.shape.architecture,
             "context_length": self.shape.context_length,
+            "starter": self.starter,
         }
 
 
@@ -121,6 +125,10 @@ class Catalog:
 
     def embedding_models(self) -> tuple[CatalogModel, ...]:
         return tuple(m for m in self.models if m.role == "embedding")
+
+    def starter(self) -> CatalogModel | None:
+        """The small chat model to start with while the recommended one downloads."""
+        return next((m for m in self.models if m.starter), None)
 
     def get(self, name: str) -> CatalogModel:
         """By id (`qwen3-30b-a3b-instruct-2507`), case-insensitively, or by its repository."""
@@ -164,13 +172,26 @@ def _model(raw: dict[str, Any]) -> CatalogModel:
         descriptions=dict(raw.get("description", {})),
         licence_notes=dict(raw.get("licence_note", {})),
         embedding=raw.get("embedding"),
+        starter=_flag(raw, "starter"),
     )
+    if model.starter and model.role != "chat":
+        raise ValueError(_("{model}: only a chat model can be the starter").format(model=model.id))
     if not quants or not all(q.files for q in quants):
         raise ValueError(
             _("{model}: every quantization needs at least one file").format(model=model.id)
         )
     model.quant()  # the default quantization exists
     return model
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    """An optional true/false field; anything else ("yes", 1) means a damaged catalog."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(
+            _("{model}: {key} must be true or false").format(model=raw.get("id"), key=key)
+        )
+    return value
 
 
 def parse_catalog(text: str) -> Catalog:
@@ -190,6 +211,8 @@ def parse_catalog(text: str) -> Catalog:
     ids = [m.id for m in models]
     if len(set(ids)) != len(ids):
         raise CatalogError(_("The model catalog lists a model twice. Reinstall Lanterne."))
+    if sum(m.starter for m in models) > 1:
+        raise CatalogError(_("The model catalog names two starter models. Reinstall Lanterne."))
     return Catalog(version=str(raw.get("version", "")), models=models)
 
 

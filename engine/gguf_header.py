@@ -81,6 +81,7 @@ class GGUFSummary:
     embedding_bytes: int = 0  # token_embd: llama.cpp keeps it in RAM
     output_bytes: int = 0  # the output head (the embedding again when tied), offloaded last
     pooling_type: int | None = None  # set by embedding models (1 mean, 2 cls, 3 last)
+    file_type: int | None = None  # general.file_type, llama.cpp's quantization (15: Q4_K_M)
 
     @property
     def is_embedding_model(self) -> bool:
@@ -288,4 +289,5 @@ def read_summary(path: Path) -> GGUFSummary:
         pooling_type=int(metadata[f"{arch}.pooling_type"])
         if f"{arch}.pooling_type" in metadata
         else None,
+        file_type=int(metadata["general.file_type"]) if "general.file_type" in metadata else None,
     )

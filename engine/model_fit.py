@@ -5,33 +5,41 @@ the catalog's shape and file size), never from a size rule of thumb, so "fits" h
 load will succeed with the same context size. The recommendation is the best model that fits
 and still answers at a usable speed, by the catalog's capability rank, skipping models that do not
 speak the user's language; on a machine where none is fast enough, the fastest one, said so.
+The catalog's starter model is the recommendation only where nothing else fits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lanterne.engine.catalog import Catalog, CatalogModel, Quant
+from lanterne.engine.errors import ModelLoadError
+from lanterne.engine.gguf_file_types import quant_name
+from lanterne.engine.gguf_header import GGUFSummary, read_summary
 from lanterne.engine.hardware import Hardware
 from lanterne.engine.offload import OffloadPlan, PlanError, plan_offload
 from lanterne.engine.speed_estimate import tokens_per_second
 from lanterne.translation import _, format_size
 
 USABLE_TOKENS_PER_SECOND = 10.0  # a little faster than reading; slower answers feel stuck
+_RUNS = ("gpu", "experts_on_cpu", "layers_split", "cpu")
 
 
 @dataclass(frozen=True)
 class Fit:
     model_id: str
     quant: str
-    verdict: str  # "gpu", "experts_on_cpu", "layers_split", "cpu", "too_large"
+    # "gpu", "experts_on_cpu", "layers_split", "cpu", "too_large"; for a file on disk also
+    # "not_chat" (an embedding model) and "unreadable"
+    verdict: str
     tokens_per_second: float | None  # expected generation speed, when it fits
     plan: OffloadPlan | None
     reason: str  # the planner's words: where it runs, or by how much it does not fit
 
     @property
     def fits(self) -> bool:
-        return self.verdict != "too_large"
+        return self.verdict in _RUNS
 
     @property
     def usable(self) -> bool:
@@ -46,6 +54,8 @@ class Fit:
             "layers_split": _("runs partly on GPU (~{n} tok/s expected)"),
             "cpu": _("runs on the CPU (~{n} tok/s expected)"),
             "too_large": _("too large"),
+            "not_chat": _("for document search, not chat"),
+            "unreadable": _("cannot be read"),
         }[self.verdict].format(n=speed)
 
     def to_json(self) -> dict[str, object]:
@@ -75,13 +85,41 @@ def _verdict(plan: OffloadPlan, n_layer: int) -> str:
 def assess(model: CatalogModel, quant: Quant, hardware: Hardware, n_ctx: int) -> Fit:
     """The planner's verdict for one file of the catalog on `hardware`."""
     summary = model.estimated_summary(quant)
-    n_ctx = min(n_ctx, model.shape.context_length)
+    return _planned(model.id, quant.name, summary, hardware, min(n_ctx, model.shape.context_length))
+
+
+def assess_file(path: Path, hardware: Hardware, n_ctx: int, name: str = "") -> Fit:
+    """The planner's verdict for a GGUF file on disk, from its real header. `name` (the file's
+    stem by default) becomes `model_id`; the quantization is the header's, or ""."""
+    model_id = name or path.name.removesuffix(".gguf")
+    try:
+        summary = read_summary(path)
+    except ModelLoadError as exc:
+        return Fit(model_id, "", "unreadable", None, None, str(exc))
+    except OSError as exc:  # vanished or became unreadable between its checks
+        reason = _("The model file cannot be read: {error}").format(error=exc.strerror or exc)
+        return Fit(model_id, "", "unreadable", None, None, reason)
+    quant = quant_name(summary.file_type)
+    if summary.is_embedding_model:
+        reason = _(
+            "{name} is an embedding model: it finds passages for document search but cannot "
+            "answer questions."
+        ).format(name=model_id)
+        return Fit(model_id, quant, "not_chat", None, None, reason)
+    if summary.context_length:
+        n_ctx = min(n_ctx, summary.context_length)
+    return _planned(model_id, quant, summary, hardware, n_ctx)
+
+
+def _planned(
+    model_id: str, quant: str, summary: GGUFSummary, hardware: Hardware, n_ctx: int
+) -> Fit:
     try:
         plan = plan_offload(summary, hardware, n_ctx)
     except PlanError as exc:
-        return Fit(model.id, quant.name, "too_large", None, None, str(exc))
+        return Fit(model_id, quant, "too_large", None, None, str(exc))
     speed = tokens_per_second(summary, plan, hardware)
-    return Fit(model.id, quant.name, _verdict(plan, summary.n_layer), speed, plan, plan.description)
+    return Fit(model_id, quant, _verdict(plan, summary.n_layer), speed, plan, plan.description)
 
 
 def assess_all(catalog: Catalog, hardware: Hardware, n_ctx: int) -> list[Fit]:
@@ -121,11 +159,13 @@ def _choice(model: CatalogModel, hardware: Hardware, n_ctx: int) -> tuple[Fit, l
 
 def recommend(catalog: Catalog, hardware: Hardware, n_ctx: int, language: str) -> Recommendation:
     chat = [m for m in catalog.chat_models() if language in m.languages or language == "en"]
-    chat.sort(key=lambda m: -m.rank)
+    chat.sort(key=lambda m: (m.starter, -m.rank))  # the starter last, whatever its rank
     considered: list[Fit] = []
     skipped: list[str] = []
     fastest: tuple[CatalogModel, Fit] | None = None
     for model in chat:
+        if model.starter and fastest is not None:
+            break  # a better model fits: the starter is offered beside it (`starter.py`)
         fit, fits = _choice(model, hardware, n_ctx)
         considered.extend(fits)
         if fit.usable:

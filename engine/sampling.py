@@ -66,7 +66,7 @@ FAMILIES = (
     # Granite: IBM's examples decode near-greedily.
     Family(
         "granite",
-        ("granite", "granitemoe", "granitemoehybrid"),
+        ("granite", "granitemoe", "granitehybrid", "granitemoehybrid"),  # llama.cpp's, HF's
         ("granite",),
         SamplingParams(temperature=0.2, top_p=0.95, top_k=40, repeat_penalty=1.0),
     ),

@@ -37,6 +37,13 @@ class ModelShape:
     attention_layers: tuple[int, ...] | None = None  # hybrids: the layers with a KV cache
     tied_embeddings: bool = False
     ffn_matrices: int = 3  # gated FFNs (SwiGLU: gate, up, down); 2 for BERT's up/down
+    # Mamba-2 mixers of hybrids (Granite 4.0 H), when given: they weigh twice the attention
+    # they replace, which matters in a dense hybrid where no experts dwarf them.
+    ssm_inner: int = 0  # d_inner: expand x n_embd
+    ssm_state: int = 0  # d_state
+    ssm_groups: int = 1
+    ssm_heads: int = 0
+    ssm_conv: int = 4
 
     @property
     def is_moe(self) -> bool:
@@ -47,11 +54,27 @@ class ModelShape:
             return True
         return self.dense_layers is not None and layer < self.dense_layers
 
+    def _is_recurrent(self, layer: int) -> bool:
+        return (
+            self.ssm_inner > 0
+            and self.attention_layers is not None
+            and layer not in self.attention_layers
+        )
+
+    def _ssm_params(self) -> int:
+        """A Mamba-2 mixer: input and output projections, convolution, per-head A, D, dt."""
+        e, inner, heads = self.n_embd, self.ssm_inner, self.ssm_heads
+        conv_channels = inner + 2 * self.ssm_groups * self.ssm_state
+        in_proj = e * (inner + conv_channels + heads)
+        return in_proj + conv_channels * (self.ssm_conv + 1) + 3 * heads + inner + inner * e
+
     def _layer_params(self, layer: int) -> tuple[int, int, int]:
         """(attention or mixer, dense/shared FFN and router, experts) parameters of a layer."""
         e, hd = self.n_embd, self.head_dim
-        # Recurrent mixers (Mamba, short convolutions) are sized like the attention they replace.
-        attention = e * self.n_head * hd * 2 + e * self.n_head_kv * hd * 2
+        if self._is_recurrent(layer):
+            attention = self._ssm_params()
+        else:  # or a recurrent mixer (short convolutions) sized like the attention it replaces
+            attention = e * self.n_head * hd * 2 + e * self.n_head_kv * hd * 2
         if self._is_dense(layer):
             return attention, self.ffn_matrices * e * self.dense_ff, 0
         dense = 3 * e * self.shared_ff + e * self.n_expert  # shared expert + router

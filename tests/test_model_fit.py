@@ -79,7 +79,11 @@ def test_a_model_that_does_not_speak_the_language_is_not_recommended() -> None:
 
 
 def test_a_machine_too_small_for_everything_says_why() -> None:
+    # 2 GB: only the starter (under 1 GB) fits, so it is the recommendation there.
     rec = recommend(CATALOG, machine(2, None, cores=2), 8192, "fr")
+    assert rec.model is not None and rec.model.starter
+    assert "LFM2 8B A1B (too large)" in rec.explanation
+    rec = recommend(CATALOG, machine(1, None, cores=2), 8192, "fr")
     assert rec.model is None
     assert rec.explanation.startswith("No catalog model fits this machine")
     assert "too large" in rec.explanation
@@ -89,6 +93,7 @@ def test_on_a_slow_machine_the_fastest_model_is_offered_and_said_to_be_slow() ->
     rec = recommend(CATALOG, machine(32, None, cores=2, bandwidth_gbs=4), 8192, "fr")
     assert rec.model is not None and rec.fit is not None and not rec.fit.usable
     assert rec.explanation.startswith("No catalog model answers at a comfortable speed")
+    assert not rec.model.starter  # the starter is offered beside it, never instead of it
     speeds = [f.tokens_per_second or 0 for f in rec.considered if f.fits]
     assert rec.fit.tokens_per_second == max(speeds)
 

@@ -21,6 +21,7 @@ def info(arch: str, name: str) -> ModelInfo:
         ("llama", "Meta Llama 3.1 8B Instruct", "llama", 0.6),
         ("gemma3", "Gemma 3 270m", "gemma", 1.0),
         ("granitemoe", "Granite 3.1 3b A800M Instruct", "granite", 0.2),
+        ("granitehybrid", "Model", "granite", 0.2),  # Granite 4.0 H, whatever its file says
         ("lfm2moe", "LFM2-8B-A1B", "lfm2", 0.3),
         ("newarch", "Something New", "generic", 0.7),
     ],
