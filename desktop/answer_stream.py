@@ -86,6 +86,12 @@ class AnswerStream(QObject):
         self.answered.emit(answer)
         self._settle()
 
+    def fail(self, turn: Turn, message: str) -> None:
+        """A turn that never reached the model (the download it waited for failed) ends as
+        an error, saved like any other."""
+        self.turn = turn
+        self._on_failed(message)
+
     def _on_failed(self, message: str) -> None:
         text = ""
         if self.turn is not None:

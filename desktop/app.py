@@ -25,6 +25,7 @@ from lanterne.desktop.single_instance import (
     send_to_running,
 )
 from lanterne.desktop.theme import apply_theme
+from lanterne.engine.hub_download import Progress
 from lanterne.read_only_folder import DataFolderReadOnlyError, writable
 from lanterne.settings import Settings
 from lanterne.translation import _
@@ -45,6 +46,7 @@ class Tray:
     """The tray icon and its menu: the app lives here while its window is closed."""
 
     def __init__(self, window: MainWindow, quick: QuickAskWindow) -> None:
+        self.window = window
         self.icon = QSystemTrayIcon(QIcon(str(asset_path("lanterne.svg"))))
         self.icon.setToolTip("Lanterne")
         menu = QMenu()
@@ -71,7 +73,16 @@ class Tray:
         )
         self._told = False
         window.hidden_to_tray.connect(self._tell_once)
+        window.downloads.progress.connect(self._show_download)
+        window.downloads.idle.connect(lambda: self.icon.setToolTip("Lanterne"))
         self.icon.show()
+
+    def _show_download(self, progress: Progress) -> None:
+        self.icon.setToolTip(
+            _("Lanterne: downloading {name}, {percent}%").format(
+                name=self.window.downloads.current_name, percent=int(progress.fraction * 100)
+            )
+        )
 
     def _tell_once(self) -> None:
         if not self._told:
@@ -140,7 +151,7 @@ class Shortcut:
 
 
 def _first_run(window: MainWindow, shortcut: Shortcut) -> FirstRunWizard:
-    wizard = FirstRunWizard(window.ctx.settings, window)
+    wizard = FirstRunWizard(window.ctx.settings, window, window.downloads)
 
     def done() -> None:
         for folder in wizard.folders():
@@ -197,6 +208,7 @@ def run_gui(
         window.keep_in_tray = ctx.settings.get_bool("ui.close_to_tray")
         app.setQuitOnLastWindowClosed(False)
     shortcut = Shortcut(quick, window)
+    window.downloads.resume()  # a download the last session left half-way goes on
     shortcut.register(ctx.settings.get_str("quick_ask.hotkey"))
     server.request.connect(lambda r: _handle(r, window, quick))
     app.aboutToQuit.connect(window.shutdown)

@@ -86,6 +86,7 @@ class ChatView(QTextBrowser):
     regenerate_requested = Signal(int)  # turn index (the last one)
     rate_requested = Signal(int, int)  # turn index, 1 (good) or -1 (bad)
     edit_requested = Signal(int)  # turn index
+    turns_changed = Signal()  # a turn added, or the conversation replaced (or emptied)
 
     def __init__(self, parent: QWidget | None = None, actions: bool = True) -> None:
         super().__init__(parent)
@@ -111,6 +112,7 @@ class ChatView(QTextBrowser):
         turn = Turn(question=question, status=_("Thinking…"))
         self.turns.append(turn)
         self.refresh()
+        self.turns_changed.emit()
         return turn
 
     def clear_turns(self) -> None:
@@ -123,6 +125,7 @@ class ChatView(QTextBrowser):
         self._shown_turns = _FIRST_SHOWN
         self.refresh()
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        self.turns_changed.emit()
 
     def show_earlier(self) -> None:
         """Lay out the next batch of earlier turns above those shown, keeping the view put."""

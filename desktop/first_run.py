@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.db_faults import DiskFullError
+from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import HotkeyEditor
+from lanterne.desktop.wizard_keys import return_goes_on
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import Settings
 from lanterne.translation import (
@@ -67,25 +69,54 @@ class _LanguagePage(QWizardPage):
 
 
 class _ModelPage(QWizardPage):
-    def __init__(self, library: ModelLibrary) -> None:
+    """Never a wait: a download goes on in the background while the next pages are filled,
+    and a user with no model yet (no network, say) still goes on, indexing and searching."""
+
+    def __init__(self, library: ModelLibrary, downloads: DownloadService | None) -> None:
         super().__init__()
         self.library = library
         self.setTitle(_("A model for this computer"))
         self.setSubTitle(
             _(
-                "The recommended model fits this machine; download it, or import a GGUF file "
-                "you already have. You can change it later in File › Models."
+                "Use a model another app already has, or download the recommended one: it "
+                "goes on in the background while you choose your folders. You can change it "
+                "later in File › Models."
             )
         )
-        self.models = ModelsDialog(library, self)
+        self.models = ModelsDialog(library, self, downloads)
         self.models.setWindowFlags(Qt.WindowType.Widget)
-        self.models.model_changed.connect(self.completeChanged)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        for signal in (self.models.model_changed, self.models.downloads.idle):
+            signal.connect(self._say_what_comes)
+        self.models.downloads.started.connect(lambda _name: self._say_what_comes())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.models)
+        layout.addWidget(self.note)
+        self._say_what_comes()
 
-    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
-        return bool(self.library.active_path())
+    def _say_what_comes(self) -> None:
+        if self.library.active_path():
+            self.note.clear()
+        elif self.models.downloads.is_active():
+            self.note.setText(
+                _(
+                    "Go on: your folders are read while the model downloads, and a question "
+                    "asked meanwhile is answered as soon as it is here."
+                )
+            )
+        else:
+            self.note.setText(
+                _(
+                    "No model yet? Go on all the same: your folders are read and can be "
+                    "searched now; choose a model later in File › Models."
+                )
+            )
+
+    def has_model(self) -> bool:
+        """A model is in use, or one is on its way."""
+        return bool(self.library.active_path()) or self.models.downloads.is_active()
 
 
 class _FoldersPage(QWizardPage):
@@ -163,19 +194,26 @@ class _ShortcutPage(QWizardPage):
 class FirstRunWizard(QWizard):
     """`folders()` and `hotkey()` after acceptance; settings are saved on finish."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        downloads: DownloadService | None = None,
+    ) -> None:
+        """`downloads`: the app's, so a download started here goes on after the wizard."""
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle(_("Set up Lanterne"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.resize(1000, 680)
         self.language_page = _LanguagePage(settings)
-        self.model_page = _ModelPage(ModelLibrary(settings))
+        self.model_page = _ModelPage(ModelLibrary(settings), downloads)
         self.folders_page = _FoldersPage()
         self.shortcut_page = _ShortcutPage(settings)
         for page in (self.language_page, self.model_page, self.folders_page, self.shortcut_page):
             self.addPage(page)
         self.currentIdChanged.connect(self._on_page)
+        return_goes_on(self)  # Return is Next (Finish), not a page's focused button
 
     def _on_page(self, _page_id: int) -> None:
         language = self.language_page.language()

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -21,23 +20,26 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.assistant.answer import Answer
-from lanterne.assistant.pipeline import LoadingModel, ModelReady, answer_style
+from lanterne.assistant.pipeline import answer_style
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
 from lanterne.db_faults import DiskFullError
 from lanterne.desktop.answer_feedback import AnswerFeedback
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.answer_stream import AnswerStream, loading_text, model_status_text
+from lanterne.desktop.answer_stream import AnswerStream
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.disk_full_label import DiskFullLabel
+from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.evaluation_dialog import EvaluationDialog
 from lanterne.desktop.export_dialog import ExportDialog
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
+from lanterne.desktop.main_menu import build_file_menu
 from lanterne.desktop.meaning_label import MeaningLabel
+from lanterne.desktop.model_status import ModelStatus
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.question_box import QuestionBox
 from lanterne.desktop.rules_label import RulesLabel
@@ -49,6 +51,8 @@ from lanterne.desktop.sources_panel import SourcesPanel
 from lanterne.desktop.speed_label import SpeedLabel
 from lanterne.desktop.store_notices import StoreNotices
 from lanterne.desktop.store_thread import StoreThread
+from lanterne.desktop.waiting_question import WaitingQuestion
+from lanterne.desktop.welcome_panel import WelcomePanel
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
@@ -119,7 +123,8 @@ class MainWindow(QMainWindow):
         row.addLayout(buttons)
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.chat, 1)
+        self.welcome = WelcomePanel(self)  # in place of the chat while it has no turn
+        layout.addWidget(self.welcome.stack, 1)
         layout.addLayout(row)
         middle = QWidget()
         middle.setLayout(layout)
@@ -131,16 +136,13 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([240, 640, 300])
         self.setCentralWidget(self.splitter)
 
-        self.model_label = QLabel()
         self.speed_label = SpeedLabel()
         self.index_label = QLabel()
-        self.loading_bar = QProgressBar()
-        self.loading_bar.setRange(0, 0)  # llama.cpp says nothing of its progress: busy, not %
-        self.loading_bar.setMaximumWidth(120)
-        self.loading_bar.setAccessibleName(_("Loading the model"))
-        self.loading_bar.hide()
-        self.statusBar().addWidget(self.loading_bar)
-        self.statusBar().addWidget(self.model_label, 1)
+        library = ModelLibrary(ctx.settings, release=ctx.release_model_files)
+        self.downloads = DownloadService(library, self)  # the app's: they outlive any window
+        self.model_status = ModelStatus(ctx.settings, self.downloads, self.statusBar())
+        self.model_label, self.loading_bar = self.model_status.label, self.model_status.loading_bar
+        self.download_status = self.model_status.download
         self.disk_full_label = DiskFullLabel(self.indexing, self.statusBar())
         self.rules_label = RulesLabel(ctx.settings)  # shown while the organisation sets rules
         self.statusBar().addPermanentWidget(self.rules_label)
@@ -148,8 +150,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.meaning_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
-        self.menu_actions: dict[str, QAction] = {}  # by the name of the method they call
-        self._build_menu()
+        self.menu_actions = build_file_menu(self)  # by the name of the method they call
         self.refresh_rules()
 
         self.stream = AnswerStream(ctx, self.chat, self.recorder, self)
@@ -157,51 +158,28 @@ class MainWindow(QMainWindow):
         self.stream.answered.connect(self._on_answered)
         self.stream.settled.connect(self._on_settled)
         self.worker = self.stream.worker
-        self.worker.loading.connect(self._on_loading)
-        self.worker.model_ready.connect(self._on_model_ready)
-        self.worker.failed.connect(self._on_ask_failed)
-        self._model_ready: ModelReady | None = None
+        self.model_status.follow(self.worker)
+        self.waiting = WaitingQuestion(
+            ctx.settings,
+            self.downloads,
+            self.chat,
+            self.question,
+            self.stream,
+            lambda turn: self._start(turn, self._history),
+        )
         InterfaceLanguage.instance().changed.connect(self._retranslate)
         self.refresh_model_status()
         self.store.submit(lambda store: store.recover_interrupted())
         self._refresh_conversations()
         self.question.setFocus()  # the window opens ready to type a question
 
-    # Menu ---------------------------------------------------------------------------------
-
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu(_("&File"))
-        Key = QKeySequence  # noqa: N806 (a Qt class, shortened)
-        entries = [
-            (_("&New conversation"), Key(Key.StandardKey.New), self.new_conversation),
-            None,
-            (_("&Models…"), None, self.open_models),
-            (_("Choose &model file…"), None, self.choose_model),
-            (_("&Add folder…"), None, self.choose_folder),
-            (_("&Search documents…"), Key("Ctrl+Shift+F"), self.open_search),
-            (_("&Knowledge…"), Key("Ctrl+Shift+K"), self.open_knowledge),
-            (_("&Evaluation…"), None, self.open_evaluation),
-            (_("E&xport demonstration data…"), None, self.open_export),
-            (_("&Settings…"), Key("Ctrl+,"), self.open_settings),
-            None,
-            (_("&Quit"), Key(Key.StandardKey.Quit), self.quit),
-        ]
-        for entry in entries:
-            if entry is None:
-                menu.addSeparator()
-                continue
-            text, shortcut, slot = entry
-            action = menu.addAction(text)
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.triggered.connect(slot)
-            self.menu_actions[slot.__name__] = action
+    # Windows ----------------------------------------------------------------------------
 
     def open_models(self) -> ModelsDialog:
         """The catalog, downloads and imports; the status bar follows the model in use."""
         if self.models_dialog is None:
             library = ModelLibrary(self.ctx.settings, release=self.ctx.release_model_files)
-            self.models_dialog = ModelsDialog(library, self)
+            self.models_dialog = ModelsDialog(library, self, self.downloads)
             self.models_dialog.model_changed.connect(self.refresh_model_status)
         self.models_dialog.show()
         self.models_dialog.raise_()
@@ -300,27 +278,28 @@ class MainWindow(QMainWindow):
     # Asking -------------------------------------------------------------------------------
 
     def refresh_model_status(self) -> None:
-        """The model setting, as the status bar shows it until the model loads (called again
-        when it changes: wizard, Settings, Models)."""
-        self._model_ready = None
-        path = self.ctx.settings.get_str("model.path")
-        if path:
-            self.model_label.setText(model_status_text(Path(path)))
-        else:
-            self.model_label.setText(_("No model chosen: File › Models…"))
+        self.model_status.refresh()
 
     def ask(self) -> None:
         question = self.question.toPlainText().strip()
-        if not question or self.worker.is_running():
+        if not question or self.busy():
             return
         self.question.clear()
         turn = self.chat.add_turn(question)
         self.recorder.begin_question(self._conversation, turn)
-        self._start(turn, self._history)
+        if self.waiting.hold(turn):  # asked as soon as the model being downloaded arrives
+            self.ask_button.setEnabled(False)
+            self.stop_button.setEnabled(True)
+        else:
+            self._start(turn, self._history)
+
+    def busy(self) -> bool:
+        """An answer is being written, or a question waits for its model."""
+        return self.worker.is_running() or self.waiting.turn is not None
 
     def regenerate(self, turn_index: int) -> None:
         """Ask the last question again, in place of its answer."""
-        if self.worker.is_running() or turn_index != len(self.chat.turns) - 1:
+        if self.busy() or turn_index != len(self.chat.turns) - 1:
             return
         turn = self.chat.turns[turn_index]
         if self._history and self._history[-1].question == turn.question:
@@ -342,7 +321,7 @@ class MainWindow(QMainWindow):
 
     def new_conversation(self) -> None:
         """Start afresh: the model no longer sees the earlier questions and answers."""
-        if self.worker.is_running():
+        if self.busy():
             return
         self._conversation = ConversationRef()
         self._shown_id = None
@@ -353,7 +332,7 @@ class MainWindow(QMainWindow):
         self.question.setFocus()
 
     def open_conversation(self, conversation_id: int) -> None:
-        if self.worker.is_running() or conversation_id == self._shown_id:
+        if self.busy() or conversation_id == self._shown_id:
             return
 
         def load(store: ConversationStore) -> list[Message]:
@@ -374,7 +353,7 @@ class MainWindow(QMainWindow):
 
     def delete_conversation(self, conversation_id: int) -> None:
         if conversation_id == self._shown_id:
-            if self.worker.is_running():
+            if self.busy():
                 return
             self.new_conversation()
         self.store.submit(
@@ -416,34 +395,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(_("Answer copied."), 3000)
 
     def stop(self) -> None:
-        self.worker.stop()
-
-    def _on_ask_failed(self, _message: str) -> None:
-        self.loading_bar.hide()
-        if not Path(self.ctx.settings.get_str("model.path") or ".").expanduser().exists():
-            self.refresh_model_status()  # its file was moved or deleted: the status says so
-
-    def _on_loading(self, loading: LoadingModel) -> None:
-        self.model_label.setText(loading_text(loading))
-        self.loading_bar.show()
+        if not self.waiting.drop():
+            self.worker.stop()
 
     def _retranslate(self, _language: str) -> None:
         """The status bar's composed texts, in the new language (static ones are switched by
         InterfaceLanguage)."""
-        if self._model_ready is not None:
-            self._on_model_ready(self._model_ready)
-        else:
-            self.refresh_model_status()
+        self.model_status.retranslate()
         if self.indexing.last_status is not None:
             self._show_index_status(self.indexing.last_status)
-
-    def _on_model_ready(self, ready: ModelReady) -> None:
-        self._model_ready = ready
-        self.loading_bar.hide()
-        self.model_label.setText(
-            _("Model: {name} — {plan}").format(name=ready.engine.name, plan=ready.engine.summary)
-        )
-        self.model_label.setToolTip(ready.engine.description)
 
     def _on_answered(self, answer: Answer) -> None:
         if answer.text:  # a stopped answer stays in the conversation as far as it went
@@ -487,5 +447,6 @@ class MainWindow(QMainWindow):
             self.knowledge.close()
         self.worker.stop()
         self.worker.wait(10)
+        self.downloads.stop()  # what was fetched, and the wish, stay: the next start resumes
         self.indexing.stop()
         self.store.close()  # what is queued (the answer so far) is written first

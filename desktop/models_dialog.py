@@ -7,7 +7,6 @@ progress, so it never freezes, and closing it cancels a download (which resumes 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lanterne.desktop.download_service import DownloadService
+from lanterne.desktop.found_models import FoundModels
+from lanterne.desktop.starter_offer import StarterOfferBar
 from lanterne.desktop.workers import BackgroundTask
-from lanterne.engine.catalog import CatalogModel, Quant
+from lanterne.engine.catalog import CatalogError, CatalogModel, Quant
 from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_fit import Fit, Recommendation
 from lanterne.engine.model_store import InstalledModel
+from lanterne.engine.starter import StarterOffer
 from lanterne.model_library import ModelLibrary
 from lanterne.settings import SettingsError
 from lanterne.translation import _, format_size
 
-_Survey = tuple[Recommendation, list[Fit]]
+_Survey = tuple[Recommendation, list[Fit], StarterOffer | None]
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -55,15 +58,35 @@ def _table(headers: list[str]) -> QTableWidget:
 class ModelsDialog(QDialog):
     model_changed = Signal()  # the model in use changed
 
-    def __init__(self, library: ModelLibrary, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: ModelLibrary,
+        parent: QWidget | None = None,
+        downloads: DownloadService | None = None,
+    ) -> None:
+        """`downloads`: the app's, which go on after this dialog closes; without one (a dialog
+        on its own), downloads end with the dialog and resume next time."""
         super().__init__(parent)
         self.library = library
         self.setWindowTitle(_("Models"))
         self.resize(980, 620)
         self._tasks: list[BackgroundTask] = []
-        self._cancel: threading.Event | None = None
+        self._own_downloads = downloads is None
+        self._stopped = False  # the user stopped the download under way
+        self._downloading = False  # as this window knows it (from the service's signals)
+        self.downloads = downloads or DownloadService(library, self)
+        self.downloads.started.connect(self._download_started)
+        self.downloads.progress.connect(self._download_progress)
+        self.downloads.arrived.connect(self._downloaded)
+        self.downloads.failed.connect(self._download_failed)
+        self.downloads.idle.connect(self._end_download)
         self._rows: list[tuple[CatalogModel, Quant]] = []
 
+        # Other apps' models first (made first: first in the Tab order too), listed without a wait
+        self.found = FoundModels(library, self, run=self._run)
+        self.found.used.connect(self.refresh_installed)
+        self.found.used.connect(self.model_changed)
+        self.model_changed.connect(self.found.refresh)  # marks what is in use
         self.recommendation = QLabel(_("Checking what this machine can run…"))
         self.recommendation.setWordWrap(True)
         self.catalog = _table(
@@ -99,7 +122,11 @@ class ModelsDialog(QDialog):
         progress_row.addWidget(self.cancel_button)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.found)
         layout.addWidget(self.recommendation)
+        self.starter = StarterOfferBar()
+        self.starter.chosen.connect(self.download_with_starter)
+        layout.addWidget(self.starter)
         layout.addWidget(QLabel("<b>" + _("Recommended models") + "</b>"))
         layout.addWidget(self.catalog, 3)
         layout.addLayout(catalog_buttons)
@@ -111,6 +138,8 @@ class ModelsDialog(QDialog):
 
         self.refresh_installed()
         self._survey()
+        if self.downloads.is_active():  # started elsewhere (the wizard): shown here too
+            self._download_started(self.downloads.current_name)
 
     # Background work ---------------------------------------------------------------------
 
@@ -138,18 +167,21 @@ class ModelsDialog(QDialog):
             self._tasks.remove(task)
 
     def is_busy(self) -> bool:
-        return bool(self._tasks)
+        return bool(self._tasks) or self._downloading
 
     # The catalog and its fit ---------------------------------------------------------------
 
     def _survey(self) -> None:
         def job(_report: object) -> _Survey:
-            return self.library.recommend(), self.library.fits()
+            recommendation = self.library.recommend()
+            offer = self.library.starter_offer(recommendation)
+            return recommendation, self.library.fits(), offer
 
         self._run(job, self._show_survey, self.recommendation.setText)
 
     def _show_survey(self, survey: _Survey) -> None:
-        recommendation, fits = survey
+        recommendation, fits, offer = survey
+        self.starter.show_offer(offer)
         self.recommendation.setText(recommendation.explanation)
         by_file = {(f.model_id, f.quant): f for f in fits}
         chosen = (
@@ -197,47 +229,63 @@ class ModelsDialog(QDialog):
         self.catalog.selectRow(keys.index((model_id, quant)))
 
     def download_selected(self) -> None:
+        """Queued with the app's downloads: it goes on when this window closes."""
         chosen = self.selected_catalog_file()
-        if chosen is None or self._cancel is not None:
+        if chosen is None:
             return
         model, quant = chosen
-        cancel = self._cancel = threading.Event()
+        try:
+            self.downloads.request(model.id, quant.name)
+        except (SettingsError, CatalogError) as exc:  # the organisation's policy decides
+            self.status.setText(str(exc))
+            return
+        if not self.progress.isVisible():
+            self._download_started(model.name)
 
-        def job(report: Any) -> InstalledModel:
-            return self.library.download(model.id, quant.name, progress=report, cancel=cancel)
+    def download_with_starter(self, offer: StarterOffer) -> None:
+        """The small model first, answering within minutes; the recommended one after it."""
+        try:
+            self.downloads.request(offer.model.id, offer.quant.name)
+            self.downloads.request(offer.recommended.id, offer.recommended_quant.name)
+        except (SettingsError, CatalogError) as exc:
+            self.status.setText(str(exc))
+            return
+        if not self.progress.isVisible():
+            self._download_started(offer.model.name)
 
+    def _download_started(self, name: str) -> None:
+        self._downloading = True
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
-        self.download_button.setEnabled(False)
-        self.status.setText(_("Starting the download of {name}…").format(name=model.name))
-        self._run(job, self._downloaded, self._download_failed, self._download_progress)
+        self.status.setText(_("Starting the download of {name}…").format(name=name))
 
     def _download_progress(self, p: Progress) -> None:
         self.progress.setValue(int(p.fraction * 1000))
-        self.status.setText(p.describe())
+        self.status.setText(
+            _("{name}: {progress}").format(name=self.downloads.current_name, progress=p.describe())
+        )
 
     def _downloaded(self, model: InstalledModel) -> None:
-        self._end_download()
         self.status.setText(_("{name} is downloaded and verified.").format(name=model.name))
         self.refresh_installed()
         self.model_changed.emit()
 
-    def _download_failed(self, message: str) -> None:
-        if self._cancel is not None and self._cancel.is_set():
-            message = _("Download stopped. Download again to resume where it stopped.")
-        self._end_download()
-        self.status.setText(message)
+    def _download_failed(self, name: str, message: str) -> None:
+        self.status.setText(_("{name}: {error}").format(name=name, error=message))
 
     def _end_download(self) -> None:
-        self._cancel = None
+        self._downloading = False
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
-        self.download_button.setEnabled(True)
+        if self._stopped:  # said last: a progress report may have been on its way
+            self._stopped = False
+            self.status.setText(_("Download stopped. Download again to resume where it stopped."))
 
     def cancel_download(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
+        if self.downloads.current is not None:
+            self._stopped = True
+            self.downloads.cancel(self.downloads.current.model_id)
 
     # Installed models ----------------------------------------------------------------------
 
@@ -305,5 +353,6 @@ class ModelsDialog(QDialog):
         return self._run(job, done, self.status.setText)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        self.cancel_download()  # what was fetched stays for a later resume
+        if self._own_downloads:
+            self.downloads.stop()  # the wish and what was fetched stay for a later resume
         super().closeEvent(event)

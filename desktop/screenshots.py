@@ -3,7 +3,8 @@
     DISPLAY=:N QT_QPA_PLATFORM=xcb python -m lanterne.desktop.screenshots OUTDIR \\
         --model GGUF --docs FOLDER [--language en|fr]
 
-Runs the real windows on a throwaway data directory: FOLDER is indexed, a question is asked and
+Runs the real windows on a throwaway data directory: FOLDER is indexed, the empty conversation
+is taken (documents ready, example questions from their headings), a question is asked and
 answered by GGUF (streamed, with its sources), then the main window, the quick-ask window, the
 knowledge panel, the Search window (once every passage has its vector), the settings, the
 evaluation page (the shipped sample question set, run with two settings), the answer rated and
@@ -123,6 +124,8 @@ def take(
         window.quit()
         ctx.close()
         return saved
+    _wait(app, lambda: not window.welcome.busy(), 60)
+    shoot(window, "welcome")  # the empty conversation: documents ready, examples, shortcut
     answers: list[object] = []
     window.worker.finished.connect(answers.append)
     window.question.setPlainText(QUESTIONS[language])

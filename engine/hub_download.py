@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx2
+from huggingface_hub import constants as hf_constants
 from huggingface_hub import errors as hf_errors
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 from huggingface_hub.file_download import http_get
@@ -34,6 +35,7 @@ from lanterne.translation import _, format_size
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DISK_MARGIN = 256 * 1024**2  # leave room for the OS and Lanterne's own files
 _HASH_CHUNK = 4 * 1024**2
+TRANSFER_CHUNK = 1024**2  # bytes between progress reports and Stop checks while fetching
 
 
 class DownloadError(EngineError):
@@ -350,6 +352,9 @@ def _fetch(
         partial.unlink()
         done = 0
     if done < f.size:
+        # huggingface-hub reads 10 MB at a time, and progress and Stop are seen only between
+        # reads: on a 1 MB/s office line that is a frozen bar and a Stop that waits 10 s.
+        hf_constants.DOWNLOAD_CHUNK_SIZE = TRANSFER_CHUNK
         url = hf_hub_url(repo, f.name, revision=f.commit or "main", endpoint=endpoint)
         with partial.open("ab") as out:
             http_get(

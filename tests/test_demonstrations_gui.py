@@ -189,8 +189,8 @@ def test_a_real_answer_rated_corrected_and_exported(
     assert example["messages"][-1]["content"] == "Avec rsync."
     meta = example["metadata"]
     assert meta["rating"] == "up" and meta["original_answer"] == model_text.strip()
-    assert window._model_ready is not None
-    assert meta["model"] == window._model_ready.engine.name  # as the status bar named it
+    assert window.model_status.ready is not None
+    assert meta["model"] == window.model_status.ready.engine.name  # as the status bar named it
     export.close()
 
     with qtbot.waitSignal(window.worker.finished, timeout=60000):

@@ -29,6 +29,9 @@ def test_recommend_explains_its_choice_for_this_machine() -> None:
     if data["model"] is not None:
         assert "fr" in data["model"]["languages"]
         assert data["fit"]["tokens_per_second"] > 0
+    if data["starter"] is not None:  # a recommendation much larger than the starter
+        assert data["starter"]["model"] == "granite-4.0-h-1b"
+        assert data["starter"]["recommended"] == data["model"]["id"]
 
 
 def test_list_shows_the_catalog_with_a_fit_for_every_file() -> None:
@@ -124,12 +127,32 @@ def test_scan_finds_and_imports_models_of_other_apps(other_apps_home: Path) -> N
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)  # type: ignore[no-any-return]
 
-    found = {(f["app"], f["name"]) for f in scan()["found"]}
+    first = scan()
+    found = {(f["app"], f["name"]) for f in first["found"]}
     assert found == {
         ("LM Studio", "tiny-Q4_K_M"),
         ("GPT4All", "tiny-gpt4all"),
         ("Ollama", "tiny:latest"),
     }
+    assert first["skipped"] == []  # apps not installed (Jan, the cache) are no error
+    jan = other_apps_home / "jan"
+    jan.mkdir()
+    (jan / "models").write_text("a file where Jan's models folder should be")
+    assert scan()["skipped"] == [
+        {
+            "app": "Jan",
+            "path": str(jan / "models"),
+            "reason": "A file stands where this folder should be.",
+        }
+    ]
+    text = subprocess.run(
+        [sys.executable, "-m", "lanterne", "models", "scan"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    ).stdout
+    assert "Not read:" in text and f"{jan / 'models'}: A file stands where" in text
     assert sorted(scan("--import")["imported"]) == ["tiny-Q4_K_M", "tiny-gpt4all", "tiny:latest"]
     listing = json_of("models", "list")
     assert len(listing["installed"]) == 3 and sum(m["active"] for m in listing["installed"]) == 1

@@ -8,13 +8,15 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
 from lanterne.cli.output import print_json
 from lanterne.context import AppContext
 from lanterne.engine.hub_download import DownloadCancelledError, Progress
-from lanterne.engine.other_apps import find_models
+from lanterne.engine.other_apps import scan
+from lanterne.model_downloads import DownloadQueue
 from lanterne.model_library import ModelLibrary
 from lanterne.translation import _, format_size
 
@@ -64,6 +66,7 @@ def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
     lib = _library(ctx)
     installed = lib.installed()
     fits = {(f.model_id, f.quant): f for f in lib.fits()}
+    wanted = DownloadQueue(lib).wanted()
     if args.json:
         print_json(
             {
@@ -77,9 +80,14 @@ def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
                 ],
                 "hardware": lib.hardware.to_json(),
                 "catalog_version": lib.catalog.version,
+                "downloads": [asdict(w) for w in wanted],
             }
         )
         return 0
+    for w in wanted:  # what the app goes on fetching at its next start
+        print(_("Waiting to download: {model} {quant}").format(model=w.model_id, quant=w.quant))
+        if w.error:
+            print("  " + _("last try: {error}").format(error=w.error))
     print(_("Installed:"))
     if not installed:
         print("  " + _("none yet: 'lanterne models recommend', then 'lanterne models download'"))
@@ -99,9 +107,11 @@ def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
-    rec = _library(ctx).recommend(args.language)
+    lib = _library(ctx)
+    rec = lib.recommend(args.language)
+    offer = lib.starter_offer(rec, args.language)
     if args.json:
-        print_json(rec.to_json())
+        print_json(dict(rec.to_json(), starter=offer.to_json() if offer else None))
     else:
         print(rec.explanation)
         if rec.model is not None and rec.fit is not None:
@@ -111,6 +121,10 @@ def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
                     id=rec.model.id, quant=rec.fit.quant
                 )
             )
+        if offer is not None:
+            print()
+            print(offer.reason)
+            print(_("To start with it: lanterne models download {id}").format(id=offer.model.id))
     return 0 if rec.model is not None else 1
 
 
@@ -218,18 +232,23 @@ def cmd_use(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def cmd_scan(args: argparse.Namespace, ctx: AppContext) -> int:
-    found = find_models()
+    result = scan()
+    found = result.found
     imported = []
     if args.do_import:
         lib = _library(ctx)
         imported = [lib.import_file(f.path, name=lib.store.unique_name(f.name)).name for f in found]
     if args.json:
-        print_json({"found": [f.to_json() for f in found], "imported": imported})
+        print_json(dict(result.to_json(), imported=imported))
         return 0
     if not found:
         print(_("No models found in LM Studio, Ollama, GPT4All, Jan or the Hugging Face cache."))
     for f in found:
         print(f"{f.app:20} {f.name:40} {format_size(f.size):>9}  {f.path}")
+    if result.skipped:
+        print(_("Not read:"))
+        for s in result.skipped:
+            print(f"  {s.app:20} {s.path}: {s.reason}")
     if imported:
         print(_("Imported: {names}.").format(names=", ".join(imported)))
     elif found:

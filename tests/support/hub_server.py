@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class Hub:
     corrupt: bool = False  # flip a byte in every GET's body
     advertised_size: int | None = None  # claim this size in the metadata
     plain_etag: bool = False  # a mirror that drops X-Linked-Etag: no SHA-256 to check against
+    rate: int | None = None  # bytes per second a GET's body is sent at (a real line's speed)
+    gate: threading.Event | None = None  # a GET's body waits until it is set
     log: list[Request] = field(default_factory=list)
     served_bytes: int = 0
     url: str = ""
@@ -151,10 +154,16 @@ class _Handler(_Quiet):
         else:
             self._headers(entry, 200, length, {})
         limit, self.hub.drop_after = self.hub.drop_after, None
-        sent = 0
+        if self.hub.gate is not None:
+            self.hub.gate.wait()
+        rate = self.hub.rate
+        piece = _CHUNK if rate is None else max(1024, min(_CHUNK, rate // 20))
+        began, sent = time.monotonic(), 0
         with entry.path.open("rb") as f:
             f.seek(start)
-            while chunk := f.read(_CHUNK):
+            while chunk := f.read(piece):
+                if rate is not None:  # sleep until the bytes sent so far are on schedule
+                    time.sleep(max(0.0, began + sent / rate - time.monotonic()))
                 if self.hub.corrupt and sent == 0:
                     chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
                 if limit is not None and sent + len(chunk) > limit:
