@@ -9,7 +9,8 @@ answered by GGUF (streamed, with its sources), then the main window, the quick-a
 knowledge panel, the Search window (once every passage has its vector), the settings, the
 evaluation page (the shipped sample question set, run with two settings), the answer rated and
 being corrected, the demonstration-data export and the first-run wizard are saved as PNG files
-named `<language>-<window>.png`. `--only-search` takes the Search window alone. Nothing here is
+named `<language>-<window>.png`. `--only-search` takes the Search window alone,
+`--only-welcome` the empty conversation. Nothing here is
 staged: what the model answers is what is shown.
 """
 
@@ -85,7 +86,12 @@ def shoot_search(window: MainWindow, shoot: Callable[[QWidget, str], None], lang
 
 
 def take(
-    out: Path, model: Path, docs: Path, language: str, only_search: bool = False
+    out: Path,
+    model: Path,
+    docs: Path,
+    language: str,
+    only_search: bool = False,
+    only_welcome: bool = False,
 ) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
@@ -126,6 +132,10 @@ def take(
         return saved
     _wait(app, lambda: not window.welcome.busy(), 60)
     shoot(window, "welcome")  # the empty conversation: documents ready, examples, shortcut
+    if only_welcome:
+        window.quit()
+        ctx.close()
+        return saved
     answers: list[object] = []
     window.worker.finished.connect(answers.append)
     window.question.setPlainText(QUESTIONS[language])
@@ -200,11 +210,12 @@ def main() -> int:
     parser.add_argument("--docs", type=Path, required=True, help="a folder to index")
     parser.add_argument("--language", choices=sorted(QUESTIONS), default="en")
     parser.add_argument("--only-search", action="store_true", help="the Search window alone")
+    parser.add_argument("--only-welcome", action="store_true", help="the empty conversation alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["LANTERNE_HOME"] = tempfile.mkdtemp(prefix="lanterne-screenshots-")
     model, docs = args.model.resolve(), args.docs.resolve()
-    for path in take(args.out, model, docs, args.language, args.only_search):
+    for path in take(args.out, model, docs, args.language, args.only_search, args.only_welcome):
         print(path)
     return 0
 
