@@ -13,6 +13,7 @@ from lanterne.indexer.ignore_rules import parse_patterns
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.reader_pool import available_cores
 from lanterne.indexer.store import IndexStore
+from lanterne.model_gate import ModelGate
 from lanterne.settings import Settings
 
 if TYPE_CHECKING:  # imported when first used: `search` and `index` never load the engine
@@ -49,6 +50,15 @@ class AppContext:
         from lanterne.engine.host import ModelHost
 
         return ModelHost()
+
+    @cached_property
+    def model_gate(self) -> ModelGate:
+        """Turns at the in-process model: the person at the keyboard first, then other apps;
+        with a remote backend there is none to share, and no turns."""
+        return ModelGate(
+            self.settings.get_int("api.queue_limit"),
+            applies=lambda: self.settings.get_str("engine.backend") != "remote",
+        )
 
     @cached_property
     def assistant(self) -> Assistant:

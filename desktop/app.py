@@ -13,6 +13,7 @@ from lanterne import __version__, autostart, paths
 from lanterne.assets import asset_path
 from lanterne.cli.output import error
 from lanterne.context import AppContext
+from lanterne.desktop.api_service import ApiService, ApiStatusLabel
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.interface_language import InterfaceLanguage
@@ -74,8 +75,19 @@ class Tray:
         self._told = False
         window.hidden_to_tray.connect(self._tell_once)
         window.downloads.progress.connect(self._show_download)
-        window.downloads.idle.connect(lambda: self.icon.setToolTip("Lanterne"))
+        window.downloads.idle.connect(self._show_idle)
+        if window.api_service is not None:
+            window.api_service.changed.connect(self._show_idle)
+        self._show_idle()
         self.icon.show()
+
+    def _show_idle(self) -> None:
+        """The tooltip between downloads: the name, and where other apps reach Lanterne."""
+        if self.window.downloads.is_active():
+            return
+        api = self.window.api_service
+        lines = ["Lanterne", api.status_text() if api is not None and api.url else ""]
+        self.icon.setToolTip("\n".join(line for line in lines if line))
 
     def _show_download(self, progress: Progress) -> None:
         self.icon.setToolTip(
@@ -196,6 +208,10 @@ def run_gui(
     autostart.sync_at_start(ctx.settings)  # a locked start at login; a moved app
     apply_theme(app, ctx.settings.get_str("ui.theme"))
     window = MainWindow(ctx)
+    window.api_service = api = ApiService(ctx, window)  # on while Settings › Other apps says so
+    window.statusBar().addPermanentWidget(ApiStatusLabel(api))
+    api.failed.connect(lambda message: window.statusBar().showMessage(message, 30000))
+    api.apply_settings()
     quick = QuickAskWindow(ctx, window.store)
 
     def expand(conversation_id: int) -> None:
@@ -222,7 +238,7 @@ def run_gui(
         return int(app.exec())
     finally:
         shortcut.stop()
-        window.shutdown()
+        window.shutdown()  # the API server first: its requests use the model
         server.close()
         instance.release()
         ctx.close()  # free the model before the interpreter tears down llama.cpp

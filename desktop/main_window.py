@@ -28,6 +28,7 @@ from lanterne.db_faults import DiskFullError
 from lanterne.desktop.answer_feedback import AnswerFeedback
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.answer_stream import AnswerStream
+from lanterne.desktop.api_service import ApiService
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.disk_full_label import DiskFullLabel
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.evaluation: EvaluationDialog | None = None
         self.knowledge: KnowledgePanel | None = None
         self.search_window: SearchWindow | None = None
+        self.api_service: ApiService | None = None  # set by the app, which runs the API server
         self.indexing = IndexingBridge(ctx, self)
         self.indexing.progress.connect(self._on_index_progress)
         self.indexing.status.connect(self._show_index_status)
@@ -215,7 +217,7 @@ class MainWindow(QMainWindow):
         self.indexing.add_folder(folder)
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog = SettingsDialog(self.ctx.settings, self, api=self.api_service)
         dialog.saved.connect(self.refresh_model_status)
         dialog.saved.connect(self.refresh_rules)
         dialog.saved.connect(lambda: self._apply_system_settings(dialog.problem))
@@ -445,6 +447,8 @@ class MainWindow(QMainWindow):
             self.models_dialog.close()  # stops a download; it resumes next time
         if self.knowledge is not None:
             self.knowledge.close()
+        if self.api_service is not None:  # other apps' requests end before the model goes
+            self.api_service.stop()
         self.worker.stop()
         self.worker.wait(10)
         self.downloads.stop()  # what was fetched, and the wish, stay: the next start resumes

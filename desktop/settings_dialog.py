@@ -3,7 +3,8 @@
 The rows come from `lanterne.settings.SETTINGS` (type, default, description, choices), so a
 setting declared there appears here with no further code; a few get a better editor: the model
 file (a file chooser), the quick-ask shortcut (pressed, not typed, and checked against other
-applications), the remote server's key (kept in the OS keychain, never in the settings file).
+applications), the remote server's key (kept in the OS keychain, never in the settings file);
+the API for other apps has a page of its own (`api_settings.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne import autostart
+from lanterne.desktop.api_service import ApiService
+from lanterne.desktop.api_settings import ApiPage, api_privacy_line
 from lanterne.desktop.hotkey import HotkeyError, parse_hotkey
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.theme import apply_theme
@@ -68,6 +71,7 @@ TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (N_("Indexing"), ("index.",)),
     (N_("Quick ask"), ("quick_ask.",)),
     (N_("Remote server"), ("remote.",)),
+    (N_("Other apps"), ("api.",)),  # a page of its own: desktop/api_settings.py
     (N_("Interface"), ("ui.",)),
 )
 # Declared choices are stored as written; these are the words shown for them (technical values
@@ -201,7 +205,9 @@ class SettingsDialog(QDialog):
     hotkey_changed = Signal(str)  # the app registers the new shortcut (or reports why not)
     saved = Signal()
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, api: ApiService | None = None
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle(_("Settings"))
@@ -210,7 +216,11 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         for title, prefixes in TABS:
             rows = [s for s in SETTINGS if s.key.startswith(prefixes)]
-            if rows:
+            if rows and prefixes == ("api.",):
+                self.api_page = ApiPage(settings, api)
+                self._readers.update(self.api_page.readers)
+                self.tabs.addTab(self.api_page, _(title))
+            elif rows:
                 self.tabs.addTab(self._page(rows), _(title))
         self.tabs.addTab(self._privacy(), _("Privacy"))
         self.managed = QLabel(
@@ -226,6 +236,8 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.apply)
         buttons.rejected.connect(self.reject)
+        if api is not None:  # the app's server follows what was saved
+            self.saved.connect(api.apply_settings)
         self.problem: str | None = None  # why start at login could not be changed
         layout = QVBoxLayout(self)
         layout.addWidget(self.managed)
@@ -300,6 +312,8 @@ class SettingsDialog(QDialog):
             )
         else:
             lines.append("• " + _("answers come from the model on this computer: nothing is sent"))
+        if self.settings.get_bool("api.enabled"):
+            lines.append("• " + api_privacy_line(self.settings))
         text = QLabel("<br/>".join(html.escape(line) for line in lines))
         text.setWordWrap(True)
         text.setAccessibleName(_("Privacy"))

@@ -13,6 +13,7 @@ from lanterne.assistant.pipeline import Finished, LoadingModel, ModelReady, Retr
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.engine.errors import ModelFileMissingError, NoModelConfiguredError
+from lanterne.model_gate import KEYBOARD
 from lanterne.translation import _
 
 
@@ -61,20 +62,22 @@ class AskWorker(QObject):
         cancel: threading.Event,
     ) -> None:
         try:
-            events = self._ctx.assistant.ask(
-                question, use_docs=use_docs, cancel=cancel, history=history
-            )
-            for event in events:
-                if isinstance(event, Token):
-                    self.token.emit(event.text)
-                elif isinstance(event, ModelReady):
-                    self.model_ready.emit(event)
-                elif isinstance(event, LoadingModel):
-                    self.loading.emit(event)
-                elif isinstance(event, Retrieved):
-                    self.retrieved.emit(event.citations)
-                elif isinstance(event, Finished):
-                    self.finished.emit(event.answer)
+            # The model's turn first: other apps' requests wait behind the person's question.
+            with self._ctx.model_gate.hold(KEYBOARD, cancel):
+                events = self._ctx.assistant.ask(
+                    question, use_docs=use_docs, cancel=cancel, history=history
+                )
+                for event in events:
+                    if isinstance(event, Token):
+                        self.token.emit(event.text)
+                    elif isinstance(event, ModelReady):
+                        self.model_ready.emit(event)
+                    elif isinstance(event, LoadingModel):
+                        self.loading.emit(event)
+                    elif isinstance(event, Retrieved):
+                        self.retrieved.emit(event.citations)
+                    elif isinstance(event, Finished):
+                        self.finished.emit(event.answer)
         except NoModelConfiguredError:  # the CLI's advice names commands; here, the menu
             self.failed.emit(
                 _(

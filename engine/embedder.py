@@ -114,6 +114,17 @@ class Embedder:
         """Several short texts embedded as questions are (single words, for their neighbours)."""
         return self._embed([self.prompts.query + t for t in texts])
 
+    def count_tokens(self, texts: list[str], *, query: bool = False) -> int:
+        """Tokens the model reads for `texts` embedded as queries or documents (prompts
+        included, each truncated to the context as `_embed` does): an API's usage."""
+        prefix = self.prompts.query if query else self.prompts.document
+        n_ctx = int(self._llm.n_ctx())
+        with self._lock:
+            return sum(
+                min(n_ctx, len(self._llm.tokenize(normalise(prefix + t).encode("utf-8"))))
+                for t in texts
+            )
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)

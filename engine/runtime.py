@@ -54,6 +54,11 @@ class Timings:
     predicted_ms: float
     ttft_ms: float
     reused_tokens: int = 0  # prompt tokens found already evaluated in the KV cache
+    # Tokens sampled, the last included (it ends the turn, or is where the limit cut; it is never
+    # decoded, so `predicted_tokens` leaves it out), and whether the answer was cut by the
+    # token limit or the end of the context rather than ended by the model or a stop string.
+    sampled_tokens: int = 0
+    cut_short: bool = False
 
     def to_json(self) -> dict[str, float | int]:
         return {
@@ -255,6 +260,8 @@ class LocalModel:
         first: float | None = None
         reused = 0
         token = -1
+        sampled = 0
+        cut_short = False
         prefill: llama_cpp.llama_perf_context_data | None = None
         text = TextAssembler(stop or [])
         self._abort_flag = cancel
@@ -273,6 +280,7 @@ class LocalModel:
                     if n:
                         self._cache.append(token)
                     token = sampler.sample(ctx)
+                    sampled += 1
                     if first is None:
                         first = time.perf_counter()
                         # The prompt's decode is counted once its logits are read; a prompt of
@@ -286,7 +294,10 @@ class LocalModel:
                     if text.stopped:
                         break
                     if len(self._cache.tokens) >= self.n_ctx:
+                        cut_short = True
                         break  # the context is full: the answer ends here
+                else:
+                    cut_short = params.max_tokens > 0
                 rest = text.flush()
                 if rest:
                     yield rest
@@ -304,4 +315,6 @@ class LocalModel:
                 predicted_ms=float(perf.t_eval_ms - prefill.t_eval_ms),
                 ttft_ms=((first or end) - start) * 1000.0,
                 reused_tokens=reused,
+                sampled_tokens=sampled,
+                cut_short=cut_short,
             )

@@ -53,6 +53,7 @@ def test_every_declared_setting_has_an_editor(dialog: SettingsDialog) -> None:
         "Indexing",
         "Quick ask",
         "Remote server",
+        "Other apps",
         "Interface",
         "Privacy",
     ]

@@ -31,7 +31,7 @@ from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import Timings
 from lanterne.index_repair import telling_damage
 from lanterne.indexer.language import question_language
-from lanterne.indexer.retriever import Retriever
+from lanterne.indexer.retriever import NO_FILTERS, Retriever, SearchFilters
 from lanterne.read_only_folder import open_index_for_reading
 from lanterne.settings import Settings
 from lanterne.translation import _, current_language
@@ -129,7 +129,9 @@ class Assistant:
     def style(self) -> AnswerStyle:
         return answer_style(self.settings)
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Citation]:
+    def retrieve(
+        self, question: str, k: int | None = None, filters: SearchFilters = NO_FILTERS
+    ) -> list[Citation]:
         with telling_damage(self.index_path):  # damaged: the app's index service repairs it
             store, _read_only = open_index_for_reading(self.index_path)  # a read-only one too
             try:
@@ -137,6 +139,7 @@ class Assistant:
                 results = Retriever(store, embedder).search(
                     question,
                     k if k is not None else self.settings.get_int("retrieval.top_k"),
+                    filters,
                     mode=retrieval_mode(self.settings),
                 )
             finally:
@@ -170,16 +173,18 @@ class Assistant:
         cancel: threading.Event | None = None,
         history: Sequence[PastTurn] = (),
         schema: dict[str, Any] | None = None,
+        filters: SearchFilters = NO_FILTERS,
     ) -> Iterator[AskEvent]:
         """Answer `question`; `history` holds the conversation's earlier turns, oldest first.
-        With a JSON `schema`, the local model can only write JSON of that shape."""
+        With a JSON `schema`, the local model can only write JSON of that shape; `filters`
+        limit the sources to some folders, file types or languages."""
         language = answer_language(question, self.settings.get_str("model.answer_language"))
         rules = HouseRules.from_settings(self.settings)
         topic = rules.declined_topic(question)
         if topic is not None:  # no model is asked, nothing is retrieved
             yield from _declined(question, language, rules, topic)
             return
-        citations = self.retrieve(question) if use_docs else []
+        citations = self.retrieve(question, filters=filters) if use_docs else []
         if model_path is not None or self.settings.get_str("engine.backend") != "remote":
             request = self.load_request(model_path)
             if not self.host.is_loaded(request):

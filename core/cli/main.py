@@ -17,6 +17,7 @@ from lanterne.cli import (
     quick_ask_cmd,
     remote_cmd,
     search_cmd,
+    serve_cmd,
 )
 from lanterne.cli.output import disk_full, error
 from lanterne.database import DatabaseUpgradeError
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_cmd.register(sub)
     eval_cmd.register(sub)
     export_cmd.register(sub)
+    serve_cmd.register(sub)
     return parser
 
 

@@ -1,0 +1,668 @@
+"""`lanterne serve`: a real uvicorn server on a free port, called over HTTP with httpx2, answering
+with the real Gemma test model and from a small indexed folder; its token, CORS, errors in
+OpenAI's shape, the model's turns (priority, 429) and a closed stream stopping the model."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import keyring.backends.fail
+import numpy as np
+import pytest
+
+from lanterne.context import AppContext
+from lanterne.engine.activity import GENERATION
+from lanterne.engine.secrets import KeychainError
+from lanterne.model_gate import API, KEYBOARD, GateFullError, ModelGate
+from lanterne.serve import access
+from lanterne.serve.server import ApiServer, ApiServerError
+from lanterne.settings import Settings
+from support.cli import LANTERNE
+from support.remote_server import MemoryKeyring, keyring_backend
+
+pytestmark = pytest.mark.model
+
+TOKEN = "test-token-" + "x" * 20
+TESTS = Path(__file__).resolve().parent
+DOCS = {
+    "cuisine/tarte.txt": "La tarte aux pommes cuit quarante minutes dans un four préchauffé à "
+    "180 degrés. Il faut éplucher les pommes avant de les couper en lamelles.\n",
+    "debian/install.md": "# Installing Debian\n\n## Partitioning\n\nGuided partitioning "
+    "creates a root partition and a swap partition; LVM lets you resize volumes later.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def served(gemma_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """One server for the module: Gemma as the chat model, a small folder indexed."""
+    home = tmp_path_factory.mktemp("serve-home")
+    folder = tmp_path_factory.mktemp("serve-docs")
+    for rel, text in DOCS.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANTERNE_HOME", str(home))
+        mp.setenv(access.TOKEN_ENV, TOKEN)
+        settings = Settings()
+        settings.set("model.path", str(gemma_model))
+        settings.set("model.context_size", 1024)
+        settings.set("model.max_answer_tokens", 24)
+        ctx = AppContext(settings)
+        indexer = ctx.indexer()
+        indexer.add_folder(folder)
+        indexer.store.close()
+        server = ApiServer(ctx, port=0)
+        server.start()
+        yield server
+        server.stop()
+        ctx.close()
+
+
+@pytest.fixture
+def api(served: ApiServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx2.Client]:
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx2.Client(base_url=served.url + "/v1", headers=headers, timeout=120) as client:
+        yield client
+
+
+def ctx_of(server: ApiServer) -> AppContext:
+    return server._ctx
+
+
+def chat_body(server: ApiServer, content: str, **extra: Any) -> dict[str, Any]:
+    model = Path(ctx_of(server).settings.get_str("model.path")).stem
+    return {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+
+
+def sse(response: httpx2.Response) -> list[Any]:
+    """The events of a stream: JSON objects, then the string "[DONE]"."""
+    events: list[Any] = []
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            data = line.removeprefix("data: ")
+            events.append(data if data == "[DONE]" else json.loads(data))
+    return events
+
+
+def test_models_lists_the_chat_model_documents_and_the_embedding_model(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    data = api.get("/models").json()
+    ids = [m["id"] for m in data["data"]]
+    assert data["object"] == "list"
+    assert ids == ["gemma-3-270m-q4_k_m", "lanterne-documents", "multilingual-e5-small"]
+    assert all(m["object"] == "model" and m["owned_by"] == "lanterne" for m in data["data"])
+
+
+def test_every_endpoint_needs_the_token_which_never_reaches_the_log(
+    served: ApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="lanterne.serve")
+    wrong = "wrong-" + "y" * 30
+    with httpx2.Client(base_url=served.url + "/v1", timeout=30) as client:
+        for headers in ({}, {"Authorization": f"Bearer {wrong}"}, {"Authorization": TOKEN}):
+            for method, path in (("GET", "/models"), ("POST", "/chat/completions")):
+                response = client.request(method, path, headers=headers, json={})
+                assert response.status_code == 401, (headers, path)
+                error = response.json()["error"]
+                assert error["code"] == "invalid_api_key" and error["message"]
+                assert response.headers["www-authenticate"] == "Bearer"
+        assert client.post("/embeddings", json={}).status_code == 401
+        assert client.get("/nowhere").status_code == 401  # before anything is said of paths
+    assert "refused GET /v1/models" in caplog.text
+    assert wrong not in caplog.text and TOKEN not in caplog.text
+
+
+def test_browser_pages_get_cors_only_from_allowed_origins(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    origin, other = "https://intranet.example.org", "https://evil.example.com"
+    preflight = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    settings = ctx_of(served).settings
+    assert api.get("/models", headers={"Origin": origin}).status_code == 200
+    assert (
+        "access-control-allow-origin" not in api.get("/models", headers={"Origin": origin}).headers
+    )
+    refused = httpx2.options(served.url + "/v1/chat/completions", headers=preflight)
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    settings.set("api.allowed_origins", f"https://a.example.net, {origin}/")
+    try:
+        answer = httpx2.options(
+            served.url + "/v1/chat/completions",
+            headers={**preflight, "Access-Control-Request-Headers": "authorization,content-type"},
+        )
+        assert answer.status_code == 204  # no token: browsers send none with a preflight
+        assert answer.headers["access-control-allow-origin"] == origin
+        assert "POST" in answer.headers["access-control-allow-methods"]
+        assert answer.headers["access-control-allow-headers"] == "authorization,content-type"
+        ok = api.get("/models", headers={"Origin": origin})
+        assert ok.headers["access-control-allow-origin"] == origin
+        assert (
+            "access-control-allow-origin"
+            not in api.get("/models", headers={"Origin": other}).headers
+        )
+        unauthorized = httpx2.get(served.url + "/v1/models", headers={"Origin": origin})
+        assert unauthorized.status_code == 401  # the page may read why, still no access
+        assert unauthorized.headers["access-control-allow-origin"] == origin
+    finally:
+        settings.set("api.allowed_origins", "")
+
+
+def test_a_streamed_answer_with_usage_and_the_shared_prompt_reused(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    system = "You are a terse assistant. " * 20
+    body = chat_body(served, "Name a colour.", max_tokens=12, stream=True)
+    body["messages"].insert(0, {"role": "system", "content": system})
+    body["stream_options"] = {"include_usage": True}
+    for attempt in range(2):
+        body["messages"][-1]["content"] = ("Name a colour.", "Name a fruit.")[attempt]
+        with api.stream("POST", "/chat/completions", json=body) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            events = sse(response)
+        assert events[-1] == "[DONE]"
+        chunks = events[:-1]
+        assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+        assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
+        assert len({c["id"] for c in chunks}) == 1
+        text = "".join(
+            c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+        )
+        assert text.strip() and text == text.strip()
+        assert chunks[-2]["choices"][0]["finish_reason"] in ("stop", "length")
+        usage = chunks[-1]["usage"]
+        assert chunks[-1]["choices"] == []
+        assert 0 < usage["completion_tokens"] <= 12
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+        assert usage["prompt_tokens"] > 100  # the system prompt, rendered by Gemma's template
+    # The second request shares the system prompt: the model's cache kept it.
+    assert usage["prompt_tokens_details"]["cached_tokens"] > 100
+
+
+def test_max_tokens_stop_and_seed_as_openai_defines_them(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    cut = api.post(
+        "/chat/completions", json=chat_body(served, "Tell me about the sea.", max_tokens=3)
+    ).json()
+    assert cut["object"] == "chat.completion" and cut["model"] == "gemma-3-270m-q4_k_m"
+    assert cut["choices"][0]["finish_reason"] == "length"
+    assert cut["usage"]["completion_tokens"] == 3
+    assert cut["choices"][0]["message"]["role"] == "assistant"
+
+    def greedy(**extra: Any) -> str:
+        body = chat_body(
+            served, "Describe a cat in two sentences.", temperature=0, seed=7, max_tokens=30
+        )
+        result = api.post("/chat/completions", json={**body, **extra}).json()
+        return str(result["choices"][0]["message"]["content"])
+
+    full = greedy()
+    words = full.split()
+    assert len(words) > 4, full
+    stop = words[3]
+    stopped = greedy(stop=[stop])
+    assert stopped == full[: full.index(stop)].rstrip()
+
+
+def test_json_schema_output_follows_the_schema(served: ApiServer, api: httpx2.Client) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "people": {"type": "integer"}},
+        "required": ["city", "people"],
+    }
+    body = chat_body(
+        served,
+        "Give a city and how many people live there.",
+        max_tokens=60,
+        response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": schema}},
+    )
+    answer = api.post("/chat/completions", json=body).json()
+    data = json.loads(answer["choices"][0]["message"]["content"])
+    assert isinstance(data["city"], str) and isinstance(data["people"], int)
+
+
+def test_errors_in_openai_shape_with_their_status(served: ApiServer, api: httpx2.Client) -> None:
+    def error(response: httpx2.Response, status: int) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        found: dict[str, Any] = response.json()["error"]
+        assert set(found) == {"message", "type", "code", "param"} and found["message"]
+        return found
+
+    bad_json = api.post("/chat/completions", content=b"{not json", headers={"Content-Type": "x"})
+    assert error(bad_json, 400)["type"] == "invalid_request_error"
+    assert error(api.post("/chat/completions", json={"model": "x"}), 400)["param"] == "messages"
+    hot = chat_body(served, "Hi", temperature=5)
+    assert error(api.post("/chat/completions", json=hot), 400)["param"] == "temperature"
+    image = chat_body(served, "Hi")
+    image["messages"][0]["content"] = [{"type": "image_url", "image_url": {"url": "x"}}]
+    assert error(api.post("/chat/completions", json=image), 400)["param"] == "messages[0].content"
+    unknown = error(
+        api.post("/chat/completions", json={**chat_body(served, "Hi"), "model": "gpt-4o"}), 404
+    )
+    assert unknown["code"] == "model_not_found" and "gemma-3-270m-q4_k_m" in unknown["message"]
+    long = chat_body(served, "word " * 1500, stream=True)
+    too_long = error(api.post("/chat/completions", json=long), 400)
+    assert too_long["code"] == "context_length_exceeded"
+    greedy = chat_body(served, "Hi", max_tokens=5000)
+    assert error(api.post("/chat/completions", json=greedy), 400)["code"] == (
+        "context_length_exceeded"
+    )
+    filters = chat_body(served, "Hi", lanterne={"types": ["md"]})
+    assert error(api.post("/chat/completions", json=filters), 400)["param"] == "lanterne"
+    assert error(api.get("/completions"), 404)["type"] == "invalid_request_error"
+
+
+def test_no_model_configured_says_how_to_choose_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    settings = Settings()
+    settings.set("retrieval.embedding_model", "none")
+    ctx = AppContext(settings)
+    server = ApiServer(ctx, port=0)
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx2.Client(base_url=server.url + "/v1", headers=headers, timeout=30) as client:
+            assert [m["id"] for m in client.get("/models").json()["data"]] == ["lanterne-documents"]
+            for model in ("whatever", "lanterne-documents"):
+                body = {"model": model, "messages": [{"role": "user", "content": "Hi"}]}
+                response = client.post("/chat/completions", json=body)
+                assert response.status_code == 503, model
+                error = response.json()["error"]
+                assert error["code"] == "model_not_configured"
+                assert "lanterne models" in error["message"]
+            vectors = client.post("/embeddings", json={"model": "x", "input": "a"})
+            assert vectors.status_code == 503
+            assert "retrieval.embedding_model" in vectors.json()["error"]["message"]
+    finally:
+        server.stop()
+        ctx.close()
+
+
+def test_embeddings_batched_as_floats_or_base64(served: ApiServer, api: httpx2.Client) -> None:
+    texts = ["La tarte aux pommes", "apple pie", "partitioning a disk"]
+    floats = api.post(
+        "/embeddings",
+        json={"model": "multilingual-e5-small", "input": texts, "encoding_format": "float"},
+    ).json()
+    packed = api.post(
+        "/embeddings",
+        json={"model": "multilingual-e5-small", "input": texts, "encoding_format": "base64"},
+    ).json()
+    assert floats["object"] == "list" and floats["model"] == "multilingual-e5-small"
+    assert [d["index"] for d in floats["data"]] == [0, 1, 2]
+    rows = np.array([d["embedding"] for d in floats["data"]], dtype=np.float32)
+    decoded = np.stack(
+        [np.frombuffer(base64.b64decode(d["embedding"]), dtype="<f4") for d in packed["data"]]
+    )
+    assert rows.shape == (3, 384) and np.allclose(rows, decoded, atol=1e-6)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-3)
+    # Meaning across languages: the French pie is nearer the English pie than the disk.
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+    assert floats["usage"]["prompt_tokens"] == floats["usage"]["total_tokens"] > len(texts)
+    one = api.post("/embeddings", json={"model": "multilingual-e5-small", "input": texts[0]})
+    assert np.allclose(one.json()["data"][0]["embedding"], rows[0], atol=1e-5)
+    passage = api.post(
+        "/embeddings",
+        json={
+            "model": "multilingual-e5-small",
+            "input": texts[0],
+            "lanterne": {"input_type": "document"},
+        },
+    ).json()
+    assert not np.allclose(passage["data"][0]["embedding"], rows[0], atol=1e-3)
+    assert api.post("/embeddings", json={"model": "bge-m3", "input": "a"}).status_code == 404
+    assert (
+        api.post("/embeddings", json={"model": "multilingual-e5-small", "input": [1, 2]}).json()[
+            "error"
+        ]["param"]
+        == "input"
+    )
+
+
+def test_lanterne_documents_answers_with_citations(served: ApiServer, api: httpx2.Client) -> None:
+    question = "Combien de temps cuit la tarte aux pommes ?"
+    body = {
+        "model": "lanterne-documents",
+        "messages": [
+            {"role": "system", "content": "Ignored: the organisation's instructions govern."},
+            {"role": "user", "content": "Bonjour"},
+            {"role": "assistant", "content": "Bonjour !"},
+            {"role": "user", "content": question},
+        ],
+    }
+    answer = api.post("/chat/completions", json=body).json()
+    choice = answer["choices"][0]
+    assert answer["model"] == "lanterne-documents"
+    assert choice["message"]["content"]
+    citations = choice["citations"]
+    assert citations[0]["number"] == 1 and citations[0]["path"].endswith("tarte.txt")
+    assert set(citations[0]) == {"number", "path", "page", "line", "heading", "snippet", "cited"}
+    assert "quarante minutes" in citations[0]["snippet"]
+    assert answer["usage"]["prompt_tokens"] > 50  # the passages are in the prompt
+
+    with api.stream("POST", "/chat/completions", json={**body, "stream": True}) as response:
+        chunks = sse(response)[:-1]
+    first, last = chunks[0]["choices"][0], chunks[-1]["choices"][0]
+    assert [c["path"] for c in first["citations"]] == [c["path"] for c in last["citations"]]
+    assert "cited" not in first["citations"][0] and "cited" in last["citations"][0]
+    assert last["finish_reason"] in ("stop", "length")
+
+    def sources(**filters: Any) -> list[str]:
+        both = "La tarte aux pommes, et le partitioning avec LVM ?"
+        request = {
+            "model": "lanterne-documents",
+            "messages": [{"role": "user", "content": both}],
+            "max_tokens": 2,
+            **({"lanterne": filters} if filters else {}),
+        }
+        answer = api.post("/chat/completions", json=request).json()
+        return sorted(Path(c["path"]).name for c in answer["choices"][0]["citations"])
+
+    assert sources() == ["install.md", "tarte.txt"]
+    assert sources(types=["md"]) == ["install.md"]
+    assert sources(languages=["fr"]) == ["tarte.txt"]
+    folder = str(Path(citations[0]["path"]).parent)
+    assert sources(folders=[folder]) == ["tarte.txt"]
+    assert sources(modified_before="2000-01-01") == []
+    bad = {**body, "lanterne": {"languages": ["de"]}}
+    assert api.post("/chat/completions", json=bad).json()["error"]["param"] == (
+        "lanterne.languages"
+    )
+
+
+def test_a_closed_stream_stops_the_model_within_100_ms(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    body = chat_body(served, "Write a long story about a lighthouse.", max_tokens=500, stream=True)
+    with api.stream("POST", "/chat/completions", json=body) as response:
+        lines = response.iter_lines()
+        while not next(lines).startswith('data: {"id"'):
+            pass
+        next(lines)
+        assert GENERATION.busy
+        closed = time.perf_counter()
+    assert GENERATION.wait_idle(5)
+    assert time.perf_counter() - closed < 0.1
+
+
+def test_the_person_at_the_keyboard_goes_first_and_a_full_queue_is_busy(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    gate = ctx_of(served).model_gate
+    order: list[str] = []
+    body = chat_body(served, "Hi", max_tokens=2)
+
+    def from_an_app() -> None:
+        assert api.post("/chat/completions", json=body).status_code == 200
+        order.append("app")
+
+    def at_the_keyboard() -> None:
+        with gate.hold(KEYBOARD):
+            order.append("keyboard")
+
+    limit = gate.limit
+    gate.limit = 1
+    try:
+        with gate.hold(KEYBOARD):  # a question being answered in the app
+            app = threading.Thread(target=from_an_app)
+            app.start()
+            deadline = time.monotonic() + 10
+            while gate.waiting(API) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            busy = api.post("/chat/completions", json=body)
+            assert busy.status_code == 429
+            assert int(busy.headers["retry-after"]) >= 1
+            assert busy.json()["error"]["code"] == "rate_limit_exceeded"
+            person = threading.Thread(target=at_the_keyboard)
+            person.start()
+            while gate.waiting(KEYBOARD) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        person.join(30)
+        app.join(60)
+    finally:
+        gate.limit = limit
+    assert order == ["keyboard", "app"]
+
+
+def test_a_request_that_gives_up_while_waiting_leaves_the_queue(
+    served: ApiServer, api: httpx2.Client
+) -> None:
+    gate = ctx_of(served).model_gate
+    body = chat_body(served, "Hi", max_tokens=2, stream=True)
+    with gate.hold(KEYBOARD):
+        with pytest.raises(httpx2.ReadTimeout):
+            api.post("/chat/completions", json=body, timeout=0.5)
+        deadline = time.monotonic() + 2
+        while gate.waiting() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate.waiting() == 0
+
+
+def test_with_a_remote_backend_documents_are_retrieved_here_and_written_there(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """engine.backend=remote: the chat model is the server's, forwarded; lanterne-documents
+    retrieves from this computer's index and has the server write; no model loads here, and
+    no turns are taken (the server queues its own requests)."""
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    folder = tmp_path / "docs"
+    (folder / "cuisine").mkdir(parents=True)
+    (folder / "cuisine/tarte.txt").write_text(DOCS["cuisine/tarte.txt"], encoding="utf-8")
+    settings = Settings()
+    settings.set("engine.backend", "remote")
+    settings.set("remote.url", server)
+    settings.set("remote.context_size", 1200)  # the tiny model spends a token per byte
+    settings.set("model.max_answer_tokens", 8)
+    settings.set("retrieval.embedding_model", "none")
+    ctx = AppContext(settings)
+    indexer = ctx.indexer()
+    indexer.add_folder(folder)
+    indexer.store.close()
+    api_server = ApiServer(ctx, port=0)
+    api_server.start()
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with (
+            httpx2.Client(base_url=api_server.url + "/v1", headers=headers, timeout=60) as client,
+            ctx.model_gate.hold(KEYBOARD),  # would block a local answer
+        ):
+            ids = [m["id"] for m in client.get("/models").json()["data"]]
+            assert ids[1:] == ["lanterne-documents"] and ids[0].endswith(".gguf")
+            plain = {"model": ids[0], "messages": [{"role": "user", "content": "Hi"}]}
+            answer = client.post("/chat/completions", json={**plain, "max_tokens": 4}).json()
+            assert answer["model"] == ids[0]
+            assert answer["choices"][0]["finish_reason"] in ("stop", "length")
+            assert 1 <= answer["usage"]["completion_tokens"] <= 4
+            body = {
+                "model": "lanterne-documents",
+                "stream": True,
+                "messages": [{"role": "user", "content": "Combien de temps cuit la tarte ?"}],
+            }
+            with client.stream("POST", "/chat/completions", json=body) as response:
+                chunks = sse(response)
+            assert chunks[-1] == "[DONE]"
+            first = chunks[0]["choices"][0]
+            assert first["citations"][0]["path"].endswith("tarte.txt")
+            schema = {"type": "json_object"}
+            refused = client.post("/chat/completions", json={**plain, "response_format": schema})
+            assert refused.status_code == 400
+            assert refused.json()["error"]["param"] == "response_format"
+        assert ctx.host.model is None
+    finally:
+        api_server.stop()
+        ctx.close()
+
+
+def test_the_gate_in_order_of_priority_then_arrival() -> None:
+    gate = ModelGate(limit=2)
+    order: list[str] = []
+    cancel = threading.Event()
+
+    def wait(name: str, priority: int, stop: threading.Event | None = None) -> None:
+        try:
+            with gate.hold(priority, stop):
+                order.append(name)
+        except Exception as exc:
+            order.append(f"{name}: {type(exc).__name__}")
+
+    with gate.hold(API):
+        threads = []
+        for name, priority, stop in (
+            ("app 1", API, None),
+            ("app 2", API, cancel),
+            ("person", KEYBOARD, None),
+        ):
+            threads.append(threading.Thread(target=wait, args=(name, priority, stop)))
+            threads[-1].start()
+            while gate.waiting() < len(threads):
+                time.sleep(0.005)
+        with pytest.raises(GateFullError) as full, gate.hold(API):
+            pass
+        assert full.value.retry_after >= 1 and str(full.value.retry_after) in str(full.value)
+        cancel.set()
+        while gate.waiting() > 2:
+            time.sleep(0.005)
+    for thread in threads:
+        thread.join(5)
+    assert order == ["app 2: GenerationCancelledError", "person", "app 1"]
+    remote = ModelGate(limit=0, applies=lambda: False)
+    with remote.hold(API), remote.hold(API):  # no in-process model: no turns to take
+        pass
+
+
+def test_the_token_lives_in_the_keychain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(access.TOKEN_ENV, raising=False)
+    access.forget_cached_token()
+    memory = MemoryKeyring()
+    with keyring_backend(memory):
+        token = access.api_token()
+        assert memory.passwords == {("Lanterne", access.KEYCHAIN_NAME): token}
+        assert len(token) >= 40 and access.api_token() == token
+        renewed = access.renew_api_token()
+        assert renewed != token and access.api_token() == renewed
+        assert memory.passwords[("Lanterne", access.KEYCHAIN_NAME)] == renewed
+        assert access.authorized(f"Bearer {renewed}", renewed)
+        assert access.authorized(f"bearer  {renewed} ", renewed)
+        assert not access.authorized(f"Bearer {token}", renewed)
+        assert not access.authorized(renewed, renewed)  # no scheme
+        assert not access.authorized(None, renewed)
+        monkeypatch.setenv(access.TOKEN_ENV, "from-the-environment")
+        assert access.api_token() == "from-the-environment"
+    monkeypatch.delenv(access.TOKEN_ENV)
+    access.forget_cached_token()
+    no_keychain = keyring.backends.fail.Keyring()  # type: ignore[no-untyped-call]
+    with keyring_backend(no_keychain), pytest.raises(KeychainError) as exc:
+        access.api_token()
+    assert "API token" in str(exc.value) and "keychain" in str(exc.value)
+    access.forget_cached_token()
+
+
+def test_a_port_in_use_is_said_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    ctx = AppContext(Settings())
+    first = ApiServer(ctx, port=0)
+    first.start()
+    try:
+        second = ApiServer(ctx, port=first.port)
+        with pytest.raises(ApiServerError, match=f"Port {first.port} is already in use"):
+            second.start()
+        assert not second.running
+        second.stop()  # never started: nothing to do
+    finally:
+        first.stop()
+        first.stop()
+        ctx.close()
+    assert not first.running
+
+
+def test_an_empty_address_listens_on_this_computer_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty api.host (written by hand) would bind every interface: loopback it is."""
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    ctx = AppContext(Settings())
+    server = ApiServer(ctx, host=" ", port=0)
+    try:
+        assert server.start().startswith("http://127.0.0.1:")
+        assert server._socket is not None and server._socket.getsockname()[0] == "127.0.0.1"
+    finally:
+        server.stop()
+        ctx.close()
+
+
+def _cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != access.TOKEN_ENV}
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(TESTS), os.environ.get("PYTHONPATH")))),
+        "PYTHON_KEYRING_BACKEND": "support.file_keyring.FileKeyring",
+        "LANTERNE_TEST_KEYRING": str(tmp_path / "keychain.json"),
+        **extra,
+    }
+
+
+def test_cli_show_token_from_the_environment_or_the_keychain(tmp_path: Path) -> None:
+    def serve(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(LANTERNE), "serve", *args],
+            capture_output=True,
+            text=True,
+            env=_cli_env(tmp_path, **extra),
+            timeout=60,
+        )
+
+    assert serve("--show-token", LANTERNE_API_KEY="mine").stdout == "mine\n"
+    created = serve("--show-token")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token in (tmp_path / "keychain.json").read_text(encoding="utf-8")
+    assert json.loads(serve("--show-token", "--json").stdout) == {"token": token}
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[settings]\n"api.enabled" = false\n', encoding="utf-8")
+    refused = serve("--show-token", LANTERNE_POLICY=str(policy))
+    assert refused.returncode == 1 and "turned off the API" in refused.stderr
+    assert not refused.stdout
+    no_keychain = serve("--show-token", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    assert no_keychain.returncode == 1 and "LANTERNE_API_KEY" in no_keychain.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is a console event there")
+def test_cli_serves_until_interrupted_and_warns_off_loopback(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [str(LANTERNE), "serve", "--host", "0.0.0.0", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_cli_env(tmp_path, LANTERNE_API_KEY=TOKEN),
+    )
+    try:
+        assert process.stdout is not None
+        started = json.loads(process.stdout.readline())
+        assert started["token"] == "environment" and started["host"] == "0.0.0.0"
+        url = f"http://127.0.0.1:{started['port']}/v1"
+        response = httpx2.get(url + "/models", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 200
+        assert httpx2.get(url + "/models").status_code == 401
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Warning: 0.0.0.0 opens the API to the network" in err
+    assert "GET /v1/models 200" in err and "refused GET /v1/models" in err
+    assert TOKEN not in err
