@@ -249,6 +249,7 @@ def test_the_first_minute(window: MainWindow, qtbot: QtBot, notes: Path) -> None
     qtbot.waitUntil(lambda: window.chat.turns[0].finished, timeout=10000)
     assert "No model is chosen yet" in window.chat.turns[0].status
 
+    qtbot.waitUntil(lambda: not window.busy(), timeout=10000)  # the ask thread has ended
     window.new_conversation()
     assert welcome.stack.currentWidget() is welcome
 
