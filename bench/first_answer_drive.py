@@ -146,6 +146,8 @@ def drive(
     wanted = ["first_search_result", "words_indexed", "answer_done"]
     if not args.skip_vectors:
         wanted.append("vectors_complete")
+    if path == "starter":  # the recommended model comes after the starter's answer
+        wanted.append("download_done")
 
     def step() -> bool:
         if not clock.has("first_search_result") and not search.busy():
