@@ -156,3 +156,5 @@ def test_scan_finds_and_imports_models_of_other_apps(other_apps_home: Path) -> N
     assert sorted(scan("--import")["imported"]) == ["tiny-Q4_K_M", "tiny-gpt4all", "tiny:latest"]
     listing = json_of("models", "list")
     assert len(listing["installed"]) == 3 and sum(m["active"] for m in listing["installed"]) == 1
+    assert scan("--import")["imported"] == []  # scanning again adds no second entry
+    assert len(json_of("models", "list")["installed"]) == 3

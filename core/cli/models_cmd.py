@@ -237,7 +237,12 @@ def cmd_scan(args: argparse.Namespace, ctx: AppContext) -> int:
     imported = []
     if args.do_import:
         lib = _library(ctx)
-        imported = [lib.import_file(f.path, name=lib.store.unique_name(f.name)).name for f in found]
+        known = {Path(m.path).resolve() for m in lib.store.list()}  # a second scan adds none
+        imported = [
+            lib.import_file(f.path, name=lib.store.unique_name(f.name)).name
+            for f in found
+            if f.path.resolve() not in known
+        ]
     if args.json:
         print_json(dict(result.to_json(), imported=imported))
         return 0
