@@ -145,12 +145,14 @@ def test_the_windows_opened_from_the_keyboard_are_read_with_their_names(
                 time.sleep(0.1)
 
 
-# Left to right as the window is laid out: conversations, the chat, the sources panel.
+# Left to right as the window is laid out: conversations, the chat (an empty conversation at
+# start: the welcome panel in its place, read with its button), the sources panel.
 READING_ORDER = [
     "New conversation",
     "Search conversations",
     "Conversations",
-    "Conversation",
+    "Getting started",
+    "Add a folder…",
     "Question",
     "Ask",
     "Sources",
