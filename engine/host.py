@@ -14,11 +14,12 @@ from collections.abc import Callable, Collection, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from lanterne.engine.activity import GENERATION
 from lanterne.engine.errors import ModelFileMissingError
 from lanterne.engine.offload import PlanOverrides
+from lanterne.engine.reasoning import Piece, Thought
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
 T = TypeVar("T")
@@ -128,6 +129,7 @@ class ModelHost:
 
         return self.submit(job).result()
 
+    @overload
     def stream(
         self,
         model: LocalModel,
@@ -135,9 +137,45 @@ class ModelHost:
         params: SamplingParams,
         cancel: threading.Event | None = None,
         stop: list[str] | None = None,
-    ) -> Generator[str, None, None]:
+        reasoning: Literal[False] = False,
+    ) -> Generator[str, None, None]: ...
+
+    @overload
+    def stream(
+        self,
+        model: LocalModel,
+        prompt: str,
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+        *,
+        reasoning: Literal[True],
+    ) -> Generator[Piece, None, None]: ...
+
+    @overload
+    def stream(
+        self,
+        model: LocalModel,
+        prompt: str,
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+        reasoning: bool = False,
+    ) -> Generator[Piece, None, None]: ...
+
+    def stream(
+        self,
+        model: LocalModel,
+        prompt: str,
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+        reasoning: bool = False,
+    ) -> Generator[Piece, None, None]:
         """Generate on the model thread; the caller's thread receives pieces as they come
         (several tokens' text at once when they come faster than `HANDOVER_INTERVAL_S`).
+        The answer's text comes as `str`; with `reasoning`, the model's reasoning comes too,
+        as `Thought` pieces, in the order it was written.
 
         A caller that stops iterating early (closes the generator) stops the generation too.
         """
@@ -145,25 +183,34 @@ class ModelHost:
         cancel = cancel or threading.Event()
 
         def job() -> None:
-            held: list[str] = []
+            held: list[Piece] = []
             last = 0.0
+
+            def hand_over() -> None:
+                for piece in _joined(held):
+                    pieces.put(piece)
+                held.clear()
+
+            def hold(piece: Piece) -> None:
+                nonlocal last
+                held.append(piece)
+                now = time.perf_counter()
+                if now - last >= HANDOVER_INTERVAL_S:  # the first piece goes at once
+                    hand_over()
+                    last = now
+
+            on_reasoning = (lambda text: hold(Thought(text))) if reasoning else None
             try:
                 with GENERATION.generating():
-                    for piece in model.stream(prompt, params, cancel=cancel, stop=stop):
-                        held.append(piece)
-                        now = time.perf_counter()
-                        if now - last >= HANDOVER_INTERVAL_S:  # the first piece goes at once
-                            pieces.put("".join(held))
-                            held.clear()
-                            last = now
+                    for piece in model.stream(
+                        prompt, params, cancel=cancel, stop=stop, on_reasoning=on_reasoning
+                    ):
+                        hold(piece)
             except BaseException as exc:
-                if held:
-                    pieces.put("".join(held))
-                    held.clear()
+                hand_over()
                 pieces.put(exc)
             finally:
-                if held:
-                    pieces.put("".join(held))
+                hand_over()
                 pieces.put(_DONE)
 
         self.submit(job)
@@ -177,7 +224,7 @@ class ModelHost:
                 if isinstance(item, BaseException):
                     finished = True
                     raise item
-                assert isinstance(item, str)
+                assert isinstance(item, str | Thought)
                 yield item
         finally:
             if not finished:
@@ -188,6 +235,20 @@ class ModelHost:
 
         self.submit(self._unload).result()
         self._executor.shutdown(wait=True)
+
+
+def _joined(pieces: list[Piece]) -> list[Piece]:
+    """Neighbouring pieces of one kind (answer text, reasoning) as one."""
+    out: list[Piece] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        if isinstance(piece, str) and isinstance(last, str):
+            out[-1] = last + piece
+        elif isinstance(piece, Thought) and isinstance(last, Thought):
+            out[-1] = Thought(last.text + piece.text)
+        else:
+            out.append(piece)
+    return out
 
 
 def _same_file_key(path: Path) -> str:

@@ -10,29 +10,43 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import llama_cpp
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from lanterne.engine import ggml_api, llama_log
+from lanterne.engine.chat_template import (
+    TURN_MARKERS,
+    ChatTemplate,
+    Message,
+    allow_broken_templates,
+)
 from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
 from lanterne.engine.gguf_header import read_summary
 from lanterne.engine.hardware import Hardware, probe
 from lanterne.engine.model_info import ModelInfo
 from lanterne.engine.offload import OffloadPlan, PlanOverrides, plan_offload
 from lanterne.engine.prompt_cache import DecodeAbortedError, PromptCache
+from lanterne.engine.reasoning import (
+    END,
+    Piece,
+    ReasoningEffort,
+    Thought,
+    detect_format,
+    make_splitter,
+)
+from lanterne.engine.reasoning import markers as reasoning_markers
 from lanterne.engine.sampler_chain import SamplerChain
 from lanterne.engine.tensor_overrides import expert_patterns, overriding_tensors
 from lanterne.engine.text_stream import TextAssembler
 from lanterne.translation import _
 
-Message = dict[str, str]
+__all__ = ["TURN_MARKERS", "LocalModel", "Message", "SamplingParams", "Timings"]
+
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL function pointer: no abort check
-# Markers that open a new turn in common chat templates: a model writing one has finished.
-TURN_MARKERS = ("<start_of_turn>", "<|im_start|>", "<|start_header_id|>", "[INST]", "<|user|>")
+_CONTROL = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,13 @@ class Timings:
     # token limit or the end of the context rather than ended by the model or a stop string.
     sampled_tokens: int = 0
     cut_short: bool = False
+    # Time to the first token of the answer itself, after any reasoning; left out, the first
+    # token was the answer's (`ttft_ms`).
+    first_answer_ms: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.first_answer_ms < 0:
+            object.__setattr__(self, "first_answer_ms", self.ttft_ms)
 
     def to_json(self) -> dict[str, float | int]:
         return {
@@ -67,6 +88,7 @@ class Timings:
             "predicted_tokens": self.predicted_tokens,
             "predicted_ms": round(self.predicted_ms, 2),
             "ttft_ms": round(self.ttft_ms, 2),
+            "first_answer_ms": round(self.first_answer_ms, 2),
             "reused_tokens": self.reused_tokens,
         }
 
@@ -105,13 +127,22 @@ class LocalModel:
         self._llm = llm
         self.info = info
         self.plan = plan
-        self._formatter = self._make_formatter()
+        self.reasoning_format = detect_format(info.chat_template)
+        self._template = ChatTemplate(
+            info.chat_template,
+            bos=self._token_text(llm.token_bos()),
+            eos=self._token_text(llm.token_eos()),
+            model=info.name,
+            fmt=self.reasoning_format,
+        )
+        self.last_reasoning = ""
+        self.last_timings: Timings | None = None
         self._keep_alive: object = None  # tensor override array: llama.cpp holds its pointers
         self._abort_flag: threading.Event | None = None
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
-        self._pieces: dict[int, bytes] = {}
+        self._pieces: dict[int, tuple[bytes, bool]] = {}  # token -> (text, is a control token)
         self._cache = PromptCache(llm.ctx, int(llm.n_ctx()), plan.n_batch)
 
     @classmethod
@@ -127,6 +158,7 @@ class LocalModel:
         """Read the header, plan the offload, then load: a model that cannot fit fails first."""
         path = path.expanduser()
         llama_log.install()
+        allow_broken_templates()
         summary = read_summary(path)
         hardware = hardware or probe()
         if n_threads > 0:
@@ -171,30 +203,21 @@ class LocalModel:
     def _token_text(self, token: int) -> str:
         return str(self._llm._model.token_get_text(token)) if token >= 0 else ""
 
-    def _make_formatter(self) -> Jinja2ChatFormatter | None:
-        if not self.info.chat_template:
-            return None
-        return Jinja2ChatFormatter(
-            template=self.info.chat_template,
-            eos_token=self._token_text(self._llm.token_eos()),
-            bos_token=self._token_text(self._llm.token_bos()),
-            stop_token_ids=[self._llm.token_eos()],
-        )
+    @property
+    def template_problem(self) -> str | None:
+        """Why the model's chat template is not used (in words), or None when it is."""
+        return self._template.problem
 
-    def render_chat(self, messages: list[Message]) -> str:
-        """The prompt text exactly as the model was trained to see a conversation."""
-        if self._formatter is None:
-            # A GGUF without a chat template: a plain, labelled layout any model can follow.
-            parts = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
-            return "\n\n".join(parts) + "\n\nAssistant:"
-        return self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+    def render_chat(self, messages: list[Message], reasoning: ReasoningEffort = "low") -> str:
+        """The prompt text as the model was trained to see a conversation: reshaped to what its
+        template accepts, a past answer's "reasoning_content" where the template reads it, and
+        the template's reasoning switch set for `reasoning`. Without a usable template, a plain
+        labelled layout any model can follow."""
+        return self._template.render(messages, reasoning)
 
     def stop_markers(self) -> list[str]:
         """Text that means the model has finished its turn and started another."""
-        if self._formatter is None:
-            return ["\nUser:", "\nAssistant:", "\nSystem:"]
-        template = self.info.chat_template or ""
-        return [m for m in TURN_MARKERS if m in template]
+        return self._template.stop_markers()
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a rendered prompt, without a BOS that llama-cpp-python adds itself."""
@@ -221,18 +244,31 @@ class LocalModel:
         """The tokens llama.cpp holds keys and values for, in order."""
         return list(self._cache.tokens)
 
-    def _piece(self, token: int) -> bytes:
-        piece = self._pieces.get(token)
-        if piece is None:
+    def _piece(self, token: int, shown: frozenset[bytes]) -> bytes:
+        """The token's text; a control token's only when it is in `shown` (the format's markers
+        and the stop strings' pieces), so no other control token ever reaches the answer."""
+        known = self._pieces.get(token)
+        if known is None:
             size = 64
             while True:
                 buffer = ctypes.create_string_buffer(size)
-                n = llama_cpp.llama_token_to_piece(self._vocab, token, buffer, size, 0, False)
+                n = llama_cpp.llama_token_to_piece(self._vocab, token, buffer, size, 0, True)
                 if n >= 0:
                     break
                 size = -n
-            piece = self._pieces[token] = buffer.raw[:n]
+            control = bool(llama_cpp.llama_vocab_get_attr(self._vocab, token) & _CONTROL)
+            known = self._pieces[token] = (buffer.raw[:n], control)
+        piece, control = known
+        if control and not any(piece in s for s in shown):
+            return b""
         return piece
+
+    def _ends_turn(self, token: int) -> bool:
+        """End of generation, except harmony's `<|end|>`, which closes the analysis channel
+        (llama.cpp keeps it an end token when a vocabulary lacks <|return|> or <|call|>)."""
+        if not llama_cpp.llama_vocab_is_eog(self._vocab, token):
+            return False
+        return not (self.reasoning_format == "harmony" and self._token_text(token) == END)
 
     def stream(
         self,
@@ -241,8 +277,14 @@ class LocalModel:
         *,
         cancel: threading.Event | None = None,
         stop: list[str] | None = None,
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces as the model produces them; `last_timings` is set at the end.
+        """Yield the answer's text pieces as the model produces them; reasoning pieces go to
+        `on_reasoning`, and `last_reasoning` and `last_timings` are set at the end.
+
+        Control tokens are never part of the text, except the reasoning format's markers, which
+        the splitter reads and drops, and stop strings' (a turn marker ends the answer). The
+        turn ends at the family's end token, or where harmony's final message ends.
 
         The loop is Lanterne's own rather than create_completion's, which re-decodes the whole
         answer at every token and samples the full vocabulary. `cancel` stops within a token
@@ -253,7 +295,8 @@ class LocalModel:
         tokens = self.tokenize(prompt)
         if self._adds_bos:
             tokens = [self._llm.token_bos(), *tokens]
-        self.last_timings: Timings | None = None
+        self.last_timings = None
+        self.last_reasoning = ""
         ctx = self._llm.ctx
         llama_cpp.llama_perf_context_reset(ctx)
         start = time.perf_counter()
@@ -264,6 +307,25 @@ class LocalModel:
         cut_short = False
         prefill: llama_cpp.llama_perf_context_data | None = None
         text = TextAssembler(stop or [])
+        splitter = make_splitter(self.reasoning_format, prompt)
+        shown = frozenset(
+            m.encode("utf-8") for m in (*reasoning_markers(self.reasoning_format), *(stop or []))
+        )
+        thoughts: list[str] = []
+        answered: float | None = None
+
+        def answer(items: list[Piece]) -> Iterator[str]:
+            nonlocal answered
+            for item in items:
+                if isinstance(item, Thought):
+                    thoughts.append(item.text)
+                    if on_reasoning is not None:
+                        on_reasoning(item.text)
+                    continue
+                if answered is None:
+                    answered = time.perf_counter()
+                yield item
+
         self._abort_flag = cancel
         self._set_abort(cancel is not None)
         try:
@@ -286,12 +348,12 @@ class LocalModel:
                         # The prompt's decode is counted once its logits are read; a prompt of
                         # one new token counts as "eval" there, so generation is told apart here.
                         prefill = llama_cpp.llama_perf_context(ctx)
-                    if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    if self._ends_turn(token):
                         break
-                    piece = text.feed(self._piece(token))
+                    piece = text.feed(self._piece(token, shown))
                     if piece:
-                        yield piece
-                    if text.stopped:
+                        yield from answer(splitter.feed(piece))
+                    if text.stopped or splitter.done:
                         break
                     if len(self._cache.tokens) >= self.n_ctx:
                         cut_short = True
@@ -299,8 +361,7 @@ class LocalModel:
                 else:
                     cut_short = params.max_tokens > 0
                 rest = text.flush()
-                if rest:
-                    yield rest
+                yield from answer([*splitter.feed(rest), *splitter.flush()])
         finally:
             self._set_abort(False)
             self._abort_flag = None
@@ -308,6 +369,7 @@ class LocalModel:
             end = time.perf_counter()
             if prefill is None:
                 prefill = perf
+            self.last_reasoning = "".join(thoughts)
             self.last_timings = Timings(
                 prompt_tokens=len(tokens),
                 prompt_ms=float(prefill.t_p_eval_ms + prefill.t_eval_ms),
@@ -317,4 +379,5 @@ class LocalModel:
                 reused_tokens=reused,
                 sampled_tokens=sampled,
                 cut_short=cut_short,
+                first_answer_ms=((answered or end) - start) * 1000.0,
             )

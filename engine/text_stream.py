@@ -41,11 +41,15 @@ class TextAssembler:
         return text
 
     def _undecided_tail(self, text: str) -> int:
-        """Length of the longest end of `text` that begins some stop string."""
-        longest = 0
-        for stop in self._stops:
-            for n in range(min(len(stop) - 1, len(text)), longest, -1):
-                if text.endswith(stop[:n]):
-                    longest = n
-                    break
-        return longest
+        return undecided_tail(text, self._stops)
+
+
+def undecided_tail(text: str, markers: Sequence[str]) -> int:
+    """Length of the longest end of `text` that begins some marker (and is not all of it)."""
+    longest = 0
+    for marker in markers:
+        for n in range(min(len(marker) - 1, len(text)), longest, -1):
+            if text.endswith(marker[:n]):
+                longest = n
+                break
+    return longest

@@ -24,6 +24,7 @@ at full speed. Two details keep tests predictable:
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Sequence
 from typing import Final
 
 import gguf
@@ -87,8 +88,11 @@ def _encode(text: str) -> str:
     return "".join(_BYTE_TO_CHAR[b] for b in text.encode("utf-8"))
 
 
-def _vocabulary() -> tuple[list[str], list[gguf.TokenType], list[str], list[bool]]:
-    """Tokens, their types, the merges, and whether sampling should favour each token."""
+def _vocabulary(
+    extra_special: Sequence[str] = (),
+) -> tuple[list[str], list[gguf.TokenType], list[str], list[bool]]:
+    """Tokens, their types, the merges, and whether sampling should favour each token; the
+    `extra_special` control tokens come last, after the ChatML ones."""
     tokens = [_BYTE_TO_CHAR[b] for b in range(256)]
     favoured = [0x20 <= b <= 0x7E for b in range(256)]
     merges: list[str] = []
@@ -98,7 +102,7 @@ def _vocabulary() -> tuple[list[str], list[gguf.TokenType], list[str], list[bool
         tokens.append(_encode(left + right))
         favoured.append(True)
     types = [gguf.TokenType.NORMAL] * len(tokens)
-    for special in (ENDOFTEXT, IM_START, IM_END):
+    for special in (ENDOFTEXT, IM_START, IM_END, *extra_special):
         tokens.append(special)
         types.append(gguf.TokenType.CONTROL)
         favoured.append(False)
@@ -133,11 +137,18 @@ def write_tiny_moe_gguf(
     n_expert: int = 4,
     n_expert_used: int = 2,
     context_length: int = 2048,
+    extra_special_tokens: Sequence[str] = (),
+    chat_template: str = CHAT_TEMPLATE,
 ) -> pathlib.Path:
     """Write a random-weight `qwen3moe` GGUF to `path` (deterministic per `seed`); return `path`.
 
     Matrices are stored in F16, norms and the router in F32, as in a converted real model.
+    `extra_special_tokens` are more control tokens (another family's markers, such as harmony's
+    `<|channel|>`), with ids from `VOCAB_SIZE` on in the order given; `chat_template` replaces
+    the ChatML one.
     """
+    tokens, token_types, token_merges, favoured = _vocabulary(extra_special_tokens)
+    vocab_size = len(tokens)
     if not 0 < n_expert_used <= n_expert:
         raise ValueError("need 0 < n_expert_used <= n_expert")
     rng = np.random.default_rng(seed)
@@ -160,10 +171,10 @@ def write_tiny_moe_gguf(
 
     # Residual dimension 0 is a constant 1 that no layer writes to (rows 0 of the output
     # projections are zero); the output rows of disfavoured tokens point against it.
-    token_embd = normal(VOCAB_SIZE, d, std=0.1)
+    token_embd = normal(vocab_size, d, std=0.1)
     token_embd[:, 0] = 1.0
-    output = normal(VOCAB_SIZE, d, std=0.15)
-    output[:, 0] = np.where(np.array(_FAVOURED), 0.0, -4.0)
+    output = normal(vocab_size, d, std=0.15)
+    output[:, 0] = np.where(np.array(favoured), 0.0, -4.0)
     output_norm = norm(d)
     output_norm[0] = 1.0
 
@@ -215,14 +226,14 @@ def write_tiny_moe_gguf(
 
         writer.add_tokenizer_model("gpt2")
         writer.add_tokenizer_pre("qwen2")
-        writer.add_token_list(TOKENS)
-        writer.add_token_types(_TOKEN_TYPES)
-        writer.add_token_merges(_TOKEN_MERGES)
+        writer.add_token_list(tokens)
+        writer.add_token_types(token_types)
+        writer.add_token_merges(token_merges)
         writer.add_bos_token_id(ENDOFTEXT_TOKEN_ID)
         writer.add_eos_token_id(EOS_TOKEN_ID)
         writer.add_pad_token_id(ENDOFTEXT_TOKEN_ID)
         writer.add_add_bos_token(False)
-        writer.add_chat_template(CHAT_TEMPLATE)
+        writer.add_chat_template(chat_template)
 
         for name, array in tensors:
             writer.add_tensor(name, array)
