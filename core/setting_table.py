@@ -56,6 +56,15 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("neutral", "friendly", "formal"),
     ),
     Setting(
+        "answer.reasoning",
+        str,
+        "low",
+        "How much a model that thinks before it answers (gpt-oss, Qwen3...) may reason: 'off' "
+        "where the model allows it, 'low', 'medium' or 'high'. The reasoning is shown apart "
+        "from the answer, never in it. For local models; a server decides for itself.",
+        choices=("off", "low", "medium", "high"),
+    ),
+    Setting(
         "house.instructions",
         str,
         "",

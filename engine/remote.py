@@ -14,6 +14,7 @@ the original httpx for two endpoints whose wire format fits in this module.
 Cancellation: see `remote_cancel.py`. Connections are not kept alive, so every request opens a
 socket the watcher can see (one TCP/TLS handshake per answer, nothing next to generation time);
 closing the connection also tells the server to stop generating. Errors: `remote_errors.py`.
+The model's reasoning, apart from its answer: `remote_reasoning.py`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -32,6 +31,7 @@ import httpx2
 
 from lanterne.engine import secrets
 from lanterne.engine.errors import GenerationCancelledError
+from lanterne.engine.reasoning import Thought
 from lanterne.engine.remote_cancel import CancelWatch
 from lanterne.engine.remote_errors import (
     AuthenticationError,
@@ -40,8 +40,9 @@ from lanterne.engine.remote_errors import (
     RemoteError,
     ServerError,
     ServerTimeoutError,
-    ServerUnreachableError,
+    transport_error,
 )
+from lanterne.engine.remote_reasoning import ReplySplitter
 from lanterne.engine.runtime import Message, SamplingParams, Timings
 from lanterne.translation import _
 
@@ -88,6 +89,8 @@ class RemoteChatBackend:
         self.model = model
         self.timeout = timeout
         self.last_timings: Timings | None = None
+        self.last_reasoning = ""  # the latest stream's reasoning, whether it was yielded or not
+        self.reasoning_format = "server"  # "think" once replies carried <think> in their text
         self._keychain_problem: str | None = None
         if api_key is None:
             try:
@@ -137,13 +140,27 @@ class RemoteChatBackend:
         params: SamplingParams,
         cancel: threading.Event | None = None,
     ) -> Generator[str, None, None]:
-        """Yield the answer's text as it arrives; `last_timings` is set when the stream ends."""
+        """Yield the answer's text as it arrives (the reasoning only in `last_reasoning`)."""
+        with contextlib.closing(self.stream_reply(messages, params, cancel)) as parts:
+            yield from (part for part in parts if isinstance(part, str))
+
+    def stream_reply(
+        self,
+        messages: list[Message],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Generator[str | Thought, None, None]:
+        """Yield the answer's text and the model's reasoning (`Thought`) as they arrive;
+        `last_timings` and `last_reasoning` are set when the stream ends."""
         self.last_timings = None
+        self.last_reasoning = ""
+        reply = ReplySplitter()
         if cancel is not None and cancel.is_set():
             raise GenerationCancelledError(_("The answer was stopped."))
         watch = CancelWatch(cancel)
         start = time.perf_counter()
         first: float | None = None
+        first_answer: float | None = None  # after any reasoning
         last: float | None = None
         pieces = 0
         usage: dict[str, Any] = {}
@@ -163,12 +180,16 @@ class RemoteChatBackend:
                             usage = chunk["usage"]
                         if isinstance(chunk.get("timings"), dict):  # llama.cpp's server
                             server_timings = chunk["timings"]
-                        text = self._delta_text(chunk)
-                        if text:
+                        parts = reply.feed(self._delta(chunk))
+                        if parts:
                             last = time.perf_counter()
                             first = first or last
+                            if any(isinstance(part, str) for part in parts):
+                                first_answer = first_answer or last
                             pieces += 1
-                            yield text
+                            yield from parts
+                    if complete:
+                        yield from reply.flush()
                 finally:
                     watch.finish()  # before the response closes its socket
             if watch.fired:  # the server closed a cut connection cleanly
@@ -184,6 +205,9 @@ class RemoteChatBackend:
                 )
         finally:
             watch.finish()
+            self.last_reasoning = reply.reasoning
+            if reply.format != "server":
+                self.reasoning_format = reply.format
             end = time.perf_counter()
             ttft_ms = ((first or end) - start) * 1000.0
             span_ms = (last - first) * 1000.0 if first is not None and last is not None else 0.0
@@ -202,6 +226,7 @@ class RemoteChatBackend:
                 ),
                 predicted_ms=_number(server_timings.get("predicted_ms")) or span_ms,
                 ttft_ms=ttft_ms,
+                first_answer_ms=((first_answer or end) - start) * 1000.0,
             )
 
     def _chat_body(self, messages: list[Message], params: SamplingParams) -> dict[str, Any]:
@@ -285,21 +310,24 @@ class RemoteChatBackend:
             )
         return value
 
-    def _delta_text(self, chunk: dict[str, Any]) -> str:
+    def _delta(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """The chunk's delta (or, from a server that does not stream, its whole message)."""
         choices = chunk.get("choices")
         if not choices:  # the usage-only chunk at the end
-            return ""
-        try:
-            choice = choices[0]
-            delta = choice.get("delta") or choice.get("message") or {}
-            content = delta.get("content")
-        except (AttributeError, KeyError, TypeError):
+            return {}
+        choice = choices[0] if isinstance(choices, list) else None
+        delta = (
+            (choice.get("delta") or choice.get("message") or {})
+            if isinstance(choice, dict)
+            else None
+        )
+        if not isinstance(delta, dict):
             raise MalformedResponseError(
                 _("The server at {url} sent an answer in an unexpected shape.").format(
                     url=self.base_url
                 )
-            ) from None
-        return content if isinstance(content, str) else ""
+            )
+        return delta
 
     def _scrub(self, text: str) -> str:
         """Server text fit for a message: short, on one line, and without the key."""
@@ -397,65 +425,7 @@ class RemoteChatBackend:
         except httpx2.HTTPError as exc:
             if watch is not None and watch.fired:
                 raise GenerationCancelledError(_("The answer was stopped.")) from None
-            raise self._transport_error(exc) from exc
-
-    def _transport_error(self, exc: httpx2.HTTPError) -> RemoteError:
-        url = self.base_url
-        seconds = f"{self.timeout:g}"
-        if isinstance(exc, httpx2.ConnectTimeout):
-            return ServerTimeoutError(
-                _(
-                    "{url} did not accept a connection within {seconds} s. Check the address "
-                    "and that this machine can reach the server."
-                ).format(url=url, seconds=seconds)
-            )
-        if isinstance(exc, httpx2.TimeoutException):
-            return ServerTimeoutError(
-                _(
-                    "The server at {url} sent nothing for {seconds} s. It may be overloaded: "
-                    "try again, or allow it more time."
-                ).format(url=url, seconds=seconds)
-            )
-        if isinstance(exc, httpx2.SSEError):
-            return MalformedResponseError(
-                _("The server at {url} did not send a valid event stream: {detail}").format(
-                    url=url, detail=exc
-                )
-            )
-        if isinstance(exc, httpx2.ConnectError):
-            cause = _root_cause(exc)
-            if isinstance(cause, ConnectionRefusedError):
-                return ServerUnreachableError(
-                    _(
-                        "Cannot connect to {url}: the connection was refused. Is the server "
-                        "running and listening on that port?"
-                    ).format(url=url)
-                )
-            if isinstance(cause, socket.gaierror):
-                return ServerUnreachableError(
-                    _(
-                        "Cannot connect to {url}: the host name is unknown. Check the address."
-                    ).format(url=url)
-                )
-            if isinstance(cause, ssl.SSLError):
-                return ServerUnreachableError(
-                    _(
-                        "Cannot connect to {url}: its TLS certificate is not trusted by this "
-                        "machine ({detail})."
-                    ).format(url=url, detail=cause)
-                )
-            return ServerUnreachableError(
-                _("Cannot reach {url}: {detail}. Check the address and the network.").format(
-                    url=url, detail=cause
-                )
-            )
-        if isinstance(exc, httpx2.TransportError):
-            return MalformedResponseError(
-                _(
-                    "The connection to {url} broke off in the middle of the answer ({detail})."
-                ).format(url=url, detail=exc)
-            )
-        return RemoteError(_("The request to {url} failed: {detail}").format(url=url, detail=exc))
+            raise transport_error(exc, self.base_url, self.timeout) from exc
 
 
 def _finish_reason(chunk: dict[str, Any]) -> bool:
@@ -464,13 +434,6 @@ def _finish_reason(chunk: dict[str, Any]) -> bool:
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return False
     return bool(choices[0].get("finish_reason"))
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """The OS error under httpx2's and httpcore2's wrappers (httpcore2 only sets the context)."""
-    while (inner := exc.__cause__ or exc.__context__) is not None:
-        exc = inner
-    return exc
 
 
 def _error_text(payload: Any) -> str:

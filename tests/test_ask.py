@@ -21,9 +21,11 @@ from lanterne.assistant.pipeline import (
     Token,
     answer_language,
 )
-from lanterne.assistant.prompt import build_messages, fold_system
+from lanterne.assistant.prompt import build_messages
 from lanterne.context import AppContext
+from lanterne.engine.chat_template import fold_system
 from lanterne.engine.errors import NoModelConfiguredError
+from lanterne.engine.hardware import probe
 from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import Retriever
 from lanterne.settings import Settings
@@ -79,7 +81,8 @@ def test_events_and_citations_come_from_retrieval(ctx: AppContext) -> None:
     data: dict[str, Any] = json.loads(json.dumps(answer.to_json()))  # as scripts will see it
     assert set(data) >= {"answer", "language", "citations", "timings", "model"}
     assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
-    assert data["model"]["offload"]["backend"] == "cpu"
+    gpus = probe().gpus  # a GPU build answers on its GPU
+    assert data["model"]["offload"]["backend"] == (gpus[0].backend if gpus else "cpu")
     assert data["timings"]["predicted_tokens"] >= 1
 
 

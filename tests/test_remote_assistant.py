@@ -39,7 +39,12 @@ def test_the_assistant_answers_from_the_server(
     assert answer.citations[0].path.endswith("tarte.txt")  # (random weights: any text)
     assert answer.timings.predicted_tokens >= 1
     data = answer.to_json()["model"]
-    assert data == {"backend": "remote", "name": ready.engine.name, "server": server}
+    assert data == {
+        "backend": "remote",
+        "name": ready.engine.name,
+        "server": server,
+        "reasoning_format": "server",  # the server takes reasoning apart itself, if it can
+    }
     # The prompt was fitted by estimate; a prompt over the server's context would have ended
     # in a ServerError (see the next test), so finishing proves it fit.
     assert not answer.stopped
@@ -76,7 +81,14 @@ def test_cli_remote_use_models_key_and_off(
     assert settings.get_int("remote.context_size") == 512
     assert run_json("remote", "models")["models"] == used["models"]
     answer = run_json("ask", "Bonjour ?", "--no-docs")
-    assert answer["model"] == {"backend": "remote", "name": used["models"][0], "server": server}  # type: ignore[index]
+    name = used["models"][0]  # type: ignore[index]
+    assert answer["model"] == {
+        "backend": "remote",
+        "name": name,
+        "server": server,
+        "reasoning_format": "server",
+    }
+    assert answer["reasoning"] == ""  # llama-cpp-python's server separates none
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("sys.stdin", io.StringIO(API_KEY + "\n"))

@@ -118,10 +118,12 @@ class Answer:
     turns_kept: int = 0  # earlier turns of the conversation the model could still see
     declined: str = ""  # the organisation's topic this question was declined for, if any
     notice: str = ""  # the organisation's notice, when it could not end the text (JSON output)
+    reasoning: str = ""  # what the model wrote before its final answer (never part of `text`)
 
     def as_past_turn(self) -> PastTurn:
         """This answer as history for the next question of the same conversation."""
-        return PastTurn(self.question, self.text, tuple(c.as_source() for c in self.citations))
+        sources = tuple(c.as_source() for c in self.citations)
+        return PastTurn(self.question, self.text, sources, self.reasoning)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -133,5 +135,6 @@ class Answer:
             "stopped": self.stopped,
             "turns_kept": self.turns_kept,
             "declined": self.declined or None,
+            "reasoning": self.reasoning,  # apart from "answer", which never holds any of it
             **({"notice": self.notice} if self.notice else {}),
         }

@@ -27,8 +27,10 @@ from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredEr
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.json_grammar import SchemaError, schema_grammar
 from lanterne.engine.offload import PlanOverrides
+from lanterne.engine.reasoning import REASONING_EFFORTS, ReasoningEffort, Thought
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import Timings
+from lanterne.engine.sampler_chain import GrammarError
 from lanterne.index_repair import telling_damage
 from lanterne.indexer.language import question_language
 from lanterne.indexer.retriever import NO_FILTERS, Retriever, SearchFilters
@@ -61,11 +63,18 @@ class Token:
 
 
 @dataclass(frozen=True)
+class Thinking:
+    """A piece of the model's reasoning: shown apart (collapsed), never part of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Finished:
     answer: Answer
 
 
-AskEvent = LoadingModel | ModelReady | Retrieved | Token | Finished
+AskEvent = LoadingModel | ModelReady | Retrieved | Thinking | Token | Finished
 
 
 def answer_style(settings: Settings) -> AnswerStyle:
@@ -162,7 +171,12 @@ class Assistant:
                 backend.close()
                 raise
         model = self.host.load(self.load_request(model_path)).result()
-        return LocalResponder(self.host, model)
+        return LocalResponder(self.host, model, self.reasoning_effort())
+
+    def reasoning_effort(self) -> ReasoningEffort:
+        """How much the model may reason before it answers (answer.reasoning)."""
+        chosen = self.settings.get_str("answer.reasoning")
+        return next((e for e in REASONING_EFFORTS if e == chosen), "low")
 
     def ask(
         self,
@@ -174,10 +188,12 @@ class Assistant:
         history: Sequence[PastTurn] = (),
         schema: dict[str, Any] | None = None,
         filters: SearchFilters = NO_FILTERS,
+        grammar: str | None = None,
     ) -> Iterator[AskEvent]:
         """Answer `question`; `history` holds the conversation's earlier turns, oldest first.
         With a JSON `schema`, the local model can only write JSON of that shape; `filters`
-        limit the sources to some folders, file types or languages."""
+        limit the sources to some folders, file types or languages; a GBNF `grammar` limits what
+        the local model can write (llama.cpp's grammars: tests, scripts, constrained formats)."""
         language = answer_language(question, self.settings.get_str("model.answer_language"))
         rules = HouseRules.from_settings(self.settings)
         topic = rules.declined_topic(question)
@@ -209,20 +225,41 @@ class Assistant:
                     )
                 params = replace(params, grammar=schema_grammar(schema))
                 style = replace(style, schema=json.dumps(schema, ensure_ascii=False))
+            elif grammar is not None:
+                if responder.info.backend != "local":
+                    raise GrammarError(
+                        _("An output grammar (--grammar) needs the local model: llama.cpp's.")
+                    )
+                params = replace(params, grammar=grammar)
             fitted = responder.fit(question, citations, language, history, params.max_tokens, style)
             yield Retrieved(fitted.citations)
             shown: list[str] = []  # as masked on the way: the answer is what was shown
             masker = Masker(rules.masked_words)
             tail = TrailingSpace()  # so that what is shown ends as the answer's text does
+            # The reasoning is shown too (apart): the organisation's masked words are masked in
+            # it as well, by a masker of its own so that it never runs into the answer's text.
+            thought: list[str] = []
+            thought_masker = Masker(rules.masked_words)
             stopped = False
             try:
                 for piece in responder.stream(fitted, params, cancel):
+                    if isinstance(piece, Thought):
+                        for part in thought_masker.feed(piece.text):
+                            thought.append(part)
+                            yield Thinking(part)
+                        continue
+                    if rest := thought_masker.finish():  # the reasoning is over: all of it
+                        thought.append(rest)
+                        yield Thinking(rest)
                     for part in masker.feed(piece):
                         if part := tail.feed(part):
                             shown.append(part)
                             yield Token(part)
             except GenerationCancelledError:
                 stopped = True
+            if rest := thought_masker.finish():
+                thought.append(rest)
+                yield Thinking(rest)
             if rest := tail.feed(masker.finish()):
                 shown.append(rest)
                 yield Token(rest)
@@ -245,6 +282,7 @@ class Assistant:
                     cited=cited_numbers(text, len(fitted.citations)),
                     turns_kept=fitted.turns_kept,
                     notice=notice,
+                    reasoning="".join(thought).strip(),
                 )
             )
         finally:

@@ -174,6 +174,7 @@ class PastTurn:
     question: str
     answer: str
     sources: tuple[Source, ...] = ()
+    reasoning: str = ""  # given back to templates that want it (`reasoning_content`)
 
 
 def user_message(question: str, sources: Sequence[Source], language: str) -> str:
@@ -208,19 +209,12 @@ def build_messages(
         turns.append(
             {"role": "user", "content": user_message(turn.question, past_sources, language)}
         )
-        turns.append({"role": "assistant", "content": defuse(turn.answer.strip())})
+        said = {"role": "assistant", "content": defuse(turn.answer.strip())}
+        if turn.reasoning.strip():  # the engine hands it to templates that take it back
+            said["reasoning_content"] = defuse(turn.reasoning.strip())
+        turns.append(said)
     return [
         {"role": "system", "content": system_prompt(language, style, any_sources)},
         *turns,
         {"role": "user", "content": user_message(question, sources, language)},
     ]
-
-
-def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """For chat templates that reject a system role: put the instructions in the first turn."""
-    if not messages or messages[0]["role"] != "system":
-        return messages
-    system, rest = messages[0]["content"], messages[1:]
-    if rest and rest[0]["role"] == "user":
-        return [{"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}, *rest[1:]]
-    return [{"role": "user", "content": system}, *rest]

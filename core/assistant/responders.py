@@ -1,22 +1,25 @@
 """Who writes the answer: the model in this process, or one on an OpenAI-compatible server.
 
-Both take the same fitted conversation and stream text; the pipeline does not care which. The
-local one renders the model's own chat template and counts real tokens; a server applies its
-template itself, so only an estimate of the prompt's size is possible there (see `_estimate`).
+Both take the same fitted conversation and stream text, the answer's pieces (str) with the
+model's reasoning (`Thought`) beside them; the pipeline does not care which. The local one renders
+the model's own chat template and counts real tokens; a server applies its template itself, so
+only an estimate of the prompt's size is possible there (see `_estimate`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from lanterne.assistant.answer import Citation
 from lanterne.assistant.budget import FittedPrompt, Messages, fit_prompt
 from lanterne.assistant.engine_info import EngineInfo
-from lanterne.assistant.prompt import DEFAULT_STYLE, AnswerStyle, PastTurn, fold_system
+from lanterne.assistant.prompt import DEFAULT_STYLE, AnswerStyle, PastTurn
 from lanterne.engine import cpu_variant
 from lanterne.engine.host import ModelHost
+from lanterne.engine.reasoning import ReasoningEffort, Thought
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.remote_errors import RemoteError
 from lanterne.engine.runtime import LocalModel, SamplingParams, Timings
@@ -45,7 +48,7 @@ class Responder(Protocol):
 
     def stream(
         self, fitted: FittedPrompt, params: SamplingParams, cancel: threading.Event | None
-    ) -> Iterator[str]: ...
+    ) -> Iterator[str | Thought]: ...
 
     def timings(self) -> Timings: ...
 
@@ -54,9 +57,12 @@ class Responder(Protocol):
 
 
 class LocalResponder:
-    def __init__(self, host: ModelHost, model: LocalModel) -> None:
+    def __init__(
+        self, host: ModelHost, model: LocalModel, reasoning: ReasoningEffort = "low"
+    ) -> None:
         self._host = host
         self._model = model
+        self._reasoning = reasoning
         cpu = cpu_variant.current()
         description = model.plan.description
         if cpu.variant:
@@ -71,16 +77,16 @@ class LocalResponder:
             model=model.info,
             plan=model.plan,
             cpu=cpu,
+            reasoning_format=model.reasoning_format,
         )
 
     def sampling(self, max_tokens: int, temperature: float) -> SamplingParams:
         return recommended(self._model.info, max_tokens=max_tokens, temperature=temperature)
 
     def _render(self, messages: Messages) -> str:
-        try:
-            return self._model.render_chat(messages)
-        except Exception:  # templates that refuse a system turn (Gemma 2, Mistral) raise here
-            return self._model.render_chat(fold_system(messages))
+        # The engine reshapes what a template refuses (a system turn, two user turns in a row)
+        # and falls back to a plain layout for a broken template: rendering does not raise.
+        return self._model.render_chat(messages, reasoning=self._reasoning)
 
     def fit(
         self,
@@ -106,9 +112,11 @@ class LocalResponder:
 
     def stream(
         self, fitted: FittedPrompt, params: SamplingParams, cancel: threading.Event | None
-    ) -> Iterator[str]:
+    ) -> Iterator[str | Thought]:
         stop = self._model.stop_markers()
-        return self._host.stream(self._model, fitted.prompt, params, cancel=cancel, stop=stop)
+        return self._host.stream(
+            self._model, fitted.prompt, params, cancel=cancel, stop=stop, reasoning=True
+        )
 
     def timings(self) -> Timings:
         timings = self._model.last_timings
@@ -132,6 +140,7 @@ class RemoteResponder:
                 server=backend.base_url, name=name
             ),
             server=backend.base_url,
+            reasoning_format="server",
         )
 
     def sampling(self, max_tokens: int, temperature: float) -> SamplingParams:
@@ -153,8 +162,14 @@ class RemoteResponder:
 
     def stream(
         self, fitted: FittedPrompt, params: SamplingParams, cancel: threading.Event | None
-    ) -> Iterator[str]:
-        return self._backend.stream_chat(fitted.messages, params, cancel)
+    ) -> Iterator[str | Thought]:
+        # Earlier turns' reasoning stays here: strict servers refuse unknown message keys, and
+        # templates drop the reasoning of finished turns anyway.
+        messages = [
+            {k: v for k, v in m.items() if k != "reasoning_content"} for m in fitted.messages
+        ]
+        yield from self._backend.stream_reply(messages, params, cancel)
+        self.info = replace(self.info, reasoning_format=self._backend.reasoning_format)
 
     def timings(self) -> Timings:
         timings = self._backend.last_timings

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lanterne.cli.output import error, print_json
+from lanterne.cli.shown_reasoning import ShownReasoning
 from lanterne.context import AppContext
 from lanterne.translation import _
 
@@ -28,6 +29,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help=_("answer with JSON that follows this JSON schema (local model)"),
     )
+    ask.add_argument(
+        "--grammar",
+        type=Path,
+        metavar="FILE",
+        help=_("answer only with text this GBNF grammar allows (local model)"),
+    )
+    ask.add_argument(
+        "--show-reasoning",
+        action="store_true",
+        help=_("print the model's reasoning before its answer, apart from it"),
+    )
     ask.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     ask.set_defaults(func=cmd_ask)
 
@@ -44,9 +56,24 @@ def _print_sources(answer: Answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
-    from lanterne.assistant.pipeline import Finished, Token  # the engine: only when asking
+    from lanterne.assistant.pipeline import Finished, Thinking, Token  # the engine: when asking
     from lanterne.engine.json_grammar import SchemaError, load_schema, parse_output
+    from lanterne.engine.sampler_chain import GrammarError
 
+    if args.schema and args.grammar:
+        return error(_("Give --schema or --grammar, not both."))
+    grammar: str | None = None
+    if args.grammar:
+        try:
+            grammar = args.grammar.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return error(
+                _("The grammar file {path} cannot be read: {error}").format(
+                    path=args.grammar, error=exc.strerror if isinstance(exc, OSError) else exc
+                )
+            )
+
+    reasoning = ShownReasoning(sys.stdout)
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_a: cancel.set())
     answer: Answer | None = None
@@ -58,8 +85,13 @@ def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
             use_docs=not args.no_docs,
             cancel=cancel,
             schema=schema,
+            grammar=grammar,
         ):
-            if isinstance(event, Token) and not (args.json or schema):
+            streamed = not (args.json or schema)
+            if isinstance(event, Thinking) and streamed and args.show_reasoning:
+                reasoning.thought(event.text)
+            elif isinstance(event, Token) and streamed:
+                reasoning.answer_begins()
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, Finished):
@@ -73,9 +105,10 @@ def cmd_ask(args: argparse.Namespace, ctx: AppContext) -> int:
                     )
                 )
             data = parse_output(answer.text)
-    except SchemaError as exc:
+    except (SchemaError, GrammarError) as exc:
         return error(str(exc))
     finally:
+        reasoning.close()
         signal.signal(signal.SIGINT, previous)
     if args.json:
         print_json({**answer.to_json(), **({"data": data} if schema is not None else {})})

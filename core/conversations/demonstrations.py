@@ -4,7 +4,8 @@ One example per answer: the conversation up to its question, the question with t
 the model was given, and the answer the user approved (their correction if they made one), in
 the chat format most fine-tuning tools read (`{"messages": [{"role": ..., "content": ...}]}`).
 A `metadata` object beside it says where the example comes from (rating, edit, sources, model,
-date); `--no-metadata` leaves it out for tools that reject unknown keys.
+date) and holds the model's reasoning, which the messages never do; `--no-metadata` leaves it
+out for tools that reject unknown keys.
 
 Kept as the model saw them: the passages of the answered question. Rebuilt: the instructions,
 from today's settings (the settings of the day are not recorded), and the earlier turns, as the
@@ -107,6 +108,8 @@ class Demonstration:
                 "rating": _RATING_NAMES[self.answer.rating],
                 "edited": self.edited,
                 "original_answer": self.answer.text if self.edited else None,
+                # What the model reasoned before answering: here only, never in the messages.
+                "reasoning": self.answer.reasoning or None,
                 "sources": [
                     {"n": s.n, "path": s.path, "page": s.page, "heading": s.heading}
                     for s in self.sources

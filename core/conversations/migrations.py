@@ -54,3 +54,10 @@ def m002_feedback(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN rating INTEGER CHECK (rating IN (-1, 1))")
     db.execute("ALTER TABLE messages ADD COLUMN edited_text TEXT")
     db.execute("ALTER TABLE messages ADD COLUMN feedback_at TEXT")
+
+
+@MIGRATIONS.add
+def m003_reasoning(db: sqlite_utils.Database) -> None:
+    # reasoning: what the model wrote before its answer (gpt-oss, Qwen3...), kept apart from
+    # `text` so that search, ratings, corrections and exports of the answer never see it.
+    db.execute("ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT ''")

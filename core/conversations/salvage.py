@@ -34,6 +34,7 @@ MESSAGE_FIELDS = (
     "rating",
     "edited_text",
     "feedback_at",
+    "reasoning",
 )
 STATUSES = ("complete", "streaming", "stopped", "interrupted", "error")
 _SMALLEST_RANGE = 16  # a failing range this small is left to the page reading
@@ -76,7 +77,7 @@ def conversation(values: Sequence[Value]) -> dict[str, Any] | None:
 
 
 def message(values: Sequence[Value]) -> dict[str, Any] | None:
-    """A messages row (MESSAGE_FIELDS, the last three absent in rows written before they
+    """A messages row (MESSAGE_FIELDS, the last four absent in rows written before they
     existed), checked; None if it is not one."""
     if not 7 <= len(values) <= len(MESSAGE_FIELDS):
         return None
@@ -93,6 +94,9 @@ def message(values: Sequence[Value]) -> dict[str, Any] | None:
         return None
     if not (row["feedback_at"] is None or _is_moment(row["feedback_at"])):
         return None
+    if not (row["reasoning"] is None or isinstance(row["reasoning"], str)):
+        return None
+    row["reasoning"] = row["reasoning"] or ""  # rows written before m003 have none
     if not (isinstance(row["sources"], str) and isinstance(row["details"], str)):
         return None
     row["sources"] = _json_text(row["sources"], "[]")

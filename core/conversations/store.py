@@ -64,6 +64,7 @@ class Message:
     created_at: str
     rating: int | None = None  # 1 good, -1 bad, None not rated
     edited_text: str | None = None  # the user's correction of an answer; None if untouched
+    reasoning: str = ""  # what the model wrote before this answer, shown apart from it
 
     @property
     def shown_text(self) -> str:
@@ -79,15 +80,26 @@ class SearchHit:
 
 
 MESSAGE_COLUMNS = (
-    "id, conversation_id, role, text, status, sources, details, created_at, rating, edited_text"
+    "id, conversation_id, role, text, status, sources, details, created_at, rating, edited_text, "
+    "reasoning"
 )
 
 
 def message_from_row(row: Sequence[Any]) -> Message:
     """A row of `SELECT {MESSAGE_COLUMNS}` (also used by the demonstrations export)."""
-    i, c, role, text, status, sources, details, at, rating, edited = row
+    i, c, role, text, status, sources, details, at, rating, edited, reasoning = row
     return Message(
-        i, c, role, text, status, json.loads(sources), json.loads(details), at, rating, edited
+        i,
+        c,
+        role,
+        text,
+        status,
+        json.loads(sources),
+        json.loads(details),
+        at,
+        rating,
+        edited,
+        reasoning,
     )
 
 
@@ -361,8 +373,12 @@ class ConversationStore:
         status: Status | None = None,
         sources: Sequence[dict[str, Any]] | None = None,
         details: dict[str, Any] | None = None,
+        reasoning: str | None = None,
     ) -> None:
         sets, params = ["text = ?"], [text]
+        if reasoning is not None:
+            sets.append("reasoning = ?")
+            params.append(reasoning)
         if status is not None:
             sets.append("status = ?")
             params.append(status)

@@ -39,6 +39,7 @@ RECORDED = (
     "answer.grounding",
     "answer.length",
     "answer.tone",
+    "answer.reasoning",
     "retrieval.top_k",
     "retrieval.mode",
     "retrieval.embedding_model",

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from lanterne.serve.chat_runs import Ended, Piece, RunEvent, Started
+from lanterne.serve.chat_runs import Ended, Piece, Reasoned, RunEvent, Started
 from lanterne.serve.errors import ApiError, api_error
 from lanterne.serve.openai_format import ChunkWriter, completion
 from lanterne.translation import _
@@ -140,6 +140,7 @@ class AnswerResponse(Response):
         writer = ChunkWriter(self._model, self._include_usage)
         started: Started | None = None
         text: list[str] = []
+        reasoning: list[str] = []
         began = False  # whether the response's head has gone
         while True:
             item = await queue.get()
@@ -168,13 +169,19 @@ class AnswerResponse(Response):
                     await self._send_body(send, writer.first(citations))
                 if isinstance(item, Piece):
                     await self._send_body(send, writer.piece(item.text))
+                elif isinstance(item, Reasoned):
+                    await self._send_body(send, writer.reasoning(item.text))
                 elif isinstance(item, Ended):
                     await self._send_body(send, writer.last(item), more=False)
                     return
             elif isinstance(item, Piece):
                 text.append(item.text)
+            elif isinstance(item, Reasoned):
+                reasoning.append(item.text)
             elif isinstance(item, Ended):
-                body = completion(self._model, "".join(text), item, item.citations)
+                body = completion(
+                    self._model, "".join(text), item, item.citations, "".join(reasoning)
+                )
                 await self._send_json(send, 200, body)
                 return
         if began:

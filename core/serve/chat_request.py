@@ -36,6 +36,7 @@ class ChatRequest:
     schema: dict[str, Any] | None = None  # the JSON schema the answer must follow
     filters: SearchFilters = NO_FILTERS
     has_filters: bool = False
+    reasoning: str | None = None  # `reasoning_effort`, as answer.reasoning names it
 
 
 def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
@@ -105,8 +106,28 @@ def _messages(value: Any) -> list[Message]:
         if message.get("tool_calls") or message.get("function_call"):
             raise bad_request(_("Lanterne does not call tools."), f"{param}.tool_calls")
         content = _content(message.get("content"), f"{param}.content")
-        messages.append({"role": ROLES[role], "content": content})
+        entry = {"role": ROLES[role], "content": content}
+        # A turn's reasoning, as vLLM's clients send it back (newer ones: `reasoning`).
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if role == "assistant" and isinstance(reasoning, str) and reasoning:
+            entry["reasoning_content"] = reasoning
+        messages.append(entry)
     return messages
+
+
+# OpenAI's `reasoning_effort` values, as answer.reasoning names them.
+EFFORTS = {"none": "off", "off": "off", "minimal": "low", "low": "low"}
+EFFORTS |= {"medium": "medium", "high": "high"}
+
+
+def _reasoning(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in EFFORTS:
+        raise bad_request(
+            _("reasoning_effort must be none, minimal, low, medium or high."), "reasoning_effort"
+        )
+    return EFFORTS[value.lower()]
 
 
 def _stop(value: Any) -> list[str]:
@@ -245,4 +266,5 @@ def parse_chat_request(body: Any) -> ChatRequest:
         schema=_schema(body.get("response_format")),
         filters=parse_filters(body.get("lanterne")),
         has_filters=body.get("lanterne") is not None,
+        reasoning=_reasoning(body.get("reasoning_effort")),
     )

@@ -4,7 +4,8 @@ Two kinds of answer: the plain chat model with the client's own messages (render
 model's chat template, or forwarded to the remote server), and `lanterne-documents`, which goes
 through `Assistant.ask` like a question typed in the app (retrieval, house rules, language,
 citations). Both run on a thread of the request's own and take the model's turn first
-(core/model_gate.py); `cancel` is set when the client goes away.
+(core/model_gate.py); `cancel` is set when the client goes away. The model's reasoning comes
+apart from the answer (`Reasoned`), as vLLM sends it: never inside the answer's text.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 
 from lanterne.assistant.answer import Citation
 from lanterne.assistant.house_rules import TrailingSpace
-from lanterne.assistant.pipeline import Assistant, Finished, Retrieved, Token
-from lanterne.assistant.prompt import PastTurn, fold_system
+from lanterne.assistant.pipeline import Assistant, Finished, Retrieved, Thinking, Token
+from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.engine.errors import GenerationCancelledError, NoModelConfiguredError
 from lanterne.engine.json_grammar import schema_grammar
-from lanterne.engine.runtime import LocalModel, SamplingParams, Timings
+from lanterne.engine.reasoning import REASONING_EFFORTS, ReasoningEffort, Thought
+from lanterne.engine.runtime import SamplingParams, Timings
 from lanterne.engine.sampling import GENERIC, recommended
 from lanterne.engine.text_stream import TextAssembler
 from lanterne.model_gate import API
@@ -45,13 +47,18 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class Reasoned:
+    text: str  # a piece of the model's reasoning, before (or apart from) the answer
+
+
+@dataclass(frozen=True)
 class Ended:
     finish_reason: str  # "stop" or "length"
     timings: Timings
     citations: list[dict[str, Any]] | None  # with `cited`: which the answer refers to
 
 
-RunEvent = Started | Piece | Ended
+RunEvent = Started | Reasoned | Piece | Ended
 
 
 def citation_json(citation: Citation, cited: bool | None = None) -> dict[str, Any]:
@@ -105,25 +112,12 @@ def run_chat(
             yield from _local(ctx, request, cancel)
 
 
-def _render(model: LocalModel, messages: list[Message]) -> str:
-    try:
-        return model.render_chat(messages)
-    except Exception:  # templates that refuse a system turn (Gemma 2, Mistral) raise here
-        pass
-    try:
-        return model.render_chat(fold_system(messages))
-    except Exception as exc:  # a template's own rule (roles must alternate...), in its words
-        raise bad_request(
-            _("The model's chat template refuses these messages: {error}").format(error=exc),
-            "messages",
-        ) from None
-
-
 def _local(ctx: AppContext, request: ChatRequest, cancel: threading.Event) -> Iterator[RunEvent]:
     model = ctx.host.load(ctx.assistant.load_request()).result()
+    effort = _effort(ctx.settings, request)
 
     def prepare() -> tuple[str, int]:  # llama.cpp's objects stay on the model's thread
-        prompt = _render(model, request.messages)
+        prompt = model.render_chat(request.messages, reasoning=effort)  # reshaped, never raises
         return prompt, model.count_tokens(prompt)
 
     prompt, prompt_tokens = ctx.host.submit(prepare).result()
@@ -146,17 +140,28 @@ def _local(ctx: AppContext, request: ChatRequest, cancel: threading.Event) -> It
         params = replace(params, grammar=schema_grammar(request.schema))
     yield Started(None)
     stops = model.stop_markers() + request.stop
-    pieces = ctx.host.stream(model, prompt, params, cancel=cancel, stop=stops)
-    trim = _Trim()
+    pieces = ctx.host.stream(model, prompt, params, cancel=cancel, stop=stops, reasoning=True)
+    trim, thought = _Trim(), _Trim()
     try:
         for piece in pieces:
-            if shown := trim.feed(piece):
+            if isinstance(piece, Thought):
+                if reasoned := thought.feed(piece.text):
+                    yield Reasoned(reasoned)
+            elif shown := trim.feed(piece):
                 yield Piece(shown)
     finally:
         pieces.close()
     timings = model.last_timings
     assert timings is not None, "a finished stream has its timings"
     yield Ended(_finish_reason(timings, params.max_tokens), timings, None)
+
+
+def _effort(settings: Settings, request: ChatRequest) -> ReasoningEffort:
+    """The request's `reasoning_effort` where the organisation does not fix answer.reasoning."""
+    chosen = settings.get_str("answer.reasoning")
+    if request.reasoning is not None and not settings.is_locked("answer.reasoning"):
+        chosen = request.reasoning
+    return next((e for e in REASONING_EFFORTS if e == chosen), "low")
 
 
 def _with_request(params: SamplingParams, request: ChatRequest) -> SamplingParams:
@@ -207,10 +212,18 @@ def _remote(
     try:
         yield Started(None)
         stops = TextAssembler(request.stop)
-        trim = _Trim()
-        pieces = backend.stream_chat(request.messages, params, cancel)
+        trim, thought = _Trim(), _Trim()
+        # The reasoning of earlier turns stays here, as the app's own answers do (responders.py).
+        messages = [
+            {k: v for k, v in m.items() if k != "reasoning_content"} for m in request.messages
+        ]
+        pieces = backend.stream_reply(messages, params, cancel)
         try:
             for piece in pieces:
+                if isinstance(piece, Thought):
+                    if reasoned := thought.feed(piece.text):
+                        yield Reasoned(reasoned)
+                    continue
                 if shown := trim.feed(stops.feed(piece.encode("utf-8"))):
                     yield Piece(shown)
                 if stops.stopped:
@@ -241,7 +254,8 @@ def _history(messages: list[Message]) -> tuple[str, list[PastTurn]]:
         if message["role"] == "user":
             question = message["content"]
         elif message["role"] == "assistant" and question is not None:
-            turns.append(PastTurn(question, message["content"]))
+            reasoning = message.get("reasoning_content", "")
+            turns.append(PastTurn(question, message["content"], reasoning=reasoning))
             question = None
     return messages[-1]["content"], turns
 
@@ -253,6 +267,7 @@ def _request_settings(settings: Settings, request: ChatRequest) -> Settings:
     for key, value in (
         ("model.max_answer_tokens", request.max_tokens),
         ("model.temperature", request.temperature),
+        ("answer.reasoning", request.reasoning),
     ):
         if value is not None and not chosen.is_locked(key):
             try:
@@ -275,11 +290,14 @@ def _documents(
         schema=request.schema,
         filters=request.filters,
     )
-    trim = _Trim()
+    trim, thought = _Trim(), _Trim()
     try:
         for event in events:
             if isinstance(event, Retrieved):
                 yield Started([citation_json(c) for c in event.citations])
+            elif isinstance(event, Thinking):
+                if reasoned := thought.feed(event.text):
+                    yield Reasoned(reasoned)
             elif isinstance(event, Token):
                 if shown := trim.feed(event.text):
                     yield Piece(shown)

@@ -4,6 +4,9 @@
 `lanterne-documents` adds one field to each choice, `citations` (number, path, page, line,
 heading, snippet; `cited` once the answer is complete): in a stream, on the first chunk and
 again on the last. Clients that do not know the field ignore it.
+
+The model's reasoning goes where vLLM puts it: `message.reasoning_content` (null without any),
+and in a stream `delta.reasoning_content` chunks before the answer's; never in `content`.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ class ChunkWriter:
     def piece(self, text: str) -> bytes:
         return self._event([self._choice({"content": text})])
 
+    def reasoning(self, text: str) -> bytes:
+        return self._event([self._choice({"reasoning_content": text})])
+
     def last(self, ended: Ended) -> bytes:
         events = self._event([self._choice({}, ended.finish_reason, ended.citations)])
         if self.include_usage:
@@ -86,11 +92,16 @@ class ChunkWriter:
 
 
 def completion(
-    model: str, text: str, ended: Ended, citations: list[dict[str, Any]] | None
+    model: str,
+    text: str,
+    ended: Ended,
+    citations: list[dict[str, Any]] | None,
+    reasoning: str = "",
 ) -> dict[str, Any]:
+    message = {"role": "assistant", "content": text, "refusal": None}
     choice: dict[str, Any] = {
         "index": 0,
-        "message": {"role": "assistant", "content": text, "refusal": None},
+        "message": message | {"reasoning_content": reasoning or None},
         "logprobs": None,
         "finish_reason": ended.finish_reason,
     }

@@ -4,7 +4,7 @@ CREATE TABLE "_lanterne_migrations" (
 );
 CREATE TABLE conversations (id INTEGER PRIMARY KEY, title TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX conversations_updated ON conversations (updated_at);
-CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE, role TEXT NOT NULL CHECK (role IN ('user', 'assistant')), text TEXT NOT NULL, status TEXT NOT NULL, sources TEXT NOT NULL DEFAULT '[]', details TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, rating INTEGER CHECK (rating IN (-1, 1)), edited_text TEXT, feedback_at TEXT);
+CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE, role TEXT NOT NULL CHECK (role IN ('user', 'assistant')), text TEXT NOT NULL, status TEXT NOT NULL, sources TEXT NOT NULL DEFAULT '[]', details TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, rating INTEGER CHECK (rating IN (-1, 1)), edited_text TEXT, feedback_at TEXT, reasoning TEXT NOT NULL DEFAULT '');
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
 CREATE VIRTUAL TABLE "messages_fts" USING FTS5 (
     "text",
