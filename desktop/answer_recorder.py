@@ -1,8 +1,9 @@
 """Saving a question and its answer as it streams, for the main window and the quick-ask window.
 
-The question and an empty 'streaming' answer are written before the first token; the text so far
-every second; the final text, status, sources and figures at the end. All through the store
-thread, in order, so the GUI never waits on the disk and a crash loses at most a second.
+The question and an empty 'streaming' answer are written before the first token; the text (and
+reasoning) so far every second; the final text, status, sources and figures at the end. All
+through the store thread, in order, so the GUI never waits on the disk and a crash loses at most
+a second.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class _Answer:
     conversation: ConversationRef
     turn: Turn  # read on the GUI thread only; store jobs get its row's RowRef (`message`)
     saved_text: str = ""  # what the last save wrote (GUI thread)
+    saved_reasoning: str = ""
 
     @property
     def message(self) -> RowRef:
@@ -82,7 +84,9 @@ class AnswerRecorder(QObject):
             last = store.messages(conversation.id)[-1:]
             if last and last[0].role == "assistant":
                 message.id = last[0].id
-                store.update_message(last[0].id, text="", status="streaming", sources=[])
+                store.update_message(
+                    last[0].id, text="", status="streaming", sources=[], reasoning=""
+                )
                 store.clear_feedback(last[0].id)
             else:
                 message.id = store.add_message(conversation.id, "assistant", "", "streaming")
@@ -106,11 +110,18 @@ class AnswerRecorder(QObject):
             }
 
         message, conversation = current.message, current.conversation
+        # A failed or stopped answer keeps the reasoning shown so far, not the last saved.
+        reasoning = answer.reasoning if answer is not None else current.turn.reasoning
 
         def save(store: ConversationStore) -> int | None:
             if message.id is not None:
                 store.update_message(
-                    message.id, text=text, status=status, sources=sources, details=details
+                    message.id,
+                    text=text,
+                    status=status,
+                    sources=sources,
+                    details=details,
+                    reasoning=reasoning,
                 )
             return conversation.id
 
@@ -123,13 +134,17 @@ class AnswerRecorder(QObject):
 
     def _save_partial(self) -> None:
         current = self._answer
-        if current is None or current.turn.answer == current.saved_text:
+        if current is None or (
+            current.turn.answer == current.saved_text
+            and current.turn.reasoning == current.saved_reasoning
+        ):
             return
         text = current.saved_text = current.turn.answer
+        reasoning = current.saved_reasoning = current.turn.reasoning  # minutes of it, at times
         message = current.message
 
         def save(store: ConversationStore) -> None:
             if message.id is not None:
-                store.update_message(message.id, text=text)
+                store.update_message(message.id, text=text, reasoning=reasoning)
 
         self.store.submit(save)

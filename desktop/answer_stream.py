@@ -48,6 +48,7 @@ class AnswerStream(QObject):
         self.worker = AskWorker(ctx, self)
         self.worker.loading.connect(self._on_loading)
         self.worker.retrieved.connect(self._on_retrieved)
+        self.worker.thinking.connect(self._on_thinking)
         self.worker.token.connect(self._on_token)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
@@ -55,6 +56,7 @@ class AnswerStream(QObject):
 
     def start(self, turn: Turn, history: list[PastTurn]) -> None:
         self.turn = turn
+        turn.reasoning = ""  # a regenerated answer reasons afresh
         self.chat.busy = True
         self.chat.refresh()
         self.worker.start(turn.question, history=history)
@@ -71,8 +73,17 @@ class AnswerStream(QObject):
             self.chat.schedule_refresh()
             self.retrieved.emit(self.turn)
 
+    def _on_thinking(self, text: str) -> None:
+        """Reasoning pieces go to the turn's own section, never into its answer."""
+        if self.turn is not None:
+            self.turn.reasoning += text
+            self.turn.status = ""  # the section's "Reasoning…" says what is happening
+            self.chat.schedule_refresh()
+
     def _on_token(self, text: str) -> None:
         if self.turn is not None:
+            if not self.turn.answer:
+                self.turn.reasoning_open = False  # the answer begins: the reasoning folds away
             self.turn.answer += text
             self.turn.status = ""
             self.chat.schedule_refresh()
@@ -80,6 +91,7 @@ class AnswerStream(QObject):
     def _on_finished(self, answer: Answer) -> None:
         if self.turn is not None:
             self.turn.answer = answer.text
+            self.turn.reasoning = answer.reasoning or self.turn.reasoning
             self.turn.citations = answer.citations
             self.turn.status = _("Stopped.") if answer.stopped else ""
         self.recorder.finish(answer.text, "stopped" if answer.stopped else "complete", answer)

@@ -18,6 +18,12 @@ from PySide6.QtWidgets import QTextBrowser, QToolTip, QWidget
 
 from lanterne.assistant.answer import Citation
 from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.desktop.reasoning_section import (
+    TOGGLE,
+    indicator_html,
+    reasoning_html,
+    toggle_href,
+)
 from lanterne.desktop.store_thread import RowRef
 from lanterne.translation import _, ngettext
 
@@ -42,6 +48,13 @@ class Turn:
     message: RowRef = field(default_factory=RowRef)  # the answer's row, for its rating and edit
     rating: int | None = None  # 1 good, -1 bad
     original: str | None = None  # the model's text when `answer` is the user's correction
+    reasoning: str = ""  # what the model wrote before answering: shown apart, never copied
+    reasoning_open: bool = False  # its section shows the text (collapsed by default)
+
+    @property
+    def reasoning_live(self) -> bool:
+        """The model is still reasoning: no answer yet, and the turn is not over."""
+        return bool(self.reasoning) and not self.answer and not self.finished
 
 
 def render_answer(text: str, citations: list[Citation], turn_index: int = 0) -> str:
@@ -88,9 +101,12 @@ class ChatView(QTextBrowser):
     edit_requested = Signal(int)  # turn index
     turns_changed = Signal()  # a turn added, or the conversation replaced (or emptied)
 
-    def __init__(self, parent: QWidget | None = None, actions: bool = True) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, actions: bool = True, reasoning: bool = True
+    ) -> None:
         super().__init__(parent)
         self.show_actions = actions  # Copy, Edit, ratings and Regenerate under finished answers
+        self.show_reasoning = reasoning  # its section; else only a line while the model reasons
         self.setOpenLinks(False)
         self.setAccessibleName(_("Conversation"))
         self.anchorClicked.connect(self._on_anchor)
@@ -135,6 +151,42 @@ class ChatView(QTextBrowser):
         self._tail_start = None
         self.refresh()
         bar.setValue(bar.maximum() - from_bottom)
+
+    def toggle_reasoning(self, index: int) -> None:
+        """Show or hide a turn's reasoning; a keyboard user's focus stays on the link."""
+        if not (0 <= index < len(self.turns)) or not self.show_reasoning:
+            return
+        turn, href = self.turns[index], toggle_href(index)
+        cursor = self.textCursor()  # Tab selects the link it reaches; a click selects nothing
+        keyboard = cursor.hasSelection() and self._anchor_at(cursor.selectionStart()) == href
+        turn.reasoning_open = not turn.reasoning_open
+        self.refresh()
+        if keyboard:
+            self._focus_link(href)
+
+    def _anchor_at(self, position: int) -> str:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(position + 1)  # the format of the character before the position
+        return cursor.charFormat().anchorHref()
+
+    def _focus_link(self, href: str) -> None:
+        """Select the link to `href`, as Tab does: Enter acts on it again, a screen reader
+        reads its new words."""
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().anchorHref() == href:
+                    cursor = QTextCursor(self.document())
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(
+                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                    )
+                    self.setTextCursor(cursor)
+                    return
+                it += 1
+            block = block.next()
 
     def schedule_refresh(self) -> None:
         if not self._render_timer.isActive():
@@ -198,28 +250,35 @@ class ChatView(QTextBrowser):
         if at_bottom:
             bar.setValue(bar.maximum())
 
-    def _colours(self) -> tuple[str, str]:
+    def _colours(self) -> tuple[str, str, str]:
         muted = self.palette().placeholderText().color().name()
         error = "#ff6b6b" if self.palette().base().color().lightness() < 128 else "#b00020"
-        return muted, error
+        shade = self.palette().alternateBase().color().name()  # as code blocks: set apart
+        return muted, error, shade
 
-    def _turn_html(self, index: int, turn: Turn, colours: tuple[str, str]) -> str:
+    def _turn_html(self, index: int, turn: Turn, colours: tuple[str, str, str]) -> str:
         """One turn's HTML, rendered again only when something it shows has changed."""
         regenerate = index == len(self.turns) - 1 and not self.busy
         key = (
             index, turn.question, turn.answer, turn.status, turn.error, turn.finished,
             tuple(turn.citations), regenerate, self.show_actions, colours, turn.rating,
-            turn.original is not None,
+            turn.original is not None, self._reasoning_key(turn),
         )  # fmt: skip
         cached = self._rendered.get(id(turn))
         if cached is not None and cached[0] == key:
             return cached[1]
-        muted, error = colours
+        muted, error, shade = colours
         parts = [
             f'<p style="color:{muted}"><b>{html.escape(_("You"))}</b></p>'
             f"<p>{html.escape(turn.question)}</p>"
             f'<p style="color:{muted}"><b>Lanterne</b></p>'
         ]
+        if turn.reasoning and self.show_reasoning:
+            live, opened, streaming = turn.reasoning_live, turn.reasoning_open, not turn.finished
+            section = reasoning_html(index, turn.reasoning, live, opened, (muted, shade), streaming)
+            parts.append(section)
+        elif turn.reasoning:
+            parts.append(indicator_html(turn.reasoning_live, muted))
         if turn.answer:
             parts.append(render_answer(turn.answer, turn.citations, index))
         if turn.original is not None:
@@ -227,7 +286,7 @@ class ChatView(QTextBrowser):
         if turn.status:
             color = error if turn.error else muted
             parts.append(f'<p style="color:{color}"><i>{html.escape(turn.status)}</i></p>')
-        if turn.citations and (turn.finished or not turn.status):
+        if turn.citations and (turn.finished or not (turn.status or turn.reasoning_live)):
             items = "".join(
                 f'<li><a href="source:{index}:{c.n}">[{c.n}] '
                 f"{html.escape(Path(c.path).name)}</a>"
@@ -248,6 +307,16 @@ class ChatView(QTextBrowser):
         self._rendered[id(turn)] = (key, rendered)
         return rendered
 
+    def _reasoning_key(self, turn: Turn) -> tuple[object, ...]:
+        """What the reasoning section shows: its text only while it is open."""
+        if not turn.reasoning:
+            return ()
+        if not self.show_reasoning:
+            return (turn.reasoning_live,)
+        live, opened = turn.reasoning_live, turn.reasoning_open
+        # The text itself, not its word count: the same string compares at once, by identity.
+        return (live, opened, turn.reasoning if opened or not live else "")
+
     def citation_path(self, turn_index: int, n: int) -> Citation | None:
         if 0 <= turn_index < len(self.turns):
             for c in self.turns[turn_index].citations:
@@ -266,6 +335,8 @@ class ChatView(QTextBrowser):
             self.citation_clicked.emit(int(turn), int(n))
         elif target == "action:earlier:0":
             self.show_earlier()
+        elif target.startswith(TOGGLE):
+            self.toggle_reasoning(int(target.removeprefix(TOGGLE)))
         elif target.startswith("action:"):
             _scheme, action, turn = target.split(":")
             if action in ("good", "bad"):

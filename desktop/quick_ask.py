@@ -67,7 +67,7 @@ class QuickAskWindow(QFrame):
         font = self.hint.font()
         font.setPointSizeF(font.pointSizeF() * 0.9)
         self.hint.setFont(font)
-        self.answer = ChatView(self, actions=False)
+        self.answer = ChatView(self, actions=False, reasoning=False)  # "Reasoning…" at most
         self.answer.setFixedHeight(ANSWER_HEIGHT)
         self.answer.hide()
         layout = QVBoxLayout(self)

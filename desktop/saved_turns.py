@@ -25,6 +25,7 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
             continue
         turn = turns[-1]
         turn.answer = message.shown_text
+        turn.reasoning = message.reasoning
         turn.message = RowRef(message.id)
         turn.rating = message.rating
         turn.original = message.text if message.edited_text is not None else None
@@ -38,5 +39,5 @@ def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastT
             turn.error = True
         if message.text and message.status != "error":
             sources = tuple(c.as_source() for c in turn.citations)
-            history.append(PastTurn(turn.question, message.text, sources))
+            history.append(PastTurn(turn.question, message.text, sources, message.reasoning))
     return turns, history

@@ -9,7 +9,14 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
-from lanterne.assistant.pipeline import Finished, LoadingModel, ModelReady, Retrieved, Token
+from lanterne.assistant.pipeline import (
+    Finished,
+    LoadingModel,
+    ModelReady,
+    Retrieved,
+    Thinking,
+    Token,
+)
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.engine.errors import ModelFileMissingError, NoModelConfiguredError
@@ -24,6 +31,7 @@ class AskWorker(QObject):
     model_ready = Signal(object)  # ModelReady
     retrieved = Signal(object)  # list[Citation]
     token = Signal(str)
+    thinking = Signal(str)  # a piece of the reasoning, before the answer's tokens
     finished = Signal(object)  # Answer
     failed = Signal(str)
 
@@ -70,6 +78,8 @@ class AskWorker(QObject):
                 for event in events:
                     if isinstance(event, Token):
                         self.token.emit(event.text)
+                    elif isinstance(event, Thinking):
+                        self.thinking.emit(event.text)
                     elif isinstance(event, ModelReady):
                         self.model_ready.emit(event)
                     elif isinstance(event, LoadingModel):

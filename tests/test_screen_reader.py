@@ -178,3 +178,46 @@ def test_tab_moves_the_read_focus_through_the_window_in_reading_order(
         start = READING_ORDER.index("Question") + 1
         expected = [READING_ORDER[(start + i) % len(READING_ORDER)] for i in range(len(heard))]
         assert heard == expected  # Tab leaves the question box; nothing silent on the way
+
+
+def test_the_reasoning_section_is_read_and_opened_from_the_keyboard(
+    session: Session, lanterne_home: Path
+) -> None:
+    """A saved answer with its reasoning: Tab in the conversation reaches the section's link,
+    read with what it is and what Enter does; Enter opens it, read then as "hide"."""
+    from lanterne.context import AppContext
+    from lanterne.conversations.store import ConversationStore
+    from lanterne.settings import Settings
+
+    set_up_already(lanterne_home)
+    store = ConversationStore(AppContext(Settings()).conversations_path)
+    cid = store.create("Apple pie")
+    store.add_message(cid, "user", "How long does the apple pie bake?")
+    answer = store.add_message(cid, "assistant", "Forty minutes.", "complete")
+    store.update_message(answer, text="Forty minutes.", reasoning="The recipe says forty.")
+    store.close()
+    with _running_app(session, lanterne_home) as (_app, window):
+        _read_until(session.reader, "find", ("list item", "Apple pie"))
+        xdotool(session.display, "mousemove", "--window", window, "100", "82")
+        xdotool(session.display, "click", "1")  # the conversation, opened
+        # Qt gives the read-only conversation the role of a label, its text read through it.
+        tree = _read_until(session.reader, "find", ("label", "Conversation"))
+        chat = tree.find("label", "Conversation")
+        assert chat is not None
+        deadline = time.monotonic() + 10
+        while "Forty minutes." not in session.reader.text(chat):
+            assert time.monotonic() < deadline, session.reader.text(chat)
+            time.sleep(0.2)
+        assert "The recipe says forty." not in session.reader.text(chat)  # folded
+        heard = []
+        for _press in range(3):
+            xdotool(session.display, "key", "Tab")
+            time.sleep(0.3)
+            heard.append(session.reader.selected_text(chat))
+            if heard[-1]:
+                break
+        assert heard[-1] == "Reasoning (4 words) — show", heard
+        xdotool(session.display, "key", "Return")
+        time.sleep(0.3)
+        assert session.reader.selected_text(chat) == "Reasoning (4 words) — hide"
+        assert "The recipe says forty." in session.reader.text(chat)

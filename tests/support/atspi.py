@@ -19,6 +19,7 @@ from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 LAUNCHER = Path("/usr/libexec/at-spi-bus-launcher")
 ACCESSIBLE = "org.a11y.atspi.Accessible"
+TEXT = "org.a11y.atspi.Text"
 REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root")
 # AtspiStateType: the bit of each state in GetState's bit set.
 STATES = {"focusable": 11, "focused": 12, "sensitive": 24, "showing": 25, "visible": 30}
@@ -52,6 +53,7 @@ class Node:
     name: str
     states: set[str]
     children: list[Node] = field(default_factory=list)
+    address: tuple[str, str] = ("", "")  # its bus name and object path, to ask it more
 
     def walk(self, parent: Node | None = None) -> Iterator[tuple[Node, Node | None]]:
         """Every node under this one with its parent, in reading order."""
@@ -107,14 +109,32 @@ class ScreenReader:
         self.conn.close()
 
     def _call(
-        self, name: str, path: str, method: str, signature: str = "", body: tuple[Any, ...] = ()
+        self,
+        name: str,
+        path: str,
+        method: str,
+        signature: str = "",
+        body: tuple[Any, ...] = (),
+        interface: str = ACCESSIBLE,
     ) -> Any:
-        interface = "org.freedesktop.DBus.Properties" if method == "Get" else ACCESSIBLE
+        if method == "Get":
+            interface = "org.freedesktop.DBus.Properties"
         message = new_method_call(DBusAddress(path, name, interface), method, signature, body)
         reply = self.conn.send_and_get_reply(message, timeout=15)
         if reply.header.message_type == MessageType.error:
             raise LookupError(f"{method} on {name}{path}: {reply.body}")
-        return reply.body[0]
+        return reply.body[0] if len(reply.body) == 1 else reply.body
+
+    def text(self, node: Node) -> str:
+        """All the text of a text node (a document, a field), as the reader says it line by line."""
+        return str(self._call(*node.address, "GetText", "ii", (0, -1), interface=TEXT))
+
+    def selected_text(self, node: Node) -> str:
+        """Its selection: in a document, the link that Tab reached, which the reader says."""
+        if not self._call(*node.address, "GetNSelections", interface=TEXT):
+            return ""
+        start, end = self._call(*node.address, "GetSelection", "i", (0,), interface=TEXT)
+        return str(self._call(*node.address, "GetText", "ii", (start, end), interface=TEXT))
 
     def node(self, name: str, path: str) -> Node:
         bits = self._call(name, path, "GetState")
@@ -123,6 +143,7 @@ class ScreenReader:
             role=self._call(name, path, "GetRoleName"),
             name=self._call(name, path, "Get", "ss", (ACCESSIBLE, "Name"))[1],
             states=states,
+            address=(name, path),
         )
         node.children = [self.node(*child) for child in self._call(name, path, "GetChildren")]
         return node
