@@ -2,14 +2,17 @@
 
 The catalog is data (`catalog.json`), not code, so it can be reviewed and updated without
 touching the engine; this module only reads and checks it. Each entry names a Hugging Face
-repository, the file(s) of each quantization (several for split GGUFs), their size, licence,
-languages, and the architecture figures the planner needs to judge the fit before a download.
+repository, the file(s) of each quantization (several for split GGUFs, possibly in a folder of
+the repository), their size, licence, languages, the sampling its card recommends, how its
+reasoning is switched, and the architecture figures the planner needs to judge the fit before a
+download. What could not be checked against the publisher's own listing is named in the
+entry's `unverified` list (see docs/models.md), so a reviewer knows what to confirm.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,11 @@ from lanterne.translation import _, current_language
 
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 FORMAT = 1
+RAM_TIERS = (8, 16, 32, 64)  # GB: the machines an entry is meant for (64: 64 GB and more)
+# The fields an entry may mark as not checked against the publisher's listing or card; "files"
+# and "size" may also name one quantization ("size:Q8_0").
+UNVERIFIABLE = ("repo", "files", "size", "licence", "languages", "sampling", "reasoning", "shape")
+REASONING_CONTROLS = ("enable_thinking", "reasoning_effort")  # the chat templates' switches
 
 
 class CatalogError(EngineError):
@@ -36,12 +44,48 @@ class Quant:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """The sampling a model card recommends; None where the card says nothing of a setting."""
+
+    temperature: float
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
+    presence_penalty: float | None = None
+
+    def to_json(self) -> dict[str, float | int]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """How the chat template switches the model's reasoning before its answer."""
+
+    control: str  # the template variable: "enable_thinking" or "reasoning_effort"
+    values: tuple[str | bool, ...]
+    default: str | bool | None  # what the template does when not told; None: not stated
+    off: str | bool | None  # the value that answers without reasoning; None: it always reasons
+    sampling: Sampling | None = None  # what the card recommends while reasoning, if different
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "control": self.control,
+            "values": list(self.values),
+            "default": self.default,
+            "off": self.off,
+            "sampling": self.sampling.to_json() if self.sampling else None,
+        }
+
+
+@dataclass(frozen=True)
 class CatalogModel:
     id: str
     name: str
     maker: str
     role: str  # "chat" or "embedding"
     tier: str  # "small", "medium", "large": the machines it is meant for
+    ram_tier: int  # the same in GB of RAM (RAM_TIERS), for the lineup and the docs
     rank: int  # higher is more capable; the recommendation takes the best that runs well
     moe: bool
     params_total: int
@@ -60,6 +104,15 @@ class CatalogModel:
     # A small chat model offered beside the recommendation, to use while it downloads; never
     # the recommendation itself where anything else fits (see `model_fit.recommend`).
     starter: bool = False
+    sampling: Sampling | None = None  # None: the card recommends nothing (or it was not read)
+    reasoning: Reasoning | None = None  # None: the model does not reason before answering
+    unverified: tuple[str, ...] = ()  # UNVERIFIABLE names not checked against the publisher
+
+    def verified(self, name: str, quant: str | None = None) -> bool:
+        """Whether `name` ("size", "files"…) was checked, for the whole entry or `quant`."""
+        return name not in self.unverified and (
+            quant is None or f"{name}:{quant.upper()}" not in self.unverified
+        )
 
     @property
     def description(self) -> str:
@@ -112,6 +165,10 @@ class CatalogModel:
             "architecture": self.shape.architecture,
             "context_length": self.shape.context_length,
             "starter": self.starter,
+            "ram_tier": self.ram_tier,
+            "sampling": self.sampling.to_json() if self.sampling else None,
+            "reasoning": self.reasoning.to_json() if self.reasoning else None,
+            "unverified": list(self.unverified),
         }
 
 
@@ -173,6 +230,10 @@ def _model(raw: dict[str, Any]) -> CatalogModel:
         licence_notes=dict(raw.get("licence_note", {})),
         embedding=raw.get("embedding"),
         starter=_flag(raw, "starter"),
+        ram_tier=_ram_tier(raw),
+        sampling=_sampling(raw.get("sampling"), raw["id"]),
+        reasoning=_reasoning(raw.get("reasoning"), raw["id"]),
+        unverified=tuple(raw.get("unverified", ())),
     )
     if model.starter and model.role != "chat":
         raise ValueError(_("{model}: only a chat model can be the starter").format(model=model.id))
@@ -181,7 +242,107 @@ def _model(raw: dict[str, Any]) -> CatalogModel:
             _("{model}: every quantization needs at least one file").format(model=model.id)
         )
     model.quant()  # the default quantization exists
+    for name in (f for q in quants for f in q.files):
+        if not _repo_path(name):
+            raise ValueError(
+                _("{model}: {file} is not a .gguf file of the repository").format(
+                    model=model.id, file=name
+                )
+            )
+    _check_unverified(model)
     return model
+
+
+def _repo_path(name: str) -> bool:
+    """A .gguf file at the repository's top or in one folder of it (split GGUFs often are)."""
+    parts = name.split("/")
+    return (
+        name.endswith(".gguf")
+        and "\\" not in name
+        and len(parts) <= 2
+        and all(p and p not in (".", "..") for p in parts)
+    )
+
+
+def _ram_tier(raw: dict[str, Any]) -> int:
+    value = raw.get("ram_tier")
+    if value not in RAM_TIERS or isinstance(value, bool):
+        raise ValueError(
+            _("{model}: ram_tier must be one of {tiers}").format(
+                model=raw.get("id"), tiers=", ".join(map(str, RAM_TIERS))
+            )
+        )
+    return int(value)
+
+
+_SAMPLING_LIMITS = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "top_k": (0, 1000),
+    "min_p": (0.0, 1.0),
+    "repeat_penalty": (1.0, 2.0),
+    "presence_penalty": (0.0, 2.0),
+}
+
+
+def _sampling(raw: object, model: str) -> Sampling | None:
+    if raw is None:
+        return None
+    bad = _("{model}: sampling must give a temperature and known settings within their range")
+    if not isinstance(raw, dict) or "temperature" not in raw:
+        raise ValueError(bad.format(model=model))
+    for key, value in raw.items():
+        low, high = _SAMPLING_LIMITS.get(key, (1, 0))
+        integral = key == "top_k"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int if integral else (int, float))
+            or not low <= value <= high
+        ):
+            raise ValueError(bad.format(model=model))
+    return Sampling(**raw)
+
+
+def _reasoning(raw: object, model: str) -> Reasoning | None:
+    if raw is None:
+        return None
+    bad = _(
+        "{model}: reasoning needs a known control, its values, and a default and an 'off' "
+        "among them"
+    )
+    if not isinstance(raw, dict) or raw.get("control") not in REASONING_CONTROLS:
+        raise ValueError(bad.format(model=model))
+    values = raw.get("values")
+    if not isinstance(values, list) or not values:
+        raise ValueError(bad.format(model=model))
+    if not all(isinstance(v, (str, bool)) for v in values):
+        raise ValueError(bad.format(model=model))
+    default, off = raw.get("default"), raw.get("off")
+    chosen = [v for v in (default, off) if v is not None]
+    if not all(isinstance(v, (str, bool)) and v in values for v in chosen):
+        raise ValueError(bad.format(model=model))
+    return Reasoning(
+        control=raw["control"],
+        values=tuple(values),
+        default=default,
+        off=off,
+        sampling=_sampling(raw.get("sampling"), model),
+    )
+
+
+def _check_unverified(model: CatalogModel) -> None:
+    quants = {q.name.upper() for q in model.quants}
+    for name in model.unverified:
+        field_name, _sep, quant = str(name).partition(":")
+        known = field_name in UNVERIFIABLE and (
+            not quant or (field_name in ("files", "size") and quant.upper() in quants)
+        )
+        if not isinstance(name, str) or not known:
+            raise ValueError(
+                _("{model}: '{name}' in unverified is not one of {fields}").format(
+                    model=model.id, name=name, fields=", ".join(UNVERIFIABLE)
+                )
+            )
 
 
 def _flag(raw: dict[str, Any], key: str) -> bool:

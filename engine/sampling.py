@@ -24,7 +24,7 @@ FAMILIES = (
     # Qwen3 Instruct-2507: temperature 0.7, top_p 0.8, top_k 20.
     Family(
         "qwen3",
-        ("qwen3", "qwen3moe"),
+        ("qwen3", "qwen3moe", "qwen35", "qwen35moe"),  # Qwen3.5 / 3.6 cards: the same values
         ("qwen3",),
         SamplingParams(temperature=0.7, top_p=0.8, top_k=20, repeat_penalty=1.0),
     ),
@@ -35,10 +35,10 @@ FAMILIES = (
         ("gpt-oss",),
         SamplingParams(temperature=1.0, top_p=1.0, top_k=0, repeat_penalty=1.0),
     ),
-    # Gemma 3: temperature 1.0, top_k 64, top_p 0.95.
+    # Gemma 3 and 4: temperature 1.0, top_k 64, top_p 0.95.
     Family(
         "gemma",
-        ("gemma3", "gemma2", "gemma"),
+        ("gemma4", "gemma3", "gemma2", "gemma"),
         ("gemma",),
         SamplingParams(temperature=1.0, top_p=0.95, top_k=64, repeat_penalty=1.0),
     ),
@@ -48,6 +48,20 @@ FAMILIES = (
         ("lfm2", "lfm2moe"),
         ("lfm2",),
         SamplingParams(temperature=0.3, top_p=0.95, top_k=40, repeat_penalty=1.05),
+    ),
+    # Nemotron 3 Nano: temperature 1.0, top_p 1.0 (for reasoning and for chat alike).
+    Family(
+        "nemotron",
+        ("nemotron_h_moe", "nemotron_h"),
+        ("nemotron",),
+        SamplingParams(temperature=1.0, top_p=1.0, top_k=0, repeat_penalty=1.0),
+    ),
+    # Mistral Small 4: temperature 0.1 (its card; reasoning on or off).
+    Family(
+        "mistral-small-4",
+        ("mistral4",),
+        ("mistral-small-4", "mistral small 4"),
+        SamplingParams(temperature=0.1, top_p=0.95, top_k=40, repeat_penalty=1.0),
     ),
     # Mistral / Mixtral instruct: temperature 0.7.
     Family(

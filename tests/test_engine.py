@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
+from lanterne.engine.hardware import probe
 from lanterne.engine.host import LoadRequest, ModelHost
 from lanterne.engine.runtime import LocalModel, SamplingParams
 
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.model
 
 
 def test_moe_model_metadata_and_plan(tiny_moe_model: Path) -> None:
-    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2)
+    cpu_only = replace(probe(), gpus=())  # the same on a GPU build
+    model = LocalModel.load(tiny_moe_model, n_ctx=512, n_threads=2, hardware=cpu_only)
     try:
         info = model.info
         assert (info.architecture, info.n_expert, info.n_expert_used) == ("qwen3moe", 4, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lanterne.engine.catalog import load_catalog
+from lanterne.engine.catalog import Catalog, load_catalog
 from lanterne.engine.model_fit import Fit, assess, assess_all, recommend
 from lanterne.engine.offload import OffloadPlan, plan_offload
 from lanterne.engine.speed_estimate import bytes_per_token, ram_bandwidth, tokens_per_second
@@ -30,7 +30,7 @@ def test_verdicts_come_from_the_planner() -> None:
     assert "experts of layers 0-" in gaming.reason
     workstation = fit_of("qwen3-30b-a3b-instruct-2507", 64, 24)
     assert workstation.verdict == "gpu" and workstation.label.startswith("runs fully on GPU")
-    small = fit_of("mixtral-8x7b-instruct", 16, None)
+    small = fit_of("mistral-small-4-119b", 16, None)
     assert small.verdict == "too_large" and small.plan is None and not small.fits
     assert "GB short" in small.reason and small.label == "too large"
 
@@ -52,9 +52,11 @@ def test_every_catalog_file_gets_a_verdict() -> None:
     ("ram", "vram", "language", "expected", "quant"),
     [
         (8, None, "fr", "granite-4.0-h-tiny", "Q4_K_M"),  # an 8 GB laptop
-        (16, 8, "fr", "qwen3-30b-a3b-instruct-2507", "Q4_K_M"),  # experts in RAM
-        (32, 24, "fr", "qwen3-30b-a3b-instruct-2507", "Q4_K_M"),  # Mixtral: too slow here
-        (64, 48, "en", "qwen3-30b-a3b-instruct-2507", "Q8_0"),  # the larger file fits the GPU
+        (16, 8, "fr", "gemma-4-26b-a4b", "Q4_K_M"),  # experts in RAM beside a small card
+        (32, None, "fr", "qwen3.6-35b-a3b", "Q4_K_M"),  # a 32 GB machine without a GPU
+        (32, 24, "fr", "qwen3.6-35b-a3b", "Q4_K_M"),  # all on the GPU; Mistral Small 4 too large
+        (64, 16, "fr", "mistral-small-4-119b", "Q3_K_M"),  # 64 GB and a mid-range card
+        (64, 48, "en", "mistral-small-4-119b", "Q3_K_M"),  # Q4_K_M does not fit even here
         (8, 12, "en", "gpt-oss-20b", "MXFP4"),  # Qwen3's experts do not fit 8 GB of RAM
         (8, 12, "fr", "granite-4.0-h-tiny", "Q8_0"),  # gpt-oss is not for French
     ],
@@ -67,6 +69,16 @@ def test_the_recommendation_is_the_best_model_that_fits(
     assert (rec.model.id, rec.fit.quant) == (expected, quant), rec.explanation
     assert rec.fit.usable and rec.model.name in rec.explanation
     assert rec.to_json()["fit"]
+
+
+def test_a_larger_file_is_chosen_only_where_it_runs_fully_on_the_gpu() -> None:
+    gemma = CATALOG.get("gemma-4-26b-a4b")
+    alone = Catalog(CATALOG.version, (gemma,))
+    big_card = recommend(alone, machine(64, 48), 8192, "fr")
+    assert big_card.fit is not None and big_card.fit.quant == "Q8_0"
+    assert big_card.fit.verdict == "gpu"
+    small_card = recommend(alone, machine(64, 16), 8192, "fr")
+    assert small_card.fit is not None and small_card.fit.quant == "Q4_K_M"
 
 
 def test_a_model_that_does_not_speak_the_language_is_not_recommended() -> None:

@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+import llama_cpp
 import pytest
 
 from lanterne.engine import llama_log
@@ -155,10 +156,18 @@ def test_plan_is_plain_json_data() -> None:
 
 
 def test_hardware_probe_reads_llama_cpp() -> None:
+    """What llama.cpp registers, whichever build this is: a CPU build lists no GPU, a CUDA,
+    Metal or Vulkan build lists the devices it will offload to."""
     hw = probe()
     assert hw.cpu_physical >= 1 and hw.cpu_logical >= hw.cpu_physical
     assert 0 < hw.ram_available <= hw.ram_total
-    assert hw.gpus == ()  # this CPU build registers no GPU device
+    if not llama_cpp.llama_supports_gpu_offload():
+        assert hw.gpus == ()  # a CPU build registers no GPU device
+    for gpu in hw.gpus:
+        assert gpu.name and gpu.backend and gpu.backend != "CPU"
+        assert 0 <= gpu.free_bytes <= gpu.total_bytes and gpu.total_bytes > 0
+    assert hw.best_gpu == max(hw.gpus, key=lambda g: g.free_bytes, default=None)
+    assert [g.name for g in probe().gpus] == [g.name for g in hw.gpus]  # the same devices
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     if " avx2" in flags:
         assert "AVX2" in hw.cpu_features
@@ -166,9 +175,22 @@ def test_hardware_probe_reads_llama_cpp() -> None:
 
 
 def test_real_models_plan_on_this_machine(gemma_model: Path, tiny_moe_model: Path) -> None:
+    """The planner on this machine's own hardware, GPU or not, and on it without its GPU."""
+    hw = probe()
+    gpu = hw.best_gpu
     for path in (gemma_model, tiny_moe_model):
-        plan = plan_offload(read_summary(path), probe(), 2048)
-        assert plan.backend == "cpu" and plan.ram_needed > 0
+        model = read_summary(path)
+        plan = plan_offload(model, hw, 2048)
+        assert plan.ram_needed > 0  # the token table stays in RAM even on a GPU
+        if gpu is None:
+            assert (plan.backend, plan.n_gpu_layers) == ("cpu", 0)
+        else:
+            assert plan.backend == gpu.backend and plan.vram_needed <= plan.vram_available
+            if gpu.free_bytes > 4 * GB:  # a model of a few hundred MB goes there whole
+                assert plan.n_gpu_layers == model.n_layer + 1 and not plan.cpu_expert_layers
+        cpu_only = plan_offload(model, replace(hw, gpus=()), 2048)
+        assert (cpu_only.backend, cpu_only.n_gpu_layers) == ("cpu", 0)
+        assert "this build of llama.cpp has no GPU backend" in cpu_only.description
 
 
 @pytest.mark.model
@@ -184,14 +206,16 @@ def test_expert_overrides_reach_llama_cpp(tmp_path: Path, caplog: pytest.LogCapt
     )
     llm, _keep = _load_llama(path, plan)
     try:
-        overridden = sorted(
-            r.getMessage().split()[1]
-            for r in caplog.records
-            if "buffer type overridden to CPU" in r.getMessage()
-        )
+        messages = [r.getMessage() for r in caplog.records]
+        moved = [m for m in messages if "buffer type overridden to " in m]
+        overridden = sorted(m.split()[1] for m in moved)
         assert overridden == [
             f"blk.{n}.ffn_{k}_exps.weight" for n in (0, 2) for k in ("down", "gate", "up")
         ]
+        # Into system RAM: the CPU's buffer or one of its variants (CPU_REPACK…), or, on a
+        # GPU build, the GPU backend's pinned host buffer (CUDA_Host), which is RAM too.
+        targets = {m.rsplit(" to ", 1)[1].strip() for m in moved}
+        assert all(t.startswith("CPU") or t.endswith("_Host") for t in targets), targets
         out = llm.create_completion("hi", max_tokens=3)
         assert isinstance(out, dict) and out["choices"]
     finally:
@@ -211,3 +235,22 @@ def test_quantized_kv_only_where_the_head_size_allows(tiny_moe_model: Path) -> N
         plan_offload(tiny, machine(32), 1024, PlanOverrides(kv_type="q8_0"))
     small_gpu = machine(32, 0.6)
     assert plan_offload(tiny, small_gpu, 1024).kv_type == "f16"  # never picked automatically
+
+
+def test_mistral_small_4_on_a_64gb_workstation_with_a_mid_range_card() -> None:
+    """The catalog's showcase for expert offload: 119B parameters, most experts in RAM."""
+    from lanterne.engine.catalog import load_catalog
+
+    mistral = load_catalog().get("mistral-small-4-119b")
+    model = mistral.estimated_summary(mistral.quant())
+    hw = machine(64, 16)
+    plan = plan_offload(model, hw, 8192)
+    n = model.n_layer
+    assert plan.n_gpu_layers == n + 1  # attention, shared experts and output on the GPU
+    assert n // 2 < len(plan.cpu_expert_layers) < n
+    assert plan.vram_needed <= plan.vram_available
+    assert plan.ram_needed <= hw.ram_available
+    # MLA keeps one compressed head per layer: the whole 8K cache is a few hundred MB.
+    assert model.kv_bytes(8192) < 0.2 * GB
+    with pytest.raises(PlanError, match=r"needs about .* GB short"):
+        plan_offload(model, machine(64), 8192)  # without the card, 64 GB is not enough
