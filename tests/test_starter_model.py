@@ -85,7 +85,8 @@ def test_the_starter_architecture_loads_and_answers(hybrid_model: Path) -> None:
         timings = model.last_timings
         assert timings is not None and timings.predicted_tokens >= 8
         # The same prompt again: a recurrent state cannot drop its last token as a KV cache
-        # does, so the prompt is evaluated afresh, and the answer is the same.
+        # does, so it goes back to a copy of the state (or, for a prompt this short, reads
+        # it afresh), and the answer is the same.
         assert "".join(model.stream(prompt, GREEDY)) == answer
     finally:
         model.close()
