@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lanterne.engine.hardware import probe
 from support.cli import LANTERNE, lanterne
 
 
@@ -78,11 +79,15 @@ def test_ask_json_with_a_moe_model(docs_folder: Path, tiny_moe_model: Path) -> N
         "predicted_tokens",
         "predicted_ms",
         "ttft_ms",
+        "first_answer_ms",
         "reused_tokens",
     }
     assert data["model"]["backend"] == "local"
     assert data["model"]["architecture"] == "qwen3moe" and data["model"]["n_expert"] == 4
-    assert "CPU" in data["model"]["offload"]["description"]
+    # A ChatML model without reasoning markers: the whole text is the answer.
+    assert data["reasoning"] == "" and data["model"]["reasoning_format"] == "none"
+    gpus = probe().gpus  # a GPU build answers on its GPU
+    assert (gpus[0].backend if gpus else "CPU") in data["model"]["offload"]["description"]
 
 
 @pytest.mark.model
