@@ -220,10 +220,10 @@ def prepare(home: Path) -> Path:
     """The English handbook indexed into `home`, words then vectors (cached passages reused)."""
     from bench.retrieval_quality import MemoEmbedder, vector_cache
     from lanterne.engine.embedder import Embedder
+    from lanterne.foundation.paths import index_db_path
     from lanterne.indexer.embedding_worker import EmbeddingWorker
     from lanterne.indexer.indexing import Indexer
     from lanterne.indexer.store import IndexStore
-    from lanterne.paths import index_db_path
 
     folder = handbook() / "en-US"
     store = IndexStore(index_db_path())
@@ -331,7 +331,7 @@ def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     from lanterne.context import AppContext
     from lanterne.desktop.api_service import ApiService
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     start = time.perf_counter()
     prepare(home)

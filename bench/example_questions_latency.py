@@ -19,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.synthetic_index import Section, cached_index, handbook_sections, schema_key
 from lanterne.example_questions import example_questions
-from lanterne.translation import set_language
+from lanterne.foundation.translation import set_language
 
 TARGET_MS = 100.0
 

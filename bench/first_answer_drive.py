@@ -98,7 +98,7 @@ def drive(
     from lanterne.context import AppContext
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     clock = Clock(args.t0)
     query, question = queries

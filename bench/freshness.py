@@ -43,8 +43,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.quiet import ForeignLoad
 from lanterne.context import AppContext
+from lanterne.foundation.paths import HOME_ENV
 from lanterne.indexer.retriever import Retriever
-from lanterne.paths import HOME_ENV
 
 LANTERNE = Path(sys.executable).with_name("lanterne")
 TARGET_P95_S = 2.0

@@ -91,7 +91,7 @@ def main() -> int:
     from lanterne.context import AppContext
     from lanterne.conversations.store import ConversationStore
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     app = QApplication([])
     ctx = AppContext(Settings())

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lanterne.database import transaction
 from lanterne.engine.embedder import Embedder
+from lanterne.foundation.database import transaction
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import VectorIndex, quantize
 

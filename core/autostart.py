@@ -21,10 +21,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 if TYPE_CHECKING:
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
 APP_ID = "lanterne"
 BACKGROUND_FLAG = "--background"

@@ -7,14 +7,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lanterne import paths
 from lanterne.embedding_model import close_embedders
+from lanterne.foundation import paths
+from lanterne.foundation.settings import Settings
 from lanterne.indexer.ignore_rules import parse_patterns
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.reader_pool import available_cores
 from lanterne.indexer.store import IndexStore
 from lanterne.model_gate import ModelGate
-from lanterne.settings import Settings
 
 if TYPE_CHECKING:  # imported when first used: `search` and `index` never load the engine
     from lanterne.assistant.pipeline import Assistant

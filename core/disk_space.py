@@ -1,8 +1,8 @@
 """A full disk: how much room is left, how much the index still needs, and the rule for going on.
 
-Any write into the data folder can fail for want of room (core/db_faults.py tells that error
-apart). What was being written is rolled back whole, so nothing is lost: the index keeps its
-files marked 'pending', a conversation's answer stays in memory. The index service and the
+Any write into the data folder can fail for want of room (core/foundation/db_faults.py tells
+that error apart). What was being written is rolled back whole, so nothing is lost: the index
+keeps its files marked 'pending', a conversation's answer stays in memory. The index service and the
 conversations' thread then wait here, looking at the free space every few seconds, and go on
 once the user has freed some; the CLI says what to do and stops.
 """
@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lanterne.db_faults import DiskFullError
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.translation import _
 from lanterne.indexer.store import IndexStore
-from lanterne.translation import _
 
 POLL_S = 2.0  # how often the free space is looked at while waiting
 ROOM = 1024**2  # space freed since the disk filled that counts as room to go on

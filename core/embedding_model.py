@@ -19,8 +19,8 @@ from lanterne.indexer.store import IndexStore
 
 if TYPE_CHECKING:  # llama.cpp is loaded only when an embedding model is configured
     from lanterne.engine.embedder import Embedder
-from lanterne.settings import Settings
-from lanterne.translation import _
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 
 NONE = "none"  # retrieval.embedding_model's value for "words only"
 _lock = threading.Lock()

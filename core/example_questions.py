@@ -13,10 +13,10 @@ import re
 import unicodedata
 from pathlib import Path
 
+from lanterne.foundation.translation import N_, _
 from lanterne.index_repair import telling_damage
 from lanterne.indexer.headings import Heading, sample_headings
 from lanterne.indexer.store import IndexStore
-from lanterne.translation import N_, _
 
 TEMPLATES = (
     N_("What do my documents say about “{topic}”?"),

@@ -3,8 +3,8 @@ connected or gone (indexer/folder_presence.py), in words shared by both."""
 
 from __future__ import annotations
 
+from lanterne.foundation.translation import _, format_when
 from lanterne.indexer.store import FolderStatus
-from lanterne.translation import _, format_when
 
 
 def state_label(state: str) -> str:

@@ -30,8 +30,10 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from lanterne.database import transaction
-from lanterne.db_faults import DatabaseDamagedError
+from lanterne.foundation.database import transaction
+from lanterne.foundation.db_faults import DatabaseDamagedError
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _, format_number
 from lanterne.indexer.folder_backup import Folders, load_folders, save_folders
 from lanterne.indexer.index_health import (
     FileIdentity,
@@ -41,8 +43,6 @@ from lanterne.indexer.index_health import (
     last_opened,
 )
 from lanterne.indexer.store import IndexStore, path_key
-from lanterne.settings import Settings
-from lanterne.translation import _, format_number
 
 KEEP_DAMAGED = 3
 DAMAGED_FOLDER = "damaged"

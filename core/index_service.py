@@ -16,11 +16,13 @@ from functools import partial
 from pathlib import Path
 
 from lanterne.context import AppContext
-from lanterne.database import DatabaseUpgradeError
-from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.disk_space import RoomWait, index_full_error, vectors_full_error
 from lanterne.embedding_model import configured_embedder
 from lanterne.engine.activity import GENERATION
+from lanterne.foundation.database import DatabaseUpgradeError
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _
 from lanterne.index_repair import (
     Rebuild,
     RepairError,
@@ -39,8 +41,6 @@ from lanterne.indexer.index_health import (
 from lanterne.indexer.indexing import FolderError, Indexer, Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.indexer.watcher import watch
-from lanterne.settings import SettingsError
-from lanterne.translation import _
 
 
 @dataclass(frozen=True)

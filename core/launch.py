@@ -8,6 +8,12 @@ line (the engine, llama.cpp) or the GUI (Qt) at the top would load them into eve
 from __future__ import annotations
 
 import multiprocessing
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # names for annotations only: this module imports nothing at start
+    from pathlib import Path
+
+    from lanterne.foundation.settings import Settings
 
 
 def main() -> int:
@@ -23,7 +29,21 @@ def main() -> int:
     tolerate_unencodable_text()  # output redirected on Windows is cp1252: "?", not a crash
     from lanterne.cli.main import main as cli_main
 
-    return cli_main()
+    return cli_main(open_gui=open_gui)
+
+
+def open_gui(settings: Settings, request: dict[str, str]) -> int:
+    """The app's window (cli.main's GuiStarter): Qt is imported only when a window is wanted.
+    This module is the composition root, above every layer (tests/test_layers.py)."""
+    from lanterne.desktop.app import run_gui
+
+    return run_gui(settings, request=request)
+
+
+def show_startup_error(message: str, log: Path | None) -> None:
+    from lanterne.desktop.startup_error import show_startup_error as show
+
+    show(message, log)
 
 
 def gui() -> int:
@@ -39,7 +59,7 @@ def gui() -> int:
         return main()
     from lanterne.no_console import run_without_console
 
-    return run_without_console(main)
+    return run_without_console(main, show_startup_error)
 
 
 def opened_from_finder() -> bool:

@@ -14,13 +14,13 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lanterne import paths
-from lanterne.atomic_file import write_text_atomic
 from lanterne.engine.hub_download import Progress, ProgressCallback
 from lanterne.engine.model_store import InstalledModel
+from lanterne.foundation import paths
+from lanterne.foundation.atomic_file import write_text_atomic
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _, format_size
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import SettingsError
-from lanterne.translation import _, format_size
 
 FORMAT = 1
 

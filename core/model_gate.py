@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from lanterne.engine.errors import GenerationCancelledError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 KEYBOARD = 0  # the person using the app
 API = 1  # other apps, through `lanterne serve` or the in-app server

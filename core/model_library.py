@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
-from lanterne import paths
 from lanterne.engine import secrets
 from lanterne.engine.catalog import Catalog, CatalogModel, Quant, load_catalog
 from lanterne.engine.errors import ModelLoadError
@@ -28,8 +27,9 @@ from lanterne.engine.model_fit import Fit, Recommendation, assess, assess_all, r
 from lanterne.engine.model_store import InstalledModel, ModelStore
 from lanterne.engine.secrets import KeychainError
 from lanterne.engine.starter import StarterOffer, starter_offer
-from lanterne.settings import Settings, SettingsError
-from lanterne.translation import _, current_language
+from lanterne.foundation import paths
+from lanterne.foundation.settings import Settings, SettingsError
+from lanterne.foundation.translation import _, current_language
 
 DEFAULT_HUB = "https://huggingface.co"
 

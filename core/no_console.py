@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO, cast
 
-from lanterne import paths
-from lanterne.translation import _
+from lanterne.foundation import paths
+from lanterne.foundation.translation import _
 
 LOG_NAME = "errors.log"
 LOG_LIMIT = 1_000_000  # characters: a longer log is started afresh, one launch writes no more
@@ -93,9 +93,12 @@ class Discard(io.TextIOBase):
         return len(text)
 
 
-def run_without_console(entry: Callable[[], int]) -> int:
+def run_without_console(
+    entry: Callable[[], int], show_error: Callable[[str, Path | None], None]
+) -> int:
     """`entry`'s exit status, with standard error kept (ErrorStream) and standard output thrown
-    away; a failed launch is explained in a window, or at least in the log."""
+    away; a failed launch is explained in a window by `show_error` (the entry point passes the
+    desktop's), or at least in the log."""
     errors = ErrorStream()
     streams = sys.stdout, sys.stderr
     sys.stdout = cast(TextIO, Discard())  # None, or /dev/null where nobody reads it
@@ -113,7 +116,7 @@ def run_without_console(entry: Callable[[], int]) -> int:
     if code != 0:
         message = explained or _message(errors.tail)
         if message:
-            _tell(message, errors.path)
+            _tell(message, errors.path, show_error)
     return code
 
 
@@ -127,8 +130,8 @@ def _exit_status(code: object, errors: ErrorStream) -> int:
 def _explanation(exc: BaseException) -> str:
     """Errors written for users say what to do themselves; anything else is a fault whose
     details go to the log, not to the user."""
-    from lanterne.database import DatabaseUpgradeError
-    from lanterne.settings import SettingsError
+    from lanterne.foundation.database import DatabaseUpgradeError
+    from lanterne.foundation.settings import SettingsError
 
     if isinstance(exc, SettingsError | DatabaseUpgradeError):
         return str(exc)
@@ -144,11 +147,9 @@ def _message(written: str) -> str:
     return "\n".join(lines)
 
 
-def _tell(message: str, log: Path | None) -> None:
+def _tell(message: str, log: Path | None, show: Callable[[str, Path | None], None]) -> None:
     """The error in a window when Qt can open one; the log holds it anyway."""
     try:
-        from lanterne.desktop.startup_error import show_startup_error
-
-        show_startup_error(message, log)
+        show(message, log)
     except Exception:  # no Qt, no display: the log is what is left
         traceback.print_exc(file=sys.stderr)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from lanterne.foundation.translation import ngettext
 from lanterne.indexer.retriever import DocumentHit
-from lanterne.translation import ngettext
 
 
 def more_passages_label(hit: DocumentHit) -> str:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from lanterne.conversations.store import ConversationStore
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class AnswerEditDialog(QDialog):

@@ -15,7 +15,7 @@ from lanterne.context import AppContext
 from lanterne.desktop.answer_recorder import AnswerRecorder
 from lanterne.desktop.chat_view import ChatView, Turn
 from lanterne.desktop.workers import AskWorker
-from lanterne.translation import _, format_size
+from lanterne.foundation.translation import _, format_size
 
 
 def loading_text(loading: LoadingModel) -> str:

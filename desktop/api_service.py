@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel
 
 from lanterne.context import AppContext
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 if TYPE_CHECKING:
     from lanterne.serve.server import ApiServer

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 
 from lanterne.desktop.api_service import ApiService
 from lanterne.desktop.workers import BackgroundTask
+from lanterne.foundation.settings import Settings, Value
+from lanterne.foundation.translation import _
 from lanterne.serve.access import TOKEN_ENV, api_token, renew_api_token
-from lanterne.settings import Settings, Value
-from lanterne.translation import _
 
 DEFAULT_HOST = "127.0.0.1"
 _WARNING_STYLE = "color: #b00020;"

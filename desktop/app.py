@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from lanterne import __version__, autostart, paths
+from lanterne import __version__, autostart
 from lanterne.assets import asset_path
 from lanterne.cli.output import error
 from lanterne.context import AppContext
@@ -27,9 +27,10 @@ from lanterne.desktop.single_instance import (
 )
 from lanterne.desktop.theme import apply_theme
 from lanterne.engine.hub_download import Progress
-from lanterne.read_only_folder import DataFolderReadOnlyError, writable
-from lanterne.settings import Settings
-from lanterne.translation import _
+from lanterne.foundation import paths
+from lanterne.foundation.read_only_folder import DataFolderReadOnlyError, writable
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 
 
 def _application(argv: list[str] | None) -> QApplication:

@@ -25,7 +25,7 @@ from lanterne.desktop.reasoning_section import (
     toggle_href,
 )
 from lanterne.desktop.store_thread import RowRef
-from lanterne.translation import _, ngettext
+from lanterne.foundation.translation import _, ngettext
 
 _MARKER = re.compile(r"\[(\d+)\]")
 # A long conversation opens on its newest turns: laying out hundreds at once stalls the window

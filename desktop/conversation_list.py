@@ -24,7 +24,7 @@ from lanterne.conversations.store import (
     SearchHit,
 )
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.translation import _, format_when
+from lanterne.foundation.translation import _, format_when
 
 _ID = Qt.ItemDataRole.UserRole
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.disk_space import going_on_text
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class DiskFullLabel(QLabel):

@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from lanterne.desktop.download_service import DownloadService
 from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_store import InstalledModel
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _, format_size
 from lanterne.model_downloads import about
-from lanterne.settings import SettingsError
-from lanterne.translation import _, format_size
 
 
 class DownloadStatus(QWidget):

@@ -40,7 +40,7 @@ from lanterne.evaluation.results import (
     saved_runs,
 )
 from lanterne.evaluation.variants import parse_variant, run_label
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 # Bars of each run, told apart by colour (readable on light and dark backgrounds).
 RUN_COLOURS = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#14b8a6"]
@@ -254,7 +254,7 @@ class EvaluationDialog(QDialog):
         """Each line of variants is a run (none: one run as configured), on a task thread."""
         from lanterne.evaluation.question_set import QuestionSetError, load_question_set
         from lanterne.evaluation.runner import run_evaluation
-        from lanterne.settings import SettingsError
+        from lanterne.foundation.settings import SettingsError
 
         path = Path(self.questions.text().strip()).expanduser()
         try:

@@ -39,9 +39,9 @@ from lanterne.conversations.demonstrations import (
     first_matches,
 )
 from lanterne.conversations.store import ConversationStore
-from lanterne.db_faults import DiskFullError
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.translation import _, format_when, ngettext
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.translation import _, format_when, ngettext
 
 PREVIEW_ROWS = 200  # the table lists this many; the count and the export take every match
 _ANY_DAY = QDate(2000, 1, 1)  # a date edit at its minimum shows "Any day"

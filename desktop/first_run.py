@@ -24,21 +24,21 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from lanterne.db_faults import DiskFullError
 from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.settings_dialog import HotkeyEditor
 from lanterne.desktop.wizard_keys import return_goes_on
-from lanterne.model_library import ModelLibrary
-from lanterne.settings import Settings
-from lanterne.translation import (
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import (
     _,
     available_languages,
     choose_language,
     language_name,
 )
+from lanterne.model_library import ModelLibrary
 
 
 def needs_first_run(settings: Settings) -> bool:

@@ -34,8 +34,8 @@ from lanterne.desktop.workers import BackgroundTask
 from lanterne.engine.model_fit import Fit, assess_file
 from lanterne.engine.model_store import InstalledModel
 from lanterne.engine.other_apps import FoundModel, Scan, scan
+from lanterne.foundation.translation import _, format_size, ngettext
 from lanterne.model_library import ModelLibrary
-from lanterne.translation import _, format_size, ngettext
 
 # (job, done, failed) -> the task: ModelsDialog's, so that its is_busy() counts these too
 Runner = Callable[[Any, Any, Any], BackgroundTask]

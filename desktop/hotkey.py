@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from lanterne.desktop import windows_keys, x11_keys
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 MODIFIERS = ("ctrl", "shift", "alt", "super")
 _ALIASES = {"control": "ctrl", "meta": "super", "win": "super", "cmd": "super", "option": "alt"}

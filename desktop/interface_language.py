@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from lanterne.desktop.qt_catalogs import qt_translators
-from lanterne.translation import (
+from lanterne.foundation.translation import (
     _,
     current_language,
     on_language_change,

@@ -27,10 +27,10 @@ from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.disk_space import going_on_text
 from lanterne.folder_states import state_label, state_sentence
+from lanterne.foundation.translation import _, format_number, ngettext
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
-from lanterne.translation import _, format_number, ngettext
 
 
 def index_counts(status: IndexStatus) -> str:

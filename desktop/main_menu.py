@@ -8,7 +8,7 @@ from typing import Protocol
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class _Window(Protocol):

@@ -24,7 +24,6 @@ from lanterne.assistant.pipeline import answer_style
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore, Message
-from lanterne.db_faults import DiskFullError
 from lanterne.desktop.answer_feedback import AnswerFeedback
 from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.answer_stream import AnswerStream
@@ -54,11 +53,12 @@ from lanterne.desktop.store_notices import StoreNotices
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.waiting_question import WaitingQuestion
 from lanterne.desktop.welcome_panel import WelcomePanel
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _
 from lanterne.indexer.indexing import Progress
 from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import SettingsError
-from lanterne.translation import _
 
 
 class MainWindow(QMainWindow):

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QLabel
 
 from lanterne.desktop.indexing_bridge import IndexingBridge
 from lanterne.desktop.interface_language import InterfaceLanguage
+from lanterne.foundation.translation import _, format_number
 from lanterne.indexer.embedding_worker import EmbeddingProgress
-from lanterne.translation import _, format_number
 
 
 class MeaningLabel(QLabel):

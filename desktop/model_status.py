@@ -12,8 +12,8 @@ from lanterne.desktop.answer_stream import loading_text, model_status_text
 from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.download_status import DownloadStatus
 from lanterne.desktop.workers import AskWorker
-from lanterne.settings import Settings
-from lanterne.translation import _
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 
 
 class ModelStatus:

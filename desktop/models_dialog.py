@@ -36,9 +36,9 @@ from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_fit import Fit, Recommendation
 from lanterne.engine.model_store import InstalledModel
 from lanterne.engine.starter import StarterOffer
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _, format_size
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import SettingsError
-from lanterne.translation import _, format_size
 
 _Survey = tuple[Recommendation, list[Fit], StarterOffer | None]
 

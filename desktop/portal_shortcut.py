@@ -24,7 +24,7 @@ from jeepney.bus_messages import DBus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from lanterne.desktop import x11_keys
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 PORTAL = DBusAddress(
     "/org/freedesktop/portal/desktop",

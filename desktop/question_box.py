@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QPlainTextEdit
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class QuestionBox(QPlainTextEdit):

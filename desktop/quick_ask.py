@@ -19,7 +19,7 @@ from lanterne.desktop.answer_stream import AnswerStream
 from lanterne.desktop.chat_view import ChatView
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 WIDTH = 680
 ANSWER_HEIGHT = 380

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from lanterne.translation import _, ngettext
+from lanterne.foundation.translation import _, ngettext
 
 TOGGLE = "action:reasoning:"  # + the turn's index
 # While the turn streams, an opened section shows the end of the text: the chat lays out the

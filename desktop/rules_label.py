@@ -8,8 +8,8 @@ import html
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from lanterne.assistant.house_rules import HouseRules
-from lanterne.settings import Settings
-from lanterne.translation import _
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 
 
 class RulesLabel(QLabel):

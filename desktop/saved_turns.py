@@ -11,7 +11,7 @@ from lanterne.assistant.prompt import PastTurn
 from lanterne.conversations.store import Message
 from lanterne.desktop.chat_view import Turn
 from lanterne.desktop.store_thread import RowRef
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 def turns_from_messages(messages: list[Message]) -> tuple[list[Turn], list[PastTurn]]:

@@ -100,8 +100,8 @@ def take(
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.main_window import MainWindow
     from lanterne.desktop.quick_ask import QuickAskWindow
-    from lanterne.settings import Settings
-    from lanterne.translation import set_language
+    from lanterne.foundation.settings import Settings
+    from lanterne.foundation.translation import set_language
 
     app = QApplication.instance() or QApplication([])
     set_language(language)

@@ -21,11 +21,11 @@ from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.embedding_model import retrieval_mode, search_embedder
+from lanterne.foundation.translation import _
 from lanterne.index_repair import rebuild_notice, telling_damage
 from lanterne.indexer.retriever import DocumentHit, Retriever, SearchResult
 from lanterne.indexer.snippets import marked
 from lanterne.search_labels import more_passages_label
-from lanterne.translation import _
 
 RESULTS = 10
 TYPING_PAUSE_MS = 250  # search once the user pauses, not at every key

@@ -1,6 +1,7 @@
 """Settings: every declared setting, on tabs by topic, with the editor its type calls for.
 
-The rows come from `lanterne.settings.SETTINGS` (type, default, description, choices), so a
+The rows come from `lanterne.foundation.settings.SETTINGS` (type, default, description,
+choices), so a
 setting declared there appears here with no further code; a few get a better editor: the model
 file (a file chooser), the quick-ask shortcut (pressed, not typed, and checked against other
 applications), the remote server's key (kept in the OS keychain, never in the settings file);
@@ -45,7 +46,7 @@ from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.theme import apply_theme
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.engine import secrets
-from lanterne.settings import (
+from lanterne.foundation.settings import (
     SETTINGS,
     Setting,
     Settings,
@@ -54,7 +55,7 @@ from lanterne.settings import (
     checked,
     write_settings_file,
 )
-from lanterne.translation import (
+from lanterne.foundation.translation import (
     N_,
     _,
     available_languages,

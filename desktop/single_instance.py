@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from lanterne import paths
+from lanterne.foundation import paths
 
 _TIMEOUT_MS = 1000
 

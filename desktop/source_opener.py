@@ -14,10 +14,10 @@ from PySide6.QtGui import QDesktopServices
 from lanterne.assistant.answer import Citation
 from lanterne.desktop import source_location
 from lanterne.desktop.workers import BackgroundTask
+from lanterne.foundation.translation import _
 from lanterne.index_repair import telling_damage
 from lanterne.indexer import folder_presence
 from lanterne.indexer.store import IndexStore
-from lanterne.translation import _
 
 
 class SourceOpener(QObject):

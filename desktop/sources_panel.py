@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from lanterne.desktop.chat_view import Turn, source_tip
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class SourcesPanel(QTextBrowser):

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QLabel
 
 from lanterne.assistant.answer import Answer
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.translation import _, format_number
+from lanterne.foundation.translation import _, format_number
 
 
 class SpeedLabel(QLabel):

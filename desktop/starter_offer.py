@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from lanterne.engine.starter import StarterOffer
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class StarterOfferBar(QWidget):

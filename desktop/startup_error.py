@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 def qt_can_start() -> bool:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from lanterne.desktop.store_thread import StoreThread
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class StoreNotices(QObject):

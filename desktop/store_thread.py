@@ -14,12 +14,12 @@ from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
 
-from lanterne import paths
 from lanterne.conversations.store import ConversationStore
-from lanterne.database import DatabaseUpgradeError
-from lanterne.db_faults import DatabaseDamagedError, DiskFullError, is_disk_full
 from lanterne.disk_space import ROOM, wait_for_room
-from lanterne.translation import _
+from lanterne.foundation import paths
+from lanterne.foundation.database import DatabaseUpgradeError
+from lanterne.foundation.db_faults import DatabaseDamagedError, DiskFullError, is_disk_full
+from lanterne.foundation.translation import _
 
 T = TypeVar("T")
 Job = Callable[[ConversationStore], Any]

@@ -14,9 +14,9 @@ from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.question_box import QuestionBox
 from lanterne.engine.hub_download import Progress
 from lanterne.engine.model_store import InstalledModel
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 from lanterne.model_downloads import waiting_text
-from lanterne.settings import Settings
-from lanterne.translation import _
 
 
 def _turn_text(progress: Progress | None) -> str:

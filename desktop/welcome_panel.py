@@ -38,8 +38,8 @@ from lanterne.assets import asset_path
 from lanterne.desktop.interface_language import InterfaceLanguage
 from lanterne.desktop.workers import BackgroundTask
 from lanterne.example_questions import example_questions
+from lanterne.foundation.translation import _, current_language, format_number, ngettext
 from lanterne.indexer.store import IndexStatus
-from lanterne.translation import _, current_language, format_number, ngettext
 
 if TYPE_CHECKING:
     from lanterne.desktop.main_window import MainWindow

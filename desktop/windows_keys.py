@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 # A character -> VkKeyScanW's answer: shift state in the high byte, the key in the low byte,
 # 0xFFFF (-1 as a SHORT) when no key of the layout types it.

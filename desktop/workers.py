@@ -20,8 +20,8 @@ from lanterne.assistant.pipeline import (
 from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
 from lanterne.engine.errors import ModelFileMissingError, NoModelConfiguredError
+from lanterne.foundation.translation import _
 from lanterne.model_gate import KEYBOARD
-from lanterne.translation import _
 
 
 class AskWorker(QObject):

@@ -24,7 +24,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 # A keysym -> (keycode, index) for each place of the keymap that has it, as python-xlib's
 # Display.keysym_to_keycodes answers. The index is the place in the core keymap's row: group 1

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from lanterne.assets import asset_path
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 NAME = "multilingual-e5-small"
 FILE_NAME = "multilingual-e5-small-q4_0.gguf"

@@ -20,7 +20,7 @@ from typing import Any
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary
 from lanterne.engine.shape_estimate import ModelShape
-from lanterne.translation import _, current_language
+from lanterne.foundation.translation import _, current_language
 
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 FORMAT = 1

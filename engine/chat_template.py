@@ -20,7 +20,7 @@ from llama_cpp import llama_chat_format
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from lanterne.engine.reasoning import ReasoningEffort, reasoning_fields, template_kwargs
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lanterne.engine.cpu_variant import FAULT_ENV, VARIANT_ENV, variant_name
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 # Long enough that the matrix products take the batched paths an answer's prompt takes.
 SAMPLE = (

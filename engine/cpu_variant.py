@@ -34,7 +34,7 @@ import platformdirs
 from filelock import FileLock
 
 from lanterne.engine.ggml_api import BACKEND_PREFIX, BACKEND_SUFFIX, LIB_DIR
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 VARIANT_ENV = "LANTERNE_CPU_VARIANT"
 FAULT_ENV = "LANTERNE_CPU_PROBE_FAULT"

@@ -21,7 +21,7 @@ import numpy as np
 from lanterne.engine import ggml_api, hardware, llama_log
 from lanterne.engine.errors import ModelLoadError
 from lanterne.engine.gguf_header import read_summary
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 MAX_CONTEXT = 2048  # chunks are ~1,200 characters; longer inputs are truncated
 

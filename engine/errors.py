@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class EngineError(Exception):

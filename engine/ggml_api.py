@@ -19,7 +19,7 @@ from typing import Any
 import llama_cpp
 from llama_cpp import llama_cpp as _bindings
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
 _SIBLINGS = ("ggml-base", "ggml", "ggml-cpu")

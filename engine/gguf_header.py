@@ -17,7 +17,7 @@ from typing import Any
 
 from lanterne.engine import ggml_api
 from lanterne.engine.errors import ModelLoadError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 GROUPS = ("embeddings", "attention", "dense_ffn", "expert_ffn", "other")
 _BLOCK = re.compile(r"^blk\.(\d+)\.(.+)$")

@@ -28,9 +28,9 @@ from huggingface_hub import get_hf_file_metadata, hf_hub_url
 from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
-from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.engine.errors import EngineError
-from lanterne.translation import _, format_size
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.translation import _, format_size
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DISK_MARGIN = 256 * 1024**2  # leave room for the OS and Lanterne's own files

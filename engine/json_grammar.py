@@ -10,7 +10,7 @@ from typing import Any
 
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class SchemaError(ValueError):

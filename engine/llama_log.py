@@ -16,7 +16,7 @@ from pathlib import Path
 import llama_cpp
 
 from lanterne.engine.errors import ModelLoadError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 logger = logging.getLogger("lanterne.engine.llama_cpp")
 # ggml.h's enum ggml_log_level (NONE, DEBUG, INFO, WARN, ERROR, CONT). llama-cpp-python 0.3.36's

@@ -20,7 +20,7 @@ from lanterne.engine.gguf_header import GGUFSummary, read_summary
 from lanterne.engine.hardware import Hardware
 from lanterne.engine.offload import OffloadPlan, PlanError, plan_offload
 from lanterne.engine.speed_estimate import tokens_per_second
-from lanterne.translation import _, format_size
+from lanterne.foundation.translation import _, format_size
 
 USABLE_TOKENS_PER_SECOND = 10.0  # a little faster than reading; slower answers feel stuck
 _RUNS = ("gpu", "experts_on_cpu", "layers_split", "cpu")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary, read_summary
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 FORMAT = 1
 RETRY_PAUSES_S = (0.1, 0.25, 0.5, 1.0)  # how long Windows is given to let go of a file

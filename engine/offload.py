@@ -23,7 +23,7 @@ import psutil
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary
 from lanterne.engine.hardware import Hardware
-from lanterne.translation import _, format_number, format_size, ngettext
+from lanterne.foundation.translation import _, format_number, format_size, ngettext
 
 GB = 1024**3
 KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32}  # q8_0: 32 values in 34 bytes

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 _MAGIC = b"GGUF"
 _MAX_DEPTH = 6

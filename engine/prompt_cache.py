@@ -21,7 +21,7 @@ import llama_cpp
 from lanterne.engine.errors import EngineError
 from lanterne.engine.state_checkpoints import MAX_BYTES, MAX_COUNT, StateCheckpoints
 from lanterne.engine.state_checkpoints import needs_checkpoints as _needs_checkpoints
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 DECODE_ABORTED = 2  # llama_decode: the abort callback asked to stop
 DECODE_NO_SLOT = 1  # llama_decode: no room left in the KV cache

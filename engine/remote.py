@@ -44,19 +44,12 @@ from lanterne.engine.remote_errors import (
 )
 from lanterne.engine.remote_reasoning import ReplySplitter
 from lanterne.engine.runtime import Message, SamplingParams, Timings
-from lanterne.translation import _
+from lanterne.foundation.server_address import normalize_base_url
+from lanterne.foundation.translation import _
 
 log = logging.getLogger(__name__)
 
 MAX_DETAIL_CHARS = 300
-
-
-def normalize_base_url(url: str) -> str:
-    """Users paste either "https://host" or "https://host/v1/"; both mean the same server.
-
-    The keychain stores keys under this form, so set-key and the backend agree.
-    """
-    return url.strip().rstrip("/").removesuffix("/v1")
 
 
 _END_OF_STREAM: dict[str, Any] = {}  # yielded by _chunks once the server says the stream is over

@@ -8,7 +8,7 @@ import ssl
 import httpx2
 
 from lanterne.engine.errors import EngineError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class RemoteError(EngineError):

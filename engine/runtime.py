@@ -41,7 +41,7 @@ from lanterne.engine.reasoning import markers as reasoning_markers
 from lanterne.engine.sampler_chain import SamplerChain
 from lanterne.engine.tensor_overrides import expert_patterns, overriding_tensors
 from lanterne.engine.text_stream import TextAssembler
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 __all__ = ["TURN_MARKERS", "LocalModel", "Message", "SamplingParams", "Timings"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import llama_cpp
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 if TYPE_CHECKING:
     from lanterne.engine.runtime import SamplingParams

@@ -12,7 +12,7 @@ import keyring
 import keyring.errors
 
 from lanterne.engine.errors import EngineError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 SERVICE = "Lanterne"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lanterne.engine.catalog import Catalog, CatalogModel, Quant
 from lanterne.engine.hardware import Hardware
 from lanterne.engine.model_fit import Fit, Recommendation, assess
-from lanterne.translation import _, format_size
+from lanterne.foundation.translation import _, format_size
 
 # The recommendation's download must be at least this many times the starter's: a model about
 # as small is as quick to fetch, and two downloads would only slow the better one.

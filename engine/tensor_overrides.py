@@ -19,7 +19,7 @@ from typing import Any
 from llama_cpp import llama_cpp as bindings
 
 from lanterne.engine import ggml_api
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 _DEV_CPU = 0
 _lock = threading.Lock()  # the wrapped function is module-global: one load at a time

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lanterne.foundation.language import Language, passage_language
 from lanterne.indexer.document import Block, ExtractedDocument
-from lanterne.indexer.language import Language, passage_language
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+")
 _SPACES = re.compile(r"\s*")

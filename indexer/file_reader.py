@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lanterne.foundation.stemming import stem_text
 from lanterne.indexer import reasons
 from lanterne.indexer.chunker import Chunk, chunk_document
 from lanterne.indexer.document import ExtractionError
 from lanterne.indexer.extract import extract
 from lanterne.indexer.regular_file import open_regular
-from lanterne.indexer.stemming import stem_text
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from lanterne.database import transaction
+from lanterne.foundation.database import transaction
 
 State = Literal["connected", "not_connected", "gone"]
 

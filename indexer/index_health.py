@@ -25,9 +25,14 @@ from pathlib import Path
 import psutil
 import sqlite_utils
 
-from lanterne.database import DatabaseUpgradeError, Migrations, open_database, quick_check
-from lanterne.db_faults import DatabaseDamagedError, is_damage
-from lanterne.translation import _
+from lanterne.foundation.database import (
+    DatabaseUpgradeError,
+    Migrations,
+    open_database,
+    quick_check,
+)
+from lanterne.foundation.db_faults import DatabaseDamagedError, is_damage
+from lanterne.foundation.translation import _
 
 CHECK_SECONDS = 5.0
 

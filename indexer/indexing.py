@@ -14,17 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lanterne.foundation.language import Language
+from lanterne.foundation.translation import _
 from lanterne.indexer import folder_presence, reasons
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unchanged, Unreadable
 from lanterne.indexer.ignore_rules import IGNORE_FILE, IgnoreRules
-from lanterne.indexer.language import Language
 from lanterne.indexer.pause_gate import PauseGate
 from lanterne.indexer.reader_pool import ReaderPool, available_cores
 from lanterne.indexer.regular_file import is_regular
 from lanterne.indexer.scanner import is_candidate, scan
 from lanterne.indexer.store import IndexStore, path_key
-from lanterne.translation import _
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The index database's schema migrations (run by lanterne.database).
+"""The index database's schema migrations (run by lanterne.foundation.database).
 
 Append new migrations at the end; never edit one that has shipped. `tests/test_index_schema.py`
 pins the resulting schema.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from lanterne.database import Migrations
-from lanterne.indexer.stemming import stem_text
+from lanterne.foundation.database import Migrations
+from lanterne.foundation.stemming import stem_text
 
 MIGRATIONS = Migrations()
 migration = MIGRATIONS.add

@@ -21,7 +21,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
-from lanterne.indexer import language, reasons
+from lanterne.foundation import language
+from lanterne.indexer import reasons
 from lanterne.indexer.file_reader import ReadJob, ReadOutcome, Unreadable, read_file
 from lanterne.indexer.reader_watchdog import MemoryWatchdog
 

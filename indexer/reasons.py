@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import errno
 
+from lanterne.foundation.translation import N_, _
 from lanterne.indexer.regular_file import NotAFileError
-from lanterne.translation import N_, _
 
 # Reading the file (indexer/file_reader.py)
 NOT_A_FILE = N_(

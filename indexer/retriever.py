@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from lanterne.foundation.stemming import question_terms
 from lanterne.indexer import folder_presence
 from lanterne.indexer.embedding import TextEmbedder, model_key
 from lanterne.indexer.snippets import Snippet, make_snippet
-from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.term_pruning import CANDIDATES, TermCounts, plan, rescore
 from lanterne.indexer.vectors import VectorIndex

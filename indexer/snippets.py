@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lanterne.indexer.stemming import matched_words
+from lanterne.foundation.stemming import matched_words
 
 BEFORE = 60  # characters of context kept before the first matched word
 WIDTH = 240  # characters in a snippet, roughly

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lanterne.database import transaction
+from lanterne.foundation.database import transaction
+from lanterne.foundation.read_only_folder import ReadOnlyIndex
+from lanterne.foundation.stemming import stem_text
 from lanterne.indexer import folder_presence
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.folder_backup import backup_path, save_folders
 from lanterne.indexer.index_health import OpenIndex
 from lanterne.indexer.migrations import MIGRATIONS
-from lanterne.indexer.stemming import stem_text
-from lanterne.read_only_folder import ReadOnlyIndex
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from lanterne.indexer.stemming import fold
+from lanterne.foundation.stemming import fold
 
 COMMON_SHARE = 0.08  # a term in more chunks than this share says little and costs the most
 PRUNE_FROM = 20_000  # chunks; below, every term is cheap

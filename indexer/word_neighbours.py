@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lanterne.foundation.stemming import STOP_WORDS, words
 from lanterne.indexer.embedding import TextEmbedder, model_key
-from lanterne.indexer.stemming import STOP_WORDS, words
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.vectors import quantize
 

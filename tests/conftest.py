@@ -12,8 +12,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from lanterne.engine import embedder_build
-from lanterne.settings import Settings
-from lanterne.translation import set_language
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import set_language
 from support.hub_server import Hub, hub_server
 from support.remote_server import MemoryKeyring, keyring_backend, llama_server
 from support.tiny_moe import write_tiny_moe_gguf

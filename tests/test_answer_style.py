@@ -10,7 +10,7 @@ import pytest
 from lanterne.assistant.pipeline import Assistant
 from lanterne.assistant.prompt import AnswerStyle, Source, build_messages
 from lanterne.engine.host import ModelHost
-from lanterne.settings import Settings, SettingsError
+from lanterne.foundation.settings import Settings, SettingsError
 
 SOURCES = [Source(1, "/d/vpn.md", "", None, "Le VPN est WireGuard.")]
 

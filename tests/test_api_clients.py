@@ -26,10 +26,10 @@ from lanterne.context import AppContext
 from lanterne.engine.activity import GENERATION
 from lanterne.engine.embedder import Embedder
 from lanterne.evaluation.checks import answer_language
+from lanterne.foundation.settings import Settings
 from lanterne.model_gate import KEYBOARD
 from lanterne.serve import access
 from lanterne.serve.server import ApiServer
-from lanterne.settings import Settings
 from support.cli import LANTERNE
 
 pytestmark = pytest.mark.model

@@ -21,9 +21,9 @@ from lanterne.desktop.api_service import ApiService, ApiStatusLabel
 from lanterne.desktop.api_settings import ApiPage
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.settings_dialog import SettingsDialog
-from lanterne.policy import Policy
+from lanterne.foundation.policy import Policy
+from lanterne.foundation.settings import Settings
 from lanterne.serve import access
-from lanterne.settings import Settings
 from support.remote_server import MemoryKeyring, keyring_backend
 
 pytestmark = pytest.mark.gui

@@ -26,9 +26,9 @@ from lanterne.context import AppContext
 from lanterne.engine.chat_template import fold_system
 from lanterne.engine.errors import NoModelConfiguredError
 from lanterne.engine.hardware import probe
-from lanterne.indexer.language import question_language
+from lanterne.foundation.language import question_language
+from lanterne.foundation.settings import Settings
 from lanterne.indexer.retriever import Retriever
-from lanterne.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from lanterne import autostart
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support import fake_winreg
 from support.fake_winreg import REG_DWORD, REG_SZ
 

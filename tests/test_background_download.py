@@ -18,10 +18,10 @@ from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.engine.catalog import CatalogError
 from lanterne.engine.hub_download import Progress
+from lanterne.foundation.policy import Policy
+from lanterne.foundation.settings import Settings, SettingsError
 from lanterne.model_downloads import DownloadQueue, Wanted, about, downloads_path, waiting_text
 from lanterne.model_library import ModelLibrary
-from lanterne.policy import Policy
-from lanterne.settings import Settings, SettingsError
 from support.cli import lanterne
 from support.hub_server import Hub
 from support.machines import machine

@@ -12,7 +12,7 @@ import pytest
 
 from lanterne.embedding_model import close_embedders, configured_embedder
 from lanterne.engine import builtin_embedder, embedder_build
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import lanterne
 
 FRENCH_DOCS = {

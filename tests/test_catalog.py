@@ -91,7 +91,7 @@ def test_lookup_by_id_repo_or_name_and_a_clear_error_otherwise() -> None:
 
 
 def test_descriptions_follow_the_interface_language() -> None:
-    from lanterne.translation import set_language
+    from lanterne.foundation.translation import set_language
 
     model = load_catalog().get("mistral-small-4-119b")
     assert "64 GB workstation" in model.description

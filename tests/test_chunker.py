@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lanterne.foundation.language import detect_language, passage_language
 from lanterne.indexer.chunker import chunk_document
 from lanterne.indexer.document import Block, ExtractedDocument
-from lanterne.indexer.language import detect_language, passage_language
 
 FR = (
     "Le serveur de sauvegarde copie chaque nuit les dossiers partagés vers un disque externe "

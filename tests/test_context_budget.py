@@ -12,8 +12,8 @@ from lanterne.assistant.budget import fit_prompt
 from lanterne.assistant.pipeline import Assistant, Finished
 from lanterne.assistant.prompt import PastTurn, Source, build_messages
 from lanterne.context import AppContext
+from lanterne.foundation.settings import Settings
 from lanterne.indexer.retriever import SearchResult
-from lanterne.settings import Settings
 
 
 def words(messages: list[dict[str, str]]) -> tuple[str, int]:

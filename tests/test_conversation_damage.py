@@ -28,7 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.conversations import backups
 from lanterne.conversations.store import ConversationStore
-from lanterne.translation import format_when
+from lanterne.foundation.translation import format_when
 from support.conversation_history import (
     DB,
     History,
@@ -266,7 +266,7 @@ def test_the_window_says_what_was_restored(
 
     from lanterne.context import AppContext
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     path = install(history, lanterne_home)
     path.write_bytes(b"Not a database at all.\n" * 1000)

@@ -23,7 +23,7 @@ from lanterne.desktop import source_location
 from lanterne.desktop.answer_recorder import conversation_title
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.main_window import MainWindow
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 
 pytestmark = pytest.mark.gui
 OpenWindow = Callable[[], MainWindow]  # the open_window fixture: a new window, as a restart

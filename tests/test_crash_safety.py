@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from lanterne.conversations.store import ConversationStore
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import LANTERNE
 from support.index_snapshot import Contents, contents, differences, problems
 from support.process_memory import descendants

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.db_faults import DiskFullError, is_damage, is_disk_full
+from lanterne.foundation.db_faults import DiskFullError, is_damage, is_disk_full
 
 
 def _database(path: Path, rows: int = 2000) -> None:

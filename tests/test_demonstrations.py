@@ -21,7 +21,7 @@ from lanterne.conversations.demonstrations import (
     export_file,
 )
 from lanterne.conversations.store import ConversationStore
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import lanterne
 from support.demonstration_data import fill
 

@@ -15,7 +15,7 @@ from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
 from lanterne.desktop.export_dialog import ExportDialog
 from lanterne.desktop.main_window import MainWindow
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.demonstration_data import fill
 
 pytestmark = pytest.mark.gui

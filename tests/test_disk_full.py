@@ -16,13 +16,13 @@ import pytest
 
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
-from lanterne.db_faults import DiskFullError, is_damage, is_disk_full
 from lanterne.disk_space import wait_for_room
 from lanterne.engine.hub_download import DownloadError, Progress
+from lanterne.foundation.db_faults import DiskFullError, is_damage, is_disk_full
+from lanterne.foundation.settings import Settings
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.store import IndexStore
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import Settings
 from support.cli import lanterne
 from support.demonstration_data import fill as fill_conversations
 from support.hub_server import Hub

@@ -15,7 +15,7 @@ from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
 from lanterne.desktop.chat_view import Turn
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.settings_dialog import SettingsDialog
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.small_disk import fill, needs_root, small_disk
 
 pytestmark = [pytest.mark.gui, needs_root]

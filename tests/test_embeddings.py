@@ -208,7 +208,7 @@ def test_search_keeps_the_old_vectors_until_the_new_model_has_them_all(
     """Choosing another embedding model never leaves search by meaning half-blind: questions go
     to the earlier model, over its vectors, until the new one has embedded every passage."""
     from lanterne.embedding_model import close_embedders, search_embedder
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     other_file = tmp_path / "larger-e5.gguf"
     other_file.symlink_to(embedder.path)
@@ -246,7 +246,7 @@ def test_an_earlier_model_that_is_gone_is_not_used_for_search(
     """If the file that made the old vectors was deleted, questions cannot be embedded like
     them: search uses the configured model (and its few vectors) rather than fail."""
     from lanterne.embedding_model import close_embedders, search_embedder
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     gone = tmp_path / "gone.gguf"
     other_file = tmp_path / "larger-e5.gguf"
@@ -352,8 +352,8 @@ def test_cli_embeds_then_searches_across_languages(pages: Path, e5_model: Path) 
 
 
 def test_importing_an_embedding_model_sets_it_for_search_not_for_chat(e5_model: Path) -> None:
+    from lanterne.foundation.settings import Settings
     from lanterne.model_library import ModelLibrary
-    from lanterne.settings import Settings
 
     settings = Settings()
     library = ModelLibrary(settings)

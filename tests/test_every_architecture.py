@@ -23,7 +23,7 @@ from lanterne.context import AppContext
 from lanterne.engine.host import ModelHost
 from lanterne.engine.reasoning import detect_format
 from lanterne.engine.runtime import LocalModel
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support import llama_sources, tiny_archs
 from support.cli import lanterne
 

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from lanterne.cli.main import main
 from lanterne.conversations.migrations import MIGRATIONS as CONVERSATION_MIGRATIONS
 from lanterne.conversations.store import ConversationStore
-from lanterne.database import DatabaseUpgradeError, Migrations, open_database
+from lanterne.foundation.database import DatabaseUpgradeError, Migrations, open_database
 from lanterne.indexer.migrations import MIGRATIONS as INDEX_MIGRATIONS
 from lanterne.indexer.store import IndexStore
 
@@ -136,7 +136,7 @@ def test_the_window_says_conversations_cannot_be_upgraded(
 
     from lanterne.context import AppContext
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     lanterne_home.mkdir(parents=True, exist_ok=True)
     path = lanterne_home / "conversations.sqlite3"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 
 pytestmark = pytest.mark.gui
 

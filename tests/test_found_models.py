@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 from lanterne.engine.hardware import probe
 from lanterne.engine.model_fit import assess_file
 from lanterne.engine.other_apps import _gguf_files, find_models, scan
+from lanterne.foundation.policy import Policy
+from lanterne.foundation.settings import Settings
 from lanterne.model_library import ModelLibrary
-from lanterne.policy import Policy
-from lanterne.settings import Settings
 
 BLOB = "sha256-" + "ab" * 32
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from lanterne.foundation.settings import Settings
 from lanterne.indexer import reasons
 from lanterne.indexer.indexing import Indexer
 from lanterne.indexer.store import IndexStore, path_key
-from lanterne.settings import Settings
 from support.bad_files import write_bad_corpus
 from support.cli import lanterne
 from support.worded_reasons import assert_worded

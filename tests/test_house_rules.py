@@ -18,7 +18,7 @@ from lanterne.assistant.pipeline import Assistant, Finished, ModelReady, Token
 from lanterne.assistant.prompt import AnswerStyle, Source, build_messages
 from lanterne.desktop.main_window import MainWindow
 from lanterne.engine.host import ModelHost
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import lanterne
 
 RULES = HouseRules(

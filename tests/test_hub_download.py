@@ -16,8 +16,8 @@ from lanterne.engine.hub_download import (
     Progress,
     download_files,
 )
+from lanterne.foundation.settings import Settings
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import Settings
 from support.cli import lanterne
 from support.hub_server import COMMIT, Hub, forward_proxy
 from support.remote_server import MemoryKeyring, free_port

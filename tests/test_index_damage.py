@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lanterne.context import AppContext
+from lanterne.foundation.settings import Settings
 from lanterne.index_repair import KEEP_DAMAGED, marker_path, quarantine
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.folder_backup import backup_path
 from lanterne.indexer.index_health import IndexDamagedError
-from lanterne.settings import Settings
 from support.cli import LANTERNE, lanterne
 from support.index_snapshot import Contents, contents, problems
 

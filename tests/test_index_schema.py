@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from lanterne.database import MIGRATIONS_TABLE, applied
+from lanterne.foundation.database import MIGRATIONS_TABLE, applied
 from lanterne.indexer.migrations import MIGRATIONS
 from lanterne.indexer.retriever import Retriever
 from lanterne.indexer.store import IndexStore
@@ -117,7 +117,7 @@ def test_an_index_from_the_second_schema_upgrades_and_keeps_its_documents(tmp_pa
 def test_vectors_survive_the_move_to_one_vector_per_model(tmp_path: Path) -> None:
     """An index embedded before m004 keeps its vectors, their ids (readers load by id) and
     the deletion trigger; a second model's vector for the same passage is then accepted."""
-    from lanterne.database import Migrations
+    from lanterne.foundation.database import Migrations
 
     path = tmp_path / "index.sqlite3"
     before = Migrations(m for m in MIGRATIONS if m[0] < "m004")

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.settings_dialog import apply_system_settings
-from lanterne.translation import _, current_language, source_strings
+from lanterne.foundation.translation import _, current_language, source_strings
 from support.widget_texts import foreign_texts, widget_texts
 
 pytestmark = pytest.mark.gui

@@ -196,7 +196,7 @@ def test_a_500_turn_chat_stays_responsive(qtbot: QtBot, tiny_moe_model: Path) ->
     from lanterne.context import AppContext
     from lanterne.conversations.store import ConversationStore
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     settings = Settings()
     settings.set("model.path", str(tiny_moe_model))
@@ -260,7 +260,7 @@ def test_a_day_of_activity_does_not_grow_memory(
     """HOURS simulated hours in the app's own threads (index service, searches, questions
     answered by the local model and saved): resident memory after the second hour, once
     the model and caches are in, is where it stays."""
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     folder = tmp_path / "notes"
     _write_tree(folder, 300, seed=8)

@@ -20,8 +20,8 @@ from lanterne.context import AppContext
 from lanterne.engine import model_store
 from lanterne.engine.host import LoadRequest
 from lanterne.engine.model_store import InstalledModel, ModelStoreError
+from lanterne.foundation.settings import Settings
 from lanterne.model_library import ModelLibrary
-from lanterne.settings import Settings
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot

@@ -291,8 +291,8 @@ def test_an_empty_folder_is_offline_only_when_nothing_says_it_is_the_same(
 def test_cli_status_and_search_say_not_connected_and_gone(
     tmp_path: Path, e5_model: Path, embedder: Embedder
 ) -> None:
-    from lanterne import paths
-    from lanterne.settings import Settings
+    from lanterne.foundation import paths
+    from lanterne.foundation.settings import Settings
     from support.cli import lanterne
 
     folder = write_pages(tmp_path / "Mes documents")

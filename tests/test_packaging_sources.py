@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lanterne.policy import BUNDLE_ID, KNOWN_KEYS, _plist_key, policy_from_mapping
+from lanterne.foundation.policy import BUNDLE_ID, KNOWN_KEYS, _plist_key, policy_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"

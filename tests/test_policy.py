@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.assistant.pipeline import Assistant
 from lanterne.context import AppContext
+from lanterne.foundation.policy import Policy, PolicyError, merged, policy_from_mapping
+from lanterne.foundation.settings import Settings, SettingsError
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.model_library import ModelLibrary
-from lanterne.policy import Policy, PolicyError, merged, policy_from_mapping
-from lanterne.settings import Settings, SettingsError
 from support.cli import lanterne
 
 

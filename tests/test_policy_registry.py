@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.policy import NO_POLICY, load_policy
-from lanterne.settings import Settings, SettingsError
+from lanterne.foundation.policy import NO_POLICY, load_policy
+from lanterne.foundation.settings import Settings, SettingsError
 from support import fake_winreg
 from support.fake_winreg import (
     REG_BINARY,

@@ -10,8 +10,8 @@ from typing import Any
 
 from lxml import etree
 
-from lanterne.policy import KNOWN_KEYS, read_plist, read_toml
-from lanterne.settings import Settings
+from lanterne.foundation.policy import KNOWN_KEYS, read_plist, read_toml
+from lanterne.foundation.settings import Settings
 
 POLICY = Path(__file__).resolve().parent.parent / "packaging" / "policy"
 NS = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}

@@ -129,6 +129,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QFileDialog, QLabel
 import lanterne.desktop.first_run as first_run
 from lanterne.cli.main import main
+from lanterne.launch import open_gui
 
 texts = []
 
@@ -156,7 +157,7 @@ def open_and_import(wizard):
     QTimer.singleShot(0, import_from_the_wizard)
 first_run.FirstRunWizard.open = open_and_import
 sys.argv = ["lanterne"]
-code = main([])
+code = main([], open_gui=open_gui)
 print(json.dumps({"code": code, "texts": [t for t in texts if t]}))
 """
 

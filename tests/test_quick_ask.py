@@ -16,7 +16,7 @@ from lanterne.conversations.store import ConversationStore
 from lanterne.desktop.app import Shortcut
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support import desktop_portal
 
 pytestmark = pytest.mark.gui

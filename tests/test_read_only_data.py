@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import lanterne
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions and mounts")

@@ -19,7 +19,7 @@ from lanterne.engine.remote_reasoning import ReplySplitter
 from lanterne.engine.runtime import SamplingParams
 from lanterne.evaluation.question_set import EvalQuestion, ExpectedSource, QuestionSet
 from lanterne.evaluation.runner import run_evaluation
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.reasoning_server import (
     FACT,
     FORMATS,

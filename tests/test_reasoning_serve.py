@@ -17,9 +17,9 @@ from lanterne.context import AppContext
 from lanterne.engine.reasoning import Thought
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import SamplingParams
+from lanterne.foundation.settings import Settings
 from lanterne.serve import access
 from lanterne.serve.server import ApiServer
-from lanterne.settings import Settings
 from support.reasoning_server import (
     ReasoningServer,
     answer_for,

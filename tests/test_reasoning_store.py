@@ -21,7 +21,7 @@ from lanterne.conversations.salvage import message as salvaged_message
 from lanterne.conversations.salvage import salvage
 from lanterne.conversations.store import ConversationStore
 from lanterne.engine.runtime import Timings
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.cli import lanterne
 
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from lanterne.foundation.translation import _, set_language
 from lanterne.indexer import reasons
 from lanterne.indexer.file_reader import ReadJob, Unreadable, read_file
-from lanterne.translation import _, set_language
 from support import office_docs
 from support.worded_reasons import assert_worded, is_worded
 

@@ -11,7 +11,7 @@ import pytest
 from lanterne.assistant.pipeline import AskEvent, Finished, ModelReady
 from lanterne.context import AppContext
 from lanterne.engine import secrets
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 from support.remote_server import MemoryKeyring, llama_server
 
 API_KEY = "SECRET-test-key-1234"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from lanterne.foundation.stemming import question_terms
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.retriever import Retriever, fts_query
-from lanterne.indexer.stemming import question_terms
 from lanterne.indexer.store import IndexStore
 
 

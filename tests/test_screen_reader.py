@@ -187,7 +187,7 @@ def test_the_reasoning_section_is_read_and_opened_from_the_keyboard(
     read with what it is and what Enter does; Enter opens it, read then as "hide"."""
     from lanterne.context import AppContext
     from lanterne.conversations.store import ConversationStore
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
 
     set_up_already(lanterne_home)
     store = ConversationStore(AppContext(Settings()).conversations_path)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from lanterne.context import AppContext
 from lanterne.desktop.interface_language import switch_language
+from lanterne.foundation.settings import Settings
 from lanterne.indexer.retriever import Retriever
-from lanterne.settings import Settings
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot

@@ -19,10 +19,10 @@ import pytest
 
 from lanterne.context import AppContext
 from lanterne.engine.activity import GENERATION
+from lanterne.foundation.settings import Settings
 from lanterne.model_gate import API, KEYBOARD
 from lanterne.serve import access
 from lanterne.serve.server import ApiServer
-from lanterne.settings import Settings
 
 pytestmark = pytest.mark.model
 

@@ -18,10 +18,10 @@ import pytest
 
 from lanterne.context import AppContext
 from lanterne.engine.secrets import KeychainError
+from lanterne.foundation.settings import Settings
 from lanterne.model_gate import API, KEYBOARD, GateFullError, ModelGate
 from lanterne.serve import access
 from lanterne.serve.server import ApiServer, ApiServerError
-from lanterne.settings import Settings
 from support.cli import LANTERNE
 from support.remote_server import MemoryKeyring, keyring_backend
 

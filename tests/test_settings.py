@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lanterne.settings import SETTINGS, Settings, SettingsError, settings_markdown
+from lanterne.foundation.settings import SETTINGS, Settings, SettingsError, settings_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,9 @@ def test_every_default_has_its_declared_type() -> None:
 
 def test_generated_docs_are_up_to_date() -> None:
     docs = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    assert docs == settings_markdown(), "run: python -m lanterne.settings > docs/settings.md"
+    assert docs == settings_markdown(), (
+        "run: python -m lanterne.foundation.settings > docs/settings.md"
+    )
 
 
 def test_choices_are_enforced() -> None:
@@ -72,7 +74,7 @@ def test_choices_are_enforced() -> None:
 
 
 def test_environment_strings_are_converted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lanterne.settings import _coerce
+    from lanterne.foundation.settings import _coerce
 
     setting = next(s for s in SETTINGS if s.key == "model.temperature")
     assert _coerce(setting, " 0.7 ") == 0.7

@@ -14,11 +14,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox, QComboBox, QKeySequenceEdit, QLabel, QSpinBox
 from pytestqt.qtbot import QtBot
 
-from lanterne import paths
 from lanterne.desktop.hotkey import HotkeyError
 from lanterne.desktop.settings_dialog import SettingsDialog, hotkey_text
 from lanterne.engine import secrets
-from lanterne.settings import SETTINGS, Settings
+from lanterne.foundation import paths
+from lanterne.foundation.settings import SETTINGS, Settings
 from support.qt_keys import editor_key_names
 from support.remote_server import MemoryKeyring, keyring_backend
 

@@ -71,7 +71,7 @@ def qt_catalogs(datas: list[tuple[str, str, str]]) -> dict[str, Path]:
 def test_the_spec_keeps_qt_catalogs_for_lanternes_languages_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from lanterne.translation import available_languages
+    from lanterne.foundation.translation import available_languages
 
     datas = frozen_datas(monkeypatch, tmp_path)
     shipped = set(available_languages())

@@ -16,9 +16,9 @@ from lanterne.engine.model_fit import USABLE_TOKENS_PER_SECOND, recommend
 from lanterne.engine.runtime import LocalModel, SamplingParams
 from lanterne.engine.shape_estimate import ModelShape
 from lanterne.engine.starter import SIZE_RATIO, StarterOffer, starter_offer
+from lanterne.foundation.policy import Policy
+from lanterne.foundation.settings import Settings
 from lanterne.model_library import ModelLibrary
-from lanterne.policy import Policy
-from lanterne.settings import Settings
 from support import tiny_hybrid
 from support.hub_server import Hub
 from support.machines import machine

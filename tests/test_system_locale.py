@@ -14,8 +14,8 @@ from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.interface_language import switch_language
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.quick_ask import QuickAskWindow
-from lanterne.settings import Settings
-from lanterne.translation import choose_language, current_language
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import choose_language, current_language
 from support.widget_texts import foreign_texts, widget_texts
 
 pytestmark = pytest.mark.gui

@@ -16,8 +16,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from lanterne import translation
-from lanterne.translation import (
+from lanterne.foundation import translation
+from lanterne.foundation.translation import (
     _,
     choose_language,
     first_apple_language,

@@ -21,13 +21,13 @@ from pytestqt.qtbot import QtBot
 from lanterne.desktop.main_window import MainWindow
 from lanterne.engine.errors import ModelFileMissingError, ModelLoadError
 from lanterne.engine.host import LoadRequest, ModelHost
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 from lanterne.indexer import reasons
 from lanterne.indexer.file_reader import ReadJob, Unreadable, read_file
 from lanterne.indexer.indexing import Indexer, IndexOptions
 from lanterne.indexer.store import IndexStore
 from lanterne.indexer.watcher import apply_changes
-from lanterne.settings import Settings
-from lanterne.translation import _
 from support.cli import lanterne
 
 T = TypeVar("T")

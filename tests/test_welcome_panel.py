@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 from lanterne.desktop.main_window import MainWindow
 from lanterne.desktop.welcome_panel import ready_text
 from lanterne.example_questions import TEMPLATES, clean_heading, example_questions
+from lanterne.foundation.translation import _, set_language
 from lanterne.indexer.chunker import Chunk
 from lanterne.indexer.headings import sample_headings
 from lanterne.indexer.indexing import Indexer
 from lanterne.indexer.store import FolderStatus, IndexStatus, IndexStore
-from lanterne.translation import _, set_language
 
 # Real notes of a French/English household: Markdown and HTML with headings of every kind
 # (numbered, generic, a question), and a text file with none.

@@ -30,9 +30,9 @@ from lanterne.cli.progress_line import (
 )
 from lanterne.context import AppContext
 from lanterne.conversations.store import ConversationStore
+from lanterne.foundation.settings import Settings
 from lanterne.indexer.embedding_worker import EmbeddingProgress
 from lanterne.indexer.indexing import Progress
-from lanterne.settings import Settings
 from support.cli import LANTERNE
 
 ODD = "■■■ 漢字 😀"  # the house-rules mask, CJK, an emoji: none of them in cp1252

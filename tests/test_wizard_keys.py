@@ -24,7 +24,7 @@ from pytestqt.qtbot import QtBot
 
 from lanterne.desktop.first_run import FirstRunWizard
 from lanterne.desktop.wizard_keys import return_goes_on
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 
 pytestmark = pytest.mark.gui
 

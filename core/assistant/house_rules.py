@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from lanterne.indexer.stemming import STOP_WORDS, fold, stem, words
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.stemming import STOP_WORDS, fold, stem, words
 
 MASK = "■■■"
 _DECLINED = {

@@ -31,12 +31,12 @@ from lanterne.engine.reasoning import REASONING_EFFORTS, ReasoningEffort, Though
 from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.runtime import Timings
 from lanterne.engine.sampler_chain import GrammarError
+from lanterne.foundation.language import question_language
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _, current_language
 from lanterne.index_repair import telling_damage
-from lanterne.indexer.language import question_language
+from lanterne.indexer.index_for_reading import open_index_for_reading
 from lanterne.indexer.retriever import NO_FILTERS, Retriever, SearchFilters
-from lanterne.read_only_folder import open_index_for_reading
-from lanterne.settings import Settings
-from lanterne.translation import _, current_language
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.remote_errors import RemoteError
 from lanterne.engine.runtime import LocalModel, SamplingParams, Timings
 from lanterne.engine.sampling import GENERIC, recommended
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 _PROMPT_MARGIN = 16  # tokens kept free besides the answer budget
 _CHARS_PER_TOKEN = 3  # pessimistic for French and English with today's tokenizers

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from lanterne.cli.output import error, print_json
 from lanterne.cli.shown_reasoning import ShownReasoning
 from lanterne.context import AppContext
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 if TYPE_CHECKING:
     from lanterne.assistant.answer import Answer

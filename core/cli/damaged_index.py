@@ -19,10 +19,10 @@ from collections.abc import Callable
 from lanterne.cli.output import error
 from lanterne.cli.progress_line import ProgressLine
 from lanterne.context import AppContext
+from lanterne.foundation.translation import _, format_number
 from lanterne.index_repair import Rebuild, RepairError, claim_repair, resume_rebuild
 from lanterne.indexer.index_health import IndexDamagedError, index_damage
 from lanterne.indexer.indexing import Progress, ProgressCallback
-from lanterne.translation import _, format_number
 
 Command = Callable[[argparse.Namespace, AppContext], int]
 

@@ -13,8 +13,8 @@ from lanterne.assets import asset_path
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
 from lanterne.evaluation.variants import parse_variant, run_label
-from lanterne.settings import Value
-from lanterne.translation import _
+from lanterne.foundation.settings import Value
+from lanterne.foundation.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -27,8 +27,8 @@ from lanterne.conversations.demonstrations import (
     write_jsonl,
 )
 from lanterne.conversations.store import ConversationStore
-from lanterne.db_faults import DiskFullError
-from lanterne.translation import _, ngettext
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.translation import _, ngettext
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,20 +14,20 @@ from lanterne.cli.damaged_index import repairing
 from lanterne.cli.output import disk_full, error, print_json
 from lanterne.cli.progress_line import ProgressLine
 from lanterne.context import AppContext
-from lanterne.db_faults import DiskFullError, is_disk_full
 from lanterne.disk_space import going_on_text, index_full_error, vectors_full_error
 from lanterne.embedding_model import configured_embedder, search_embedder
 from lanterne.engine import builtin_embedder
 from lanterne.folder_states import state_sentence
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.translation import _
 from lanterne.index_repair import rebuild_notice
 from lanterne.index_service import IndexService, ServiceEvents
 from lanterne.indexer.embedding import model_key
 from lanterne.indexer.embedding_worker import EmbeddingProgress, EmbeddingWorker
+from lanterne.indexer.index_for_reading import open_index_for_reading
 from lanterne.indexer.index_health import OpenIndex
 from lanterne.indexer.indexing import FolderError, Indexer, Progress
 from lanterne.indexer.store import IndexStatus, IndexStore
-from lanterne.read_only_folder import open_index_for_reading
-from lanterne.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
-from lanterne import __version__, paths
+from lanterne import __version__
 from lanterne.autostart import BACKGROUND_FLAG
 from lanterne.cli import (
     ask_cmd,
@@ -20,13 +21,24 @@ from lanterne.cli import (
     serve_cmd,
 )
 from lanterne.cli.output import disk_full, error
-from lanterne.database import DatabaseUpgradeError
-from lanterne.db_faults import DatabaseDamagedError, is_disk_full
 from lanterne.engine.errors import EngineError
+from lanterne.foundation import paths
+from lanterne.foundation.database import DatabaseUpgradeError
+from lanterne.foundation.db_faults import DatabaseDamagedError, is_disk_full
+from lanterne.foundation.read_only_folder import DataFolderReadOnlyError, is_read_only
+from lanterne.foundation.settings import Settings, SettingsError
+from lanterne.foundation.translation import _, choose_language, set_language
 from lanterne.indexer.indexing import FolderError
-from lanterne.read_only_folder import DataFolderReadOnlyError, is_read_only
-from lanterne.settings import Settings, SettingsError
-from lanterne.translation import _, choose_language, set_language
+
+# Opens the app's window: (settings, what to show) -> exit status. The entry point
+# (`lanterne.launch`) passes it, so that the command line, below the desktop layer, never
+# imports Qt's side itself.
+GuiStarter = Callable[[Settings, dict[str, str]], int]
+
+
+def no_window(_settings: Settings, _request: dict[str, str]) -> int:
+    """Where no window can be opened (the library called without the app's entry point)."""
+    return error(_("Lanterne's window can only be opened by the lanterne command."))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, open_gui: GuiStarter = no_window) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         settings = Settings()
@@ -62,10 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             return error(str(exc))
     set_language(choose_language(settings.get_str("ui.language")))
     if not argv or argv == [BACKGROUND_FLAG]:
-        from lanterne.desktop.app import run_gui  # Qt is imported only when the GUI is wanted
-
-        return run_gui(settings, request={"command": "background" if argv else "show"})
+        return open_gui(settings, {"command": "background" if argv else "show"})
     args = build_parser().parse_args(argv)
+    args.open_gui = open_gui  # quick-ask opens a window too
     if args.command is None:
         build_parser().print_help()
         return 2

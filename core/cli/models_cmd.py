@@ -16,9 +16,9 @@ from lanterne.cli.output import print_json
 from lanterne.context import AppContext
 from lanterne.engine.hub_download import DownloadCancelledError, Progress
 from lanterne.engine.other_apps import scan
+from lanterne.foundation.translation import _, format_size
 from lanterne.model_downloads import DownloadQueue
 from lanterne.model_library import ModelLibrary
-from lanterne.translation import _, format_size
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

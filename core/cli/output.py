@@ -15,9 +15,9 @@ import sys
 from datetime import date
 from typing import Any, TextIO
 
-from lanterne import paths
-from lanterne.db_faults import DiskFullError
-from lanterne.translation import _
+from lanterne.foundation import paths
+from lanterne.foundation.db_faults import DiskFullError
+from lanterne.foundation.translation import _
 
 
 def holds_any_text(stream: TextIO | None) -> bool:

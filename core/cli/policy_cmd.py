@@ -7,7 +7,7 @@ import argparse
 
 from lanterne.cli.output import print_json
 from lanterne.context import AppContext
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,7 +7,7 @@ import argparse
 
 from lanterne.cli.output import print_json
 from lanterne.context import AppContext
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,5 @@ def cmd_quick_ask(args: argparse.Namespace, ctx: AppContext) -> int:
         else:
             print(hotkey or _("(none)"))
         return 0
-    from lanterne.desktop.app import run_gui  # Qt only now: the window is the point
-
     request = {"command": "quick-ask", "text": " ".join(args.text)}
-    return run_gui(ctx.settings, request=request)
+    return int(args.open_gui(ctx.settings, request))  # cli.main's GuiStarter

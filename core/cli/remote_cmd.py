@@ -9,9 +9,10 @@ import sys
 from lanterne.cli.output import error, print_json
 from lanterne.context import AppContext
 from lanterne.engine import secrets
-from lanterne.engine.remote import RemoteChatBackend, normalize_base_url
+from lanterne.engine.remote import RemoteChatBackend
 from lanterne.engine.remote_errors import RemoteError
-from lanterne.translation import _
+from lanterne.foundation.server_address import normalize_base_url
+from lanterne.foundation.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

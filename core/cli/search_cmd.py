@@ -12,12 +12,12 @@ from lanterne.cli.output import error, parse_day, print_json
 from lanterne.cli.progress_line import understands_ansi
 from lanterne.context import AppContext
 from lanterne.embedding_model import retrieval_mode, search_embedder
+from lanterne.foundation.translation import _
 from lanterne.index_repair import rebuild_notice
+from lanterne.indexer.index_for_reading import open_index_for_reading
 from lanterne.indexer.retriever import Retriever, SearchFilters, SearchResult
 from lanterne.indexer.snippets import marked
-from lanterne.read_only_folder import open_index_for_reading
 from lanterne.search_labels import more_passages_label
-from lanterne.translation import _
 
 _LANGUAGES = ("fr", "en", "other")
 

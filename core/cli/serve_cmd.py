@@ -14,7 +14,7 @@ from types import FrameType
 from lanterne.cli.output import error, json_text
 from lanterne.context import AppContext
 from lanterne.engine.secrets import KeychainError
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

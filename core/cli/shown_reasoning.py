@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from lanterne.cli.progress_line import understands_ansi
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 DIM, RESET = "\033[2m", "\033[0m"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lanterne.db_faults import DamageFoundError
+from lanterne.foundation.db_faults import DamageFoundError
 
 KEEP = 5
 DAILY = timedelta(days=1)

@@ -30,8 +30,8 @@ from lanterne.assistant.answer import Citation
 from lanterne.assistant.pipeline import answer_language
 from lanterne.assistant.prompt import AnswerStyle, PastTurn, Source, build_messages
 from lanterne.conversations.store import ConversationStore, Message
-from lanterne.db_faults import DiskFullError, is_disk_full
-from lanterne.translation import _, ngettext
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.translation import _, ngettext
 
 RATINGS = ("any", "up", "down", "unrated")
 _RATING_NAMES = {1: "up", -1: "down", None: None}

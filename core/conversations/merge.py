@@ -15,8 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from lanterne.conversations.salvage import CONVERSATION_FIELDS, MESSAGE_FIELDS, Salvaged
-from lanterne.database import transaction
-from lanterne.translation import _
+from lanterne.foundation.database import transaction
+from lanterne.foundation.translation import _
 
 
 def merge(found: Salvaged, db: sqlite_utils.Database) -> int:

@@ -1,4 +1,4 @@
-"""The conversations database's schema migrations (run by lanterne.database).
+"""The conversations database's schema migrations (run by lanterne.foundation.database).
 
 Append new migrations at the end; never edit one that has shipped.
 `tests/test_conversation_store.py` pins the resulting schema.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from lanterne.database import Migrations
+from lanterne.foundation.database import Migrations
 
 MIGRATIONS = Migrations()
 

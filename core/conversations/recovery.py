@@ -27,9 +27,9 @@ from lanterne.conversations import backups
 from lanterne.conversations.merge import merge
 from lanterne.conversations.migrations import MIGRATIONS
 from lanterne.conversations.salvage import salvage
-from lanterne.database import MIGRATIONS_TABLE, open_database
-from lanterne.db_faults import DatabaseDamagedError
-from lanterne.translation import _, format_when, ngettext
+from lanterne.foundation.database import MIGRATIONS_TABLE, open_database
+from lanterne.foundation.db_faults import DatabaseDamagedError
+from lanterne.foundation.translation import _, format_when, ngettext
 
 _log = logging.getLogger(__name__)
 _SIDE_FILES = ("", "-wal", "-shm", "-journal")

@@ -26,9 +26,14 @@ import sqlite_utils
 from lanterne.conversations import backups
 from lanterne.conversations.migrations import MIGRATIONS
 from lanterne.conversations.recovery import OpenMarker, file_identity, is_foreign, restore
-from lanterne.database import DatabaseUpgradeError, open_database, quick_check, transaction
-from lanterne.db_faults import DamageFoundError, DatabaseDamagedError, is_damage
-from lanterne.translation import _
+from lanterne.foundation.database import (
+    DatabaseUpgradeError,
+    open_database,
+    quick_check,
+    transaction,
+)
+from lanterne.foundation.db_faults import DamageFoundError, DatabaseDamagedError, is_damage
+from lanterne.foundation.translation import _
 
 Role = Literal["user", "assistant"]
 Status = Literal["complete", "streaming", "stopped", "interrupted", "error"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from lanterne.assistant.answer import Citation
 from lanterne.evaluation.question_set import ExpectedSource
-from lanterne.indexer.language import detect_language
-from lanterne.indexer.stemming import STOP_WORDS, fold, stem, words
+from lanterne.foundation.language import detect_language
+from lanterne.foundation.stemming import STOP_WORDS, fold, stem, words
 
 _MARKERS = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 
 class QuestionSetError(ValueError):

@@ -9,10 +9,10 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from lanterne import paths
 from lanterne.evaluation.checks import CitationCheck
 from lanterne.evaluation.question_set import EvalQuestion
-from lanterne.translation import N_, _
+from lanterne.foundation import paths
+from lanterne.foundation.translation import N_, _
 
 # The summary's measures, in the order a comparison shows them, with their labels.
 MEASURES: tuple[tuple[str, str], ...] = (

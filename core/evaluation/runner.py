@@ -27,7 +27,7 @@ from lanterne.evaluation.checks import (
 )
 from lanterne.evaluation.question_set import EvalQuestion, QuestionSet
 from lanterne.evaluation.results import QuestionResult, summarize
-from lanterne.settings import Settings, SettingsError, Value
+from lanterne.foundation.settings import Settings, SettingsError, Value
 
 # The settings a run records: what shapes its answers.
 RECORDED = (

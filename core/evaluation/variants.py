@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lanterne.settings import SettingsError, Value, checked
-from lanterne.translation import _
+from lanterne.foundation.settings import SettingsError, Value, checked
+from lanterne.foundation.translation import _
 
 
 def parse_variant(text: str) -> dict[str, Value]:

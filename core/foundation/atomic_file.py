@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lanterne.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
 
 
 def write_text_atomic(path: Path, text: str, *, what_now: str = "") -> None:

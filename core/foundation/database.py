@@ -22,9 +22,9 @@ from typing import Literal
 import sqlite_utils
 from filelock import FileLock
 
-from lanterne.db_faults import DiskFullError, is_disk_full
-from lanterne.read_only_folder import check_writable
-from lanterne.translation import _
+from lanterne.foundation.db_faults import DiskFullError, is_disk_full
+from lanterne.foundation.read_only_folder import check_writable
+from lanterne.foundation.translation import _
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS_TABLE = "_lanterne_migrations"

@@ -12,7 +12,7 @@ import errno
 import sqlite3
 from pathlib import Path
 
-from lanterne.translation import _, format_size
+from lanterne.foundation.translation import _, format_size
 
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13

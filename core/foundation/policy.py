@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lanterne.translation import _
+from lanterne.foundation.server_address import normalize_base_url
+from lanterne.foundation.translation import _
 
 BUNDLE_ID = "org.lanterne.Lanterne"
 LINUX_POLICY = Path("/etc/lanterne/policy.toml")
@@ -69,7 +70,6 @@ class Policy:
         return any(Path(allowed).name in candidates for allowed in self.allowed_models)
 
     def remote_allowed(self, url: str) -> bool:
-        from lanterne.engine.remote import normalize_base_url  # httpx: only when asked
 
         if not self.remote:
             return False

@@ -15,14 +15,10 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from lanterne.translation import _
-
-if TYPE_CHECKING:
-    from lanterne.indexer.store import IndexStore
+from lanterne.foundation.translation import _
 
 _SQLITE_READONLY = 8
 _SQLITE_CANTOPEN = 14
@@ -122,15 +118,3 @@ class ReadOnlyIndex:
 
     def close(self) -> None:
         self.db.close()
-
-
-def open_index_for_reading(path: Path) -> tuple[IndexStore, str | None]:
-    """The index for what only reads it (search, status, retrieval for answers), and None; or,
-    in a data folder Lanterne cannot write to, the index opened read-only and a notice saying
-    so. Raises DataFolderReadOnlyError when even that is not possible."""
-    from lanterne.indexer.store import IndexStore  # the store opens through this module
-
-    try:
-        return IndexStore(path), None
-    except DataFolderReadOnlyError:
-        return IndexStore(path, read_only=True), reading_notice(path.parent)

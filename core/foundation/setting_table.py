@@ -1,7 +1,8 @@
 """The declarations of every setting: key, type, default, description, environment override.
 
 Kept apart from the code that loads and checks them (`settings.py`), which re-exports them; the
-reference `docs/settings.md` is generated from this table (`python -m lanterne.settings`).
+reference `docs/settings.md` is generated from this table
+(`python -m lanterne.foundation.settings`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Settings, declared once with type, default and description (in `setting_table.py`).
 
 The declarations drive loading, validation and the generated reference `docs/settings.md`
-(`python -m lanterne.settings > docs/settings.md`); a test keeps that file in step.
+(`python -m lanterne.foundation.settings > docs/settings.md`); a test keeps that file in step.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lanterne import paths
-from lanterne.atomic_file import write_text_atomic
-from lanterne.policy import Policy, PolicyError, as_declared, load_policy
-from lanterne.setting_table import SETTINGS as SETTINGS
-from lanterne.setting_table import Setting as Setting
-from lanterne.setting_table import Value as Value
-from lanterne.translation import _
+from lanterne.foundation import paths
+from lanterne.foundation.atomic_file import write_text_atomic
+from lanterne.foundation.policy import Policy, PolicyError, as_declared, load_policy
+from lanterne.foundation.setting_table import SETTINGS as SETTINGS
+from lanterne.foundation.setting_table import Setting as Setting
+from lanterne.foundation.setting_table import Value as Value
+from lanterne.foundation.translation import _
 
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -224,8 +224,9 @@ def settings_markdown() -> str:
     lines = [
         "# Settings",
         "",
-        "Generated from `core/setting_table.py` by",
-        "`python -m lanterne.settings > docs/settings.md`; do not edit by hand. Settings are",
+        "Generated from `core/foundation/setting_table.py` by",
+        "`python -m lanterne.foundation.settings > docs/settings.md`; do not edit by hand.",
+        "Settings are",
         "stored in `settings.json` in the data directory (`LANTERNE_HOME` overrides its",
         "location).",
         "",

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from lanterne.indexer.language import Language
+from lanterne.foundation.language import Language
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _local = threading.local()  # Stemmer objects are not thread-safe

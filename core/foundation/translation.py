@@ -24,7 +24,7 @@ from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal
 
 DOMAIN = "lanterne"
-LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALE_DIR = Path(__file__).parent.parent / "locale"  # lanterne/locale
 SOURCE_LANGUAGE = "en"
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()

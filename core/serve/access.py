@@ -16,7 +16,7 @@ import threading
 import time
 
 from lanterne.engine import secrets
-from lanterne.translation import _
+from lanterne.foundation.translation import _
 
 TOKEN_ENV = "LANTERNE_API_KEY"
 KEYCHAIN_NAME = "lanterne-api"  # the keychain entry's user name (engine/secrets.py's "endpoint")

@@ -22,10 +22,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from lanterne.foundation.translation import _
 from lanterne.serve.chat_runs import Ended, Piece, Reasoned, RunEvent, Started
 from lanterne.serve.errors import ApiError, api_error
 from lanterne.serve.openai_format import ChunkWriter, completion
-from lanterne.translation import _
 
 log = logging.getLogger("lanterne.serve")
 Produce = Callable[[threading.Event], Iterator[RunEvent]]

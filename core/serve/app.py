@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from lanterne.context import AppContext
+from lanterne.foundation.translation import _
 from lanterne.serve.answer_response import AnswerResponse, Answers
 from lanterne.serve.chat_request import parse_chat_request
 from lanterne.serve.chat_runs import RunEvent, run_chat
@@ -26,7 +27,6 @@ from lanterne.serve.embeddings import create_embeddings
 from lanterne.serve.errors import ApiError, api_error, bad_request, no_model_configured
 from lanterne.serve.guard import Guard
 from lanterne.serve.models import DOCUMENTS_MODEL, OWNER, chat_model, model_list
-from lanterne.translation import _
 
 MAX_BODY = 32 * 1024 * 1024  # a long conversation, or a batch of texts to embed
 

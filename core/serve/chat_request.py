@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lanterne.foundation.translation import _
 from lanterne.indexer.retriever import NO_FILTERS, SearchFilters
 from lanterne.serve.errors import bad_request
-from lanterne.translation import _
 
 Message = dict[str, str]
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}

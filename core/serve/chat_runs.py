@@ -26,11 +26,11 @@ from lanterne.engine.reasoning import REASONING_EFFORTS, ReasoningEffort, Though
 from lanterne.engine.runtime import SamplingParams, Timings
 from lanterne.engine.sampling import GENERIC, recommended
 from lanterne.engine.text_stream import TextAssembler
+from lanterne.foundation.settings import Settings, SettingsError
+from lanterne.foundation.translation import _
 from lanterne.model_gate import API
 from lanterne.serve.chat_request import ChatRequest, Message
 from lanterne.serve.errors import bad_request, context_too_long
-from lanterne.settings import Settings, SettingsError
-from lanterne.translation import _
 
 _CHARS_PER_TOKEN = 3  # a server's tokenizer is not here: a pessimistic estimate, as responders'
 _TOKENS_PER_MESSAGE = 8

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from lanterne.embedding_model import configured_embedder
+from lanterne.foundation.settings import Settings
+from lanterne.foundation.translation import _
 from lanterne.serve.errors import ApiError, bad_request
 from lanterne.serve.models import embedding_model
-from lanterne.settings import Settings
-from lanterne.translation import _
 
 MAX_INPUTS = 2048  # OpenAI's own limit per request
 

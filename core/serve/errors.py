@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lanterne.db_faults import DatabaseDamagedError
 from lanterne.engine.errors import (
     EngineError,
     GenerationCancelledError,
@@ -19,9 +18,10 @@ from lanterne.engine.json_grammar import SchemaError
 from lanterne.engine.prompt_cache import ContextFullError
 from lanterne.engine.remote_errors import RemoteError
 from lanterne.engine.secrets import KeychainError
+from lanterne.foundation.db_faults import DatabaseDamagedError
+from lanterne.foundation.settings import SettingsError
+from lanterne.foundation.translation import _
 from lanterne.model_gate import GateFullError
-from lanterne.settings import SettingsError
-from lanterne.translation import _
 
 log = logging.getLogger("lanterne.serve")
 

@@ -20,9 +20,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lanterne.engine.secrets import KeychainError
+from lanterne.foundation.translation import _
 from lanterne.serve.access import api_token, authorized
 from lanterne.serve.errors import ApiError
-from lanterne.translation import _
 
 log = logging.getLogger("lanterne.serve")
 _METHODS = "GET, POST, OPTIONS"

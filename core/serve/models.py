@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from lanterne import paths
 from lanterne.embedding_model import NONE
 from lanterne.engine import builtin_embedder
 from lanterne.engine.model_store import ModelStore, ModelStoreError
-from lanterne.settings import Settings
+from lanterne.foundation import paths
+from lanterne.foundation.settings import Settings
 
 DOCUMENTS_MODEL = "lanterne-documents"
 OWNER = "lanterne"

@@ -18,10 +18,10 @@ import time
 import uvicorn
 
 from lanterne.context import AppContext
+from lanterne.foundation.translation import _
 from lanterne.serve.access import api_token
 from lanterne.serve.answer_response import Answers
 from lanterne.serve.app import build_app
-from lanterne.translation import _
 
 START_WAIT_S = 15.0
 STOP_WAIT_S = 10.0

@@ -13,11 +13,11 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
+from lanterne.foundation.translation import _
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.html import extract_html
 from lanterne.indexer.extract.text import paragraphs_with_lines
 from lanterne.indexer.reasons import EMPTY_MAILBOX, NOT_EMAIL, worded
-from lanterne.translation import _
 
 _SEPARATOR = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\n]*\n")
 _QUOTED_FROM = re.compile(rb"(?m)^>(>*From )")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from lxml import etree
 
+from lanterne.foundation.translation import _
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
 from lanterne.indexer.extract.zip_check import check_zip, read_member
 from lanterne.indexer.reasons import damaged
-from lanterne.translation import _
 
 _NS = {
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",

@@ -22,11 +22,11 @@ from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from lanterne.foundation.translation import _
 from lanterne.indexer.document import Block, ExtractedDocument, ExtractionError
 from lanterne.indexer.extract.table_rows import rows_as_blocks
 from lanterne.indexer.extract.zip_check import check_zip
 from lanterne.indexer.reasons import damaged
-from lanterne.translation import _
 
 T = TypeVar("T")
 _HEADING = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d+)$", re.IGNORECASE)

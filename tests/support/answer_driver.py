@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from lanterne.context import AppContext
 from lanterne.desktop.main_window import MainWindow
-from lanterne.settings import Settings
+from lanterne.foundation.settings import Settings
 
 
 def main(question: str) -> int:

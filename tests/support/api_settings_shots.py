@@ -27,7 +27,7 @@ def take(out: Path, language: str) -> Path:
     from lanterne.desktop.api_service import ApiService
     from lanterne.desktop.interface_language import switch_language
     from lanterne.desktop.settings_dialog import SettingsDialog
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
     from support.remote_server import MemoryKeyring, keyring_backend
 
     app = QApplication.instance() or QApplication([])

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lanterne.conversations.store import ConversationStore, Status
-from lanterne.database import transaction
+from lanterne.foundation.database import transaction
 
 OLD_DAY = "2026-01-10T09:30:00.000+00:00"  # when the "Budget" conversation was held
 

@@ -49,7 +49,7 @@ def take(out: Path, model: Path, language: str) -> list[Path]:
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.interface_language import switch_language
     from lanterne.desktop.main_window import MainWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
     from support.hub_server import hub_server
 
     app = QApplication.instance() or QApplication([])

@@ -59,7 +59,7 @@ def take(out: Path, language: str) -> list[Path]:
     from lanterne.desktop.interface_language import switch_language
     from lanterne.desktop.main_window import MainWindow
     from lanterne.desktop.quick_ask import QuickAskWindow
-    from lanterne.settings import Settings
+    from lanterne.foundation.settings import Settings
     from support.scripted_answers import Script, ScriptedAssistant, citation
 
     app = QApplication.instance() or QApplication([])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from lanterne.translation import available_languages, language_name, source_strings
+from lanterne.foundation.translation import available_languages, language_name, source_strings
 
 
 def widget_texts(root: QWidget) -> list[str]:

@@ -12,8 +12,8 @@ import re
 import string
 from functools import cache
 
+from lanterne.foundation.translation import _, current_language
 from lanterne.indexer import reasons
-from lanterne.translation import _, current_language
 
 _NUMBER = r"\d[\d\s,.]*"
 PLACEHOLDERS = {
