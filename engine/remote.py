@@ -30,7 +30,9 @@ from typing import Any
 import httpx2
 
 from lanterne.engine import secrets
+from lanterne.engine.chat_template import Message
 from lanterne.engine.errors import GenerationCancelledError
+from lanterne.engine.generation import SamplingParams, Timings
 from lanterne.engine.reasoning import Thought
 from lanterne.engine.remote_cancel import CancelWatch
 from lanterne.engine.remote_errors import (
@@ -43,7 +45,6 @@ from lanterne.engine.remote_errors import (
     transport_error,
 )
 from lanterne.engine.remote_reasoning import ReplySplitter
-from lanterne.engine.runtime import Message, SamplingParams, Timings
 from lanterne.foundation.server_address import normalize_base_url
 from lanterne.foundation.translation import _
 

@@ -11,7 +11,7 @@ import ctypes
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -24,6 +24,7 @@ from lanterne.engine.chat_template import (
     allow_broken_templates,
 )
 from lanterne.engine.errors import GenerationCancelledError, ModelLoadError
+from lanterne.engine.generation import SamplingParams, Timings
 from lanterne.engine.gguf_header import read_summary
 from lanterne.engine.hardware import Hardware, probe
 from lanterne.engine.model_info import ModelInfo
@@ -47,54 +48,6 @@ __all__ = ["TURN_MARKERS", "LocalModel", "Message", "SamplingParams", "Timings"]
 
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL function pointer: no abort check
 _CONTROL = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    max_tokens: int = 512
-    temperature: float = 0.2
-    top_p: float = 0.95
-    top_k: int = 40
-    repeat_penalty: float = 1.1
-    seed: int | None = None
-    grammar: str | None = None  # GBNF the output must follow (e.g. a JSON schema's)
-
-
-@dataclass(frozen=True)
-class Timings:
-    prompt_tokens: int
-    prompt_ms: float
-    predicted_tokens: int
-    predicted_ms: float
-    ttft_ms: float
-    reused_tokens: int = 0  # prompt tokens found already evaluated in the KV cache
-    # Tokens sampled, the last included (it ends the turn, or is where the limit cut; it is never
-    # decoded, so `predicted_tokens` leaves it out), and whether the answer was cut by the
-    # token limit or the end of the context rather than ended by the model or a stop string.
-    sampled_tokens: int = 0
-    cut_short: bool = False
-    # Time to the first token of the answer itself, after any reasoning; left out, the first
-    # token was the answer's (`ttft_ms`).
-    first_answer_ms: float = -1.0
-
-    def __post_init__(self) -> None:
-        if self.first_answer_ms < 0:
-            object.__setattr__(self, "first_answer_ms", self.ttft_ms)
-
-    def to_json(self) -> dict[str, float | int]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "prompt_ms": round(self.prompt_ms, 2),
-            "predicted_tokens": self.predicted_tokens,
-            "predicted_ms": round(self.predicted_ms, 2),
-            "ttft_ms": round(self.ttft_ms, 2),
-            "first_answer_ms": round(self.first_answer_ms, 2),
-            "reused_tokens": self.reused_tokens,
-        }
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.predicted_tokens * 1000.0 / self.predicted_ms if self.predicted_ms else 0.0
 
 
 def _load_llama(path: Path, plan: OffloadPlan) -> tuple[llama_cpp.Llama, object]:
