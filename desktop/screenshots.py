@@ -21,7 +21,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,22 +46,11 @@ CORRECTIONS = {
 }
 
 
-def _wait(app: object, done: Callable[[], bool], timeout: float) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not finish in time")
-        QApplication.processEvents()
-        time.sleep(0.01)
-
-
 def shoot_search(window: MainWindow, shoot: Callable[[QWidget, str], None], language: str) -> None:
     """The Search window, once every passage has its vector, with a question in the other
     language than the documents' when they are the handbook's (found by meaning)."""
-    from PySide6.QtWidgets import QApplication
 
+    from lanterne.desktop.screen_capture import ScreenCapture
     from lanterne.embedding_model import configured_embedder
     from lanterne.indexer.embedding import model_key
 
@@ -75,10 +63,10 @@ def shoot_search(window: MainWindow, shoot: Callable[[QWidget, str], None], lang
             store.close()
             return bool(total) and done == total
 
-        _wait(QApplication.instance(), embedded, 1800)
+        ScreenCapture.wait(embedded, 1800)
     search = window.open_search()
     search.search_now(SEARCHES[language])
-    _wait(QApplication.instance(), lambda: not search.busy(), 120)
+    ScreenCapture.wait(lambda: not search.busy(), 120)
     if search.hits and search.hits[0].more:
         search.expand(0)
     shoot(search, "search")
@@ -100,10 +88,11 @@ def take(
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.main_window import MainWindow
     from lanterne.desktop.quick_ask import QuickAskWindow
+    from lanterne.desktop.screen_capture import ScreenCapture
     from lanterne.foundation.settings import Settings
     from lanterne.foundation.translation import set_language
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive while windows exist
     set_language(language)
     ctx = AppContext(Settings())
     ctx.settings.set("ui.language", language)
@@ -111,26 +100,22 @@ def take(
     ctx.settings.set("model.max_answer_tokens", 120)
     window = MainWindow(ctx)
     window.show()
-    saved: list[Path] = []
+    capture = ScreenCapture(out, language, settle_rounds=20)
+    saved = capture.saved
 
     def shoot(widget: QWidget, name: str) -> None:
-        for _ in range(20):
-            QApplication.processEvents()
-            time.sleep(0.01)
-        path = out / f"{language}-{name}.png"
-        widget.grab().save(str(path))
-        saved.append(path)
+        capture.shoot(widget, name)
 
     ready: list[object] = []
     window.indexing.ready.connect(ready.append)
     window.add_folder(docs)
-    _wait(app, lambda: bool(ready), 600)
+    ScreenCapture.wait(lambda: bool(ready), 600)
     if only_search:
         shoot_search(window, shoot, language)
         window.quit()
         ctx.close()
         return saved
-    _wait(app, lambda: not window.welcome.busy(), 60)
+    ScreenCapture.wait(lambda: not window.welcome.busy(), 60)
     shoot(window, "welcome")  # the empty conversation: documents ready, examples, shortcut
     if only_welcome:
         window.quit()
@@ -140,7 +125,7 @@ def take(
     window.worker.finished.connect(answers.append)
     window.question.setPlainText(QUESTIONS[language])
     window.ask()
-    _wait(app, lambda: bool(answers), 600)
+    ScreenCapture.wait(lambda: bool(answers), 600)
     window.store.wait_idle(10)
     shoot(window, "main")
 
@@ -149,12 +134,12 @@ def take(
     quick_answers: list[object] = []
     quick.worker.finished.connect(quick_answers.append)
     quick.ask()
-    _wait(app, lambda: bool(quick_answers), 600)
+    ScreenCapture.wait(lambda: bool(quick_answers), 600)
     shoot(quick, "quick-ask")
     quick.hide()
 
     panel = window.open_knowledge()
-    _wait(app, lambda: panel.folders.count() > 0, 30)
+    ScreenCapture.wait(lambda: panel.folders.count() > 0, 30)
     shoot(panel, "knowledge")
     panel.close()
     shoot_search(window, shoot, language)
@@ -169,13 +154,13 @@ def take(
     indexed: list[object] = []
     window.indexing.ready.connect(indexed.append)
     window.add_folder(sample / "documents")
-    _wait(app, lambda: bool(indexed), 600)
+    ScreenCapture.wait(lambda: bool(indexed), 600)
     evaluation = window.open_evaluation()
     evaluation.questions.setText(str(sample / "questions.jsonl"))
     evaluation.variants.setPlainText("answer.length=short\nanswer.grounding=general")
     evaluation.run()
-    _wait(app, lambda: evaluation.run_button.isEnabled(), 1800)
-    _wait(app, lambda: len(evaluation.chart.runs) == 2, 30)
+    ScreenCapture.wait(lambda: evaluation.run_button.isEnabled(), 1800)
+    ScreenCapture.wait(lambda: len(evaluation.chart.runs) == 2, 30)
     shoot(evaluation, "evaluation")
     evaluation.close()
 
@@ -189,7 +174,7 @@ def take(
     window.store.wait_idle(10)
     export = window.open_export()
     if export is not None:
-        _wait(app, lambda: export.count > 0, 30)
+        ScreenCapture.wait(lambda: export.count > 0, 30)
         shoot(export, "export")
         export.close()
 

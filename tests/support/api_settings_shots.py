@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,19 +25,15 @@ def take(out: Path, language: str) -> Path:
     from lanterne.context import AppContext
     from lanterne.desktop.api_service import ApiService
     from lanterne.desktop.interface_language import switch_language
+    from lanterne.desktop.screen_capture import ScreenCapture
     from lanterne.desktop.settings_dialog import SettingsDialog
     from lanterne.foundation.settings import Settings
     from support.remote_server import MemoryKeyring, keyring_backend
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive while windows exist
 
-    def wait(done: object, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                raise TimeoutError("the page did not settle in time")
-            app.processEvents()
-            time.sleep(0.01)
+    capture = ScreenCapture(out, language)
+    wait = capture.wait
 
     switch_language(language)
     with keyring_backend(MemoryKeyring()):
@@ -54,11 +49,7 @@ def take(out: Path, language: str) -> Path:
         dialog.show()
         dialog.tabs.setCurrentWidget(dialog.api_page)
         wait(lambda: dialog.api_page.copy_token.isEnabled())
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
-        path = out / f"{language}-settings-api.png"
-        dialog.grab().save(str(path))
+        path = capture.shoot(dialog, "settings-api")
         dialog.close()
         service.stop()
         ctx.close()

@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,33 +44,22 @@ def _fake_apps(home: Path, model: Path) -> None:
 
 
 def take(out: Path, model: Path, language: str) -> list[Path]:
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from lanterne.context import AppContext
     from lanterne.desktop.first_run import FirstRunWizard
     from lanterne.desktop.interface_language import switch_language
     from lanterne.desktop.main_window import MainWindow
+    from lanterne.desktop.screen_capture import ScreenCapture
     from lanterne.foundation.settings import Settings
     from support.hub_server import hub_server
 
-    app = QApplication.instance() or QApplication([])
-    saved: list[Path] = []
+    _app = QApplication.instance() or QApplication([])  # kept alive while windows exist
+    capture = ScreenCapture(out, language)
+    shoot, saved = capture.shoot, capture.saved
 
-    def wait(done: object, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                raise TimeoutError("the window did not settle in time")
-            app.processEvents()
-            time.sleep(0.01)
-
-    def shoot(widget: QWidget, name: str) -> None:
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
-        path = out / f"{language}-{name}.png"
-        widget.grab().save(str(path))
-        saved.append(path)
+    def wait(done: Callable[[], bool]) -> None:
+        capture.wait(done, timeout=60)
 
     switch_language(language)
     with hub_server() as hub:

@@ -18,8 +18,6 @@ import os
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,16 +51,17 @@ SNIPPETS = (
 
 
 def take(out: Path, language: str) -> list[Path]:
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from lanterne.context import AppContext
     from lanterne.desktop.interface_language import switch_language
     from lanterne.desktop.main_window import MainWindow
     from lanterne.desktop.quick_ask import QuickAskWindow
+    from lanterne.desktop.screen_capture import ScreenCapture
     from lanterne.foundation.settings import Settings
     from support.scripted_answers import Script, ScriptedAssistant, citation
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive while windows exist
     switch_language(language)
     settings = Settings()
     settings.set("ui.language", language)
@@ -77,23 +76,8 @@ def take(out: Path, language: str) -> list[Path]:
     gate = threading.Event()
     base = ctx.assistant
     ctx.assistant = ScriptedAssistant(base, Script(reasoning, answer, sources, gate))
-    saved: list[Path] = []
-
-    def wait(done: Callable[[], bool], timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the window did not settle in time")
-            app.processEvents()
-            time.sleep(0.01)
-
-    def shoot(widget: QWidget, name: str) -> None:
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
-        path = out / f"{language}-{name}.png"
-        widget.grab().save(str(path))
-        saved.append(path)
+    capture = ScreenCapture(out, language)
+    wait, shoot, saved = capture.wait, capture.shoot, capture.saved
 
     window = MainWindow(ctx)
     window.resize(1200, 720)
