@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lanterne.engine.errors import EngineError
 from lanterne.engine.gguf_header import GGUFSummary, read_summary
+from lanterne.foundation.atomic_file import write_text_atomic
 from lanterne.foundation.translation import _
 
 FORMAT = 1
@@ -90,9 +91,7 @@ class ModelStore:
     def _write(self, models: list[InstalledModel]) -> None:
         self.registry.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "models": [m.to_json() for m in models]}
-        tmp = self.registry.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(self.registry)
+        write_text_atomic(self.registry, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def list(self) -> list[InstalledModel]:
         return self._read()

@@ -12,6 +12,7 @@ from typing import Any
 from lanterne.evaluation.checks import CitationCheck
 from lanterne.evaluation.question_set import EvalQuestion
 from lanterne.foundation import paths
+from lanterne.foundation.atomic_file import write_text_atomic
 from lanterne.foundation.translation import N_, _
 
 # The summary's measures, in the order a comparison shows them, with their labels.
@@ -113,9 +114,7 @@ def save_run(run: dict[str, Any]) -> Path:
     while path.exists():
         number += 1
         path = folder / f"{stamp}-{_slug(str(run['label']))}-{number}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(run, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(run, ensure_ascii=False, indent=2) + "\n")
     return path
 
 
