@@ -28,6 +28,7 @@ from huggingface_hub import get_hf_file_metadata, hf_hub_url
 from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
+from lanterne.engine import http_errors
 from lanterne.engine.errors import EngineError
 from lanterne.foundation.db_faults import DiskFullError, is_disk_full
 from lanterne.foundation.translation import _, format_size
@@ -210,13 +211,6 @@ def _explain(exc: Exception, repo: str, file: str, endpoint: str) -> DownloadErr
                 "model file you already have."
             )
         )
-    if isinstance(exc, (httpx2.ConnectError, httpx2.TimeoutException, httpx2.RemoteProtocolError)):
-        return DownloadError(
-            _(
-                "Cannot reach {endpoint} ({error}). Check the network connection or proxy; an "
-                "organisation's mirror is set with HF_ENDPOINT or the models.hub_url setting."
-            ).format(endpoint=endpoint, error=exc)
-        )
     if isinstance(exc, hf_errors.HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else "?"
         return DownloadError(
@@ -224,6 +218,15 @@ def _explain(exc: Exception, repo: str, file: str, endpoint: str) -> DownloadErr
                 endpoint=endpoint, file=file, status=status
             )
         )
+    if isinstance(exc, httpx2.HTTPError):  # the same ladder as a chat server's
+        failure = http_errors.explain(exc, endpoint, hf_constants.HF_HUB_DOWNLOAD_TIMEOUT)
+        if failure.kind is http_errors.Failure.OTHER:
+            return DownloadError(failure.message)
+        where = _(
+            "An organisation's mirror is set with HF_ENDPOINT or the models.hub_url setting, "
+            "a proxy with HTTPS_PROXY."
+        )
+        return DownloadError(f"{failure.message} {where}")
     if isinstance(exc, OSError):
         if exc.errno == 28:  # ENOSPC
             return DownloadError(

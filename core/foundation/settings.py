@@ -129,7 +129,7 @@ class Settings:
         return other
 
     def get(self, key: str) -> Value:
-        setting = _BY_KEY[key]
+        setting = _declared(key)
         if key in self._locked:
             return self._locked[key]
         if setting.env and os.environ.get(setting.env):
@@ -192,7 +192,7 @@ class Settings:
             )
 
     def is_locked(self, key: str) -> bool:
-        return key in self._locked
+        return _declared(key).key in self._locked
 
     def save(self) -> None:
         write_settings_file(self.path, self.serialized())
@@ -200,17 +200,25 @@ class Settings:
     def serialized(self, changes: dict[str, Value] | None = None) -> str:
         """The file's text with `changes` applied, without applying them: the GUI writes it on
         a thread of its own, and keeps the values only once the file is written."""
+        for key in changes or {}:
+            _declared(key)
         data = dict(self._raw)
         data.update(self._values)
         data.update(changes or {})
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _declared(key: str) -> Setting:
+    """The declaration of `key`; a misspelt key is an error that names it, never a default."""
+    setting = _BY_KEY.get(key)
+    if setting is None:
+        raise SettingsError(_("Unknown setting: {key}").format(key=key))
+    return setting
+
+
 def checked(key: str, value: Value) -> Value:
     """`value` as setting `key` keeps it, or a `SettingsError` saying why it cannot."""
-    if key not in _BY_KEY:
-        raise SettingsError(_("Unknown setting: {key}").format(key=key))
-    return _coerce(_BY_KEY[key], value)
+    return _coerce(_declared(key), value)
 
 
 def write_settings_file(path: Path, text: str) -> None:
