@@ -351,7 +351,7 @@ def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     window.show()
     ready: list[object] = []
     window.indexing.ready.connect(ready.append)
-    window.api_service = service = ApiService(ctx, window)  # as desktop/app.py does
+    window.services.api = service = ApiService(ctx, window)  # as desktop/app.py does
     service.apply_settings()
     wait_for(app, lambda: service.url is not None and bool(ready), 120)
     url = str(service.url)

@@ -1,5 +1,6 @@
-"""Starting the GUI: one instance per user, the main window, the tray, quick-ask and its hotkey,
-and a clean model shutdown at exit."""
+"""Starting the GUI: one instance per user; the app-wide services built once (desktop/
+app_services.py) and handed to the main window, the tray and quick-ask with its hotkey; and a
+clean shutdown at exit, the model freed last."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lanterne import __version__, autostart
 from lanterne.assets import asset_path
 from lanterne.cli.output import error
 from lanterne.context import AppContext
-from lanterne.desktop.api_service import ApiService, ApiStatusLabel
+from lanterne.desktop.app_services import AppServices
 from lanterne.desktop.first_run import FirstRunWizard, needs_first_run
 from lanterne.desktop.hotkey import GlobalHotkey, HotkeyError, parse_hotkey
 from lanterne.desktop.interface_language import InterfaceLanguage
@@ -47,8 +48,8 @@ def _application(argv: list[str] | None) -> QApplication:
 class Tray:
     """The tray icon and its menu: the app lives here while its window is closed."""
 
-    def __init__(self, window: MainWindow, quick: QuickAskWindow) -> None:
-        self.window = window
+    def __init__(self, services: AppServices, window: MainWindow, quick: QuickAskWindow) -> None:
+        self.services = services
         self.icon = QSystemTrayIcon(QIcon(str(asset_path("lanterne.svg"))))
         self.icon.setToolTip("Lanterne")
         menu = QMenu()
@@ -58,8 +59,8 @@ class Tray:
         ask.triggered.connect(lambda: quick.summon())
         self.pause = QAction(_("Pause indexing"), menu)
         self.pause.setCheckable(True)
-        self.pause.toggled.connect(window.indexing.set_paused)
-        window.indexing.paused_changed.connect(self.pause.setChecked)
+        self.pause.toggled.connect(services.indexing.set_paused)
+        services.indexing.paused_changed.connect(self.pause.setChecked)
         leave = QAction(_("Quit Lanterne"), menu)
         leave.triggered.connect(window.quit)
         for action in (show, ask, self.pause):
@@ -75,25 +76,25 @@ class Tray:
         )
         self._told = False
         window.hidden_to_tray.connect(self._tell_once)
-        window.downloads.progress.connect(self._show_download)
-        window.downloads.idle.connect(self._show_idle)
-        if window.api_service is not None:
-            window.api_service.changed.connect(self._show_idle)
+        services.downloads.progress.connect(self._show_download)
+        services.downloads.idle.connect(self._show_idle)
+        if services.api is not None:
+            services.api.changed.connect(self._show_idle)
         self._show_idle()
         self.icon.show()
 
     def _show_idle(self) -> None:
         """The tooltip between downloads: the name, and where other apps reach Lanterne."""
-        if self.window.downloads.is_active():
+        if self.services.downloads.is_active():
             return
-        api = self.window.api_service
+        api = self.services.api
         lines = ["Lanterne", api.status_text() if api is not None and api.url else ""]
         self.icon.setToolTip("\n".join(line for line in lines if line))
 
     def _show_download(self, progress: Progress) -> None:
         self.icon.setToolTip(
             _("Lanterne: downloading {name}, {percent}%").format(
-                name=self.window.downloads.current_name, percent=int(progress.fraction * 100)
+                name=self.services.downloads.current_name, percent=int(progress.fraction * 100)
             )
         )
 
@@ -164,7 +165,7 @@ class Shortcut:
 
 
 def _first_run(window: MainWindow, shortcut: Shortcut) -> FirstRunWizard:
-    wizard = FirstRunWizard(window.ctx.settings, window, window.downloads)
+    wizard = FirstRunWizard(window.ctx.settings, window, window.services.downloads)
 
     def done() -> None:
         for folder in wizard.folders():
@@ -208,27 +209,30 @@ def run_gui(
     ctx = AppContext(settings)
     autostart.sync_at_start(ctx.settings)  # a locked start at login; a moved app
     apply_theme(app, ctx.settings.get_str("ui.theme"))
-    window = MainWindow(ctx)
-    window.api_service = api = ApiService(ctx, window)  # on while Settings › Other apps says so
-    window.statusBar().addPermanentWidget(ApiStatusLabel(api))
-    api.failed.connect(lambda message: window.statusBar().showMessage(message, 30000))
-    api.apply_settings()
-    quick = QuickAskWindow(ctx, window.store)
+    services = AppServices(ctx, api=True)  # the API server: on while Settings › Other apps says so
+    window = MainWindow(ctx, services)
+    quick = QuickAskWindow(ctx, services.store)
 
     def expand(conversation_id: int) -> None:
         window.open_conversation(conversation_id)
         raise_window(window)
 
     quick.expand_requested.connect(expand)
-    tray = Tray(window, quick) if QSystemTrayIcon.isSystemTrayAvailable() else None
+    tray = Tray(services, window, quick) if QSystemTrayIcon.isSystemTrayAvailable() else None
     if tray is not None:
         window.keep_in_tray = ctx.settings.get_bool("ui.close_to_tray")
         app.setQuitOnLastWindowClosed(False)
     shortcut = Shortcut(quick, window)
-    window.downloads.resume()  # a download the last session left half-way goes on
+    services.start()  # every window listens: nothing said at start goes unheard
+    services.downloads.resume()  # a download the last session left half-way goes on
     shortcut.register(ctx.settings.get_str("quick_ask.hotkey"))
     server.request.connect(lambda r: _handle(r, window, quick))
-    app.aboutToQuit.connect(window.shutdown)
+
+    def shut_down() -> None:
+        window.shutdown()  # its dialogs
+        services.stop(window.controller, quick.controller)
+
+    app.aboutToQuit.connect(shut_down)
     if request.get("command") == "quick-ask":
         _handle(request, window, quick)
     elif request.get("command") != "background" or tray is None:  # no tray: a window, always
@@ -239,7 +243,7 @@ def run_gui(
         return int(app.exec())
     finally:
         shortcut.stop()
-        window.shutdown()  # the API server first: its requests use the model
+        shut_down()  # the API server first: its requests use the model
         server.close()
         instance.release()
         ctx.close()  # free the model before the interpreter tears down llama.cpp

@@ -43,6 +43,9 @@ class IndexingBridge(QObject):
         self.rebuilding.connect(self._keep_rebuilding)
         self.status.connect(self._keep)
         self.service = IndexService(ctx, events)
+
+    def start(self) -> None:
+        """Indexing begins, once the windows listen (AppServices.start)."""
         self.service.start()
 
     def _keep(self, status: IndexStatus) -> None:

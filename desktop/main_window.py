@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -21,43 +20,36 @@ from PySide6.QtWidgets import (
 
 from lanterne.assistant.answer import Answer
 from lanterne.assistant.pipeline import answer_style
-from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
-from lanterne.conversations.store import ConversationStore, Message
 from lanterne.desktop.answer_feedback import AnswerFeedback
-from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.answer_stream import AnswerStream
-from lanterne.desktop.api_service import ApiService
+from lanterne.desktop.api_service import ApiStatusLabel
+from lanterne.desktop.app_services import AppServices
 from lanterne.desktop.chat_view import ChatView, Turn
+from lanterne.desktop.conversation_controller import ConversationController
 from lanterne.desktop.conversation_list import ConversationList
 from lanterne.desktop.disk_full_label import DiskFullLabel
-from lanterne.desktop.download_service import DownloadService
 from lanterne.desktop.evaluation_dialog import EvaluationDialog
 from lanterne.desktop.export_dialog import ExportDialog
-from lanterne.desktop.indexing_bridge import IndexingBridge
+from lanterne.desktop.index_label import IndexLabel
 from lanterne.desktop.interface_language import InterfaceLanguage
-from lanterne.desktop.knowledge_panel import KnowledgePanel, index_counts
+from lanterne.desktop.knowledge_panel import KnowledgePanel
 from lanterne.desktop.main_menu import build_file_menu
 from lanterne.desktop.meaning_label import MeaningLabel
 from lanterne.desktop.model_status import ModelStatus
 from lanterne.desktop.models_dialog import ModelsDialog
 from lanterne.desktop.question_box import QuestionBox
 from lanterne.desktop.rules_label import RulesLabel
-from lanterne.desktop.saved_turns import turns_from_messages
 from lanterne.desktop.search_window import SearchWindow
 from lanterne.desktop.settings_dialog import SettingsDialog, apply_system_settings
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.sources_panel import SourcesPanel
 from lanterne.desktop.speed_label import SpeedLabel
 from lanterne.desktop.store_notices import StoreNotices
-from lanterne.desktop.store_thread import StoreThread
 from lanterne.desktop.waiting_question import WaitingQuestion
 from lanterne.desktop.welcome_panel import WelcomePanel
 from lanterne.foundation.db_faults import DiskFullError
 from lanterne.foundation.settings import SettingsError
 from lanterne.foundation.translation import _
-from lanterne.indexer.indexing import Progress
-from lanterne.indexer.store import IndexStatus
 from lanterne.model_library import ModelLibrary
 
 
@@ -65,47 +57,34 @@ class MainWindow(QMainWindow):
     hidden_to_tray = Signal()
     hotkey_changed = Signal(str)  # from Settings: the app registers the new shortcut
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, services: AppServices | None = None) -> None:
+        """`services`: the app's (desktop/app.py builds them); a window made without them
+        builds its own and stops them at shutdown (tests, tools)."""
         super().__init__()
         self.ctx = ctx
+        self._own_services = services is None
+        self.services = services or AppServices(ctx, parent=self)
+        self.indexing, self.store = self.services.indexing, self.services.store
+        self.downloads = self.services.downloads
         self.keep_in_tray = False  # set by the app when a tray icon is shown
         self._shut_down = False
         self.setWindowTitle("Lanterne")
         self.resize(1180, 720)
-        self._history: list[PastTurn] = []  # this conversation's answered turns
-        self._conversation = ConversationRef()
-        self._shown_id: int | None = None  # the conversation on screen, once the GUI knows it
         self.models_dialog: ModelsDialog | None = None
         self.evaluation: EvaluationDialog | None = None
         self.knowledge: KnowledgePanel | None = None
         self.search_window: SearchWindow | None = None
-        self.api_service: ApiService | None = None  # set by the app, which runs the API server
-        self.indexing = IndexingBridge(ctx, self)
-        self.indexing.progress.connect(self._on_index_progress)
-        self.indexing.status.connect(self._show_index_status)
-        self.indexing.error.connect(lambda message: self.statusBar().showMessage(message, 10000))
-
-        self.store = StoreThread(lambda: ConversationStore(ctx.conversations_path))
-        self.store.failed.connect(self._on_store_failed)
-        self.store.saved_again.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.indexing.error.connect(self._say)
         self.store_notices = StoreNotices(self, self.store, self._refresh_conversations)
-        self.recorder = AnswerRecorder(self.store, self)
-        self.recorder.question_saved.connect(self._on_question_saved)
-        self.recorder.answer_saved.connect(lambda _cid: self._refresh_conversations())
         self.conversations = ConversationList()
-        self.conversations.new_requested.connect(self.new_conversation)
-        self.conversations.selected.connect(self.open_conversation)
-        self.conversations.rename_requested.connect(self.rename_conversation)
-        self.conversations.delete_requested.connect(self.delete_conversation)
         self.conversations.search_changed.connect(self._refresh_conversations)
 
         self.opener = SourceOpener(self, ctx.index_path)
-        self.opener.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.opener.message.connect(self._say)
         self.chat = ChatView()
         self.chat.citation_clicked.connect(self.open_citation)
         self.chat.link_clicked.connect(self.opener.open_link)
         self.chat.copy_requested.connect(self.copy_answer)
-        self.chat.regenerate_requested.connect(self.regenerate)
         self.feedback = AnswerFeedback(self.chat, self.store, self)
         self.sources = SourcesPanel()
         self.sources.citation_clicked.connect(self.open_citation)
@@ -139,9 +118,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.speed_label = SpeedLabel()
-        self.index_label = QLabel()
-        library = ModelLibrary(ctx.settings, release=ctx.release_model_files)
-        self.downloads = DownloadService(library, self)  # the app's: they outlive any window
+        self.index_label = IndexLabel(self.indexing)
         self.model_status = ModelStatus(ctx.settings, self.downloads, self.statusBar())
         self.model_label, self.loading_bar = self.model_status.label, self.model_status.loading_bar
         self.download_status = self.model_status.download
@@ -152,27 +129,36 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.meaning_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.index_label)
+        api = self.services.api
+        if api is not None:  # the app's server for other apps: its state, why it cannot start
+            self.statusBar().addPermanentWidget(ApiStatusLabel(api))
+            api.failed.connect(lambda message: self.statusBar().showMessage(message, 30000))
         self.menu_actions = build_file_menu(self)  # by the name of the method they call
         self.refresh_rules()
 
-        self.stream = AnswerStream(ctx, self.chat, self.recorder, self)
+        self.controller = talk = ConversationController(ctx, self.store, self.chat, self)
+        self.recorder, self.stream, self.worker = talk.recorder, talk.stream, talk.worker
+        talk.waiting = WaitingQuestion(
+            ctx.settings, self.downloads, self.chat, self.question, self.stream, talk.start
+        )
+        talk.started.connect(self._on_started)
+        talk.opened.connect(self._show_sources)
+        talk.cleared.connect(self._on_cleared)
+        talk.changed.connect(self._refresh_conversations)
         self.stream.retrieved.connect(self._show_sources)
         self.stream.answered.connect(self._on_answered)
         self.stream.settled.connect(self._on_settled)
-        self.worker = self.stream.worker
+        self.chat.regenerate_requested.connect(talk.regenerate)
+        self.conversations.new_requested.connect(self.new_conversation)
+        self.conversations.selected.connect(self.open_conversation)
+        self.conversations.rename_requested.connect(talk.rename)
+        self.conversations.delete_requested.connect(talk.delete)
         self.model_status.follow(self.worker)
-        self.waiting = WaitingQuestion(
-            ctx.settings,
-            self.downloads,
-            self.chat,
-            self.question,
-            self.stream,
-            lambda turn: self._start(turn, self._history),
-        )
         InterfaceLanguage.instance().changed.connect(self._retranslate)
         self.refresh_model_status()
-        self.store.submit(lambda store: store.recover_interrupted())
         self._refresh_conversations()
+        if self._own_services:
+            self.services.start()
         self.question.setFocus()  # the window opens ready to type a question
 
     # Windows ----------------------------------------------------------------------------
@@ -217,7 +203,7 @@ class MainWindow(QMainWindow):
         self.indexing.add_folder(folder)
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.ctx.settings, self, api=self.api_service)
+        dialog = SettingsDialog(self.ctx.settings, self, api=self.services.api)
         dialog.saved.connect(self.refresh_model_status)
         dialog.saved.connect(self.refresh_rules)
         dialog.saved.connect(lambda: self._apply_system_settings(dialog.problem))
@@ -266,119 +252,59 @@ class MainWindow(QMainWindow):
         self.knowledge.raise_()
         return self.knowledge
 
-    def _on_index_progress(self, p: Progress) -> None:
-        if p.done < p.total:  # when done, the status that follows says what is indexed
-            self.index_label.setText(
-                _("Indexing {done}/{total} {name}").format(
-                    done=p.done, total=p.total, name=p.current.name if p.current else ""
-                )
-            )
-
-    def _show_index_status(self, status: IndexStatus) -> None:
-        self.index_label.setText(index_counts(status))
-
     # Asking -------------------------------------------------------------------------------
 
     def refresh_model_status(self) -> None:
         self.model_status.refresh()
 
     def ask(self) -> None:
+        """The question box's question, asked in this conversation (by the controller)."""
         question = self.question.toPlainText().strip()
-        if not question or self.busy():
-            return
-        self.question.clear()
-        turn = self.chat.add_turn(question)
-        self.recorder.begin_question(self._conversation, turn)
-        if self.waiting.hold(turn):  # asked as soon as the model being downloaded arrives
-            self.ask_button.setEnabled(False)
-            self.stop_button.setEnabled(True)
-        else:
-            self._start(turn, self._history)
+        if question and not self.busy():
+            self.question.clear()
+            self.controller.ask(question)
 
     def busy(self) -> bool:
         """An answer is being written, or a question waits for its model."""
-        return self.worker.is_running() or self.waiting.turn is not None
+        return self.controller.busy()
 
-    def regenerate(self, turn_index: int) -> None:
-        """Ask the last question again, in place of its answer."""
-        if self.busy() or turn_index != len(self.chat.turns) - 1:
-            return
-        turn = self.chat.turns[turn_index]
-        if self._history and self._history[-1].question == turn.question:
-            self._history = self._history[:-1]
-        self.recorder.begin_regenerate(self._conversation, turn)
-        turn.answer, turn.citations, turn.error, turn.finished = "", [], False, False
-        turn.rating = turn.original = None  # they were about the old answer
-        turn.status = _("Thinking…")
-        self._start(turn, self._history)
-
-    def _start(self, turn: Turn, history: list[PastTurn]) -> None:
-        self.ask_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.stream.start(turn, history)
-
-    def _on_question_saved(self, conversation_id: int) -> None:
-        self._shown_id = conversation_id
-        self._refresh_conversations()
+    def stop(self) -> None:
+        self.controller.stop()
 
     def new_conversation(self) -> None:
         """Start afresh: the model no longer sees the earlier questions and answers."""
-        if self.busy():
-            return
-        self._conversation = ConversationRef()
-        self._shown_id = None
-        self._history = []
-        self.chat.clear_turns()
+        self.controller.new_conversation()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.controller.open(conversation_id)
+
+    def _on_started(self) -> None:
+        self.ask_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+
+    def _on_settled(self) -> None:
+        self.ask_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def _on_cleared(self) -> None:
         self._show_sources(None)
         self.conversations.list.clearSelection()
         self.question.setFocus()
-
-    def open_conversation(self, conversation_id: int) -> None:
-        if self.busy() or conversation_id == self._shown_id:
-            return
-
-        def load(store: ConversationStore) -> list[Message]:
-            return store.messages(conversation_id)
-
-        def show(messages: list[Message]) -> None:
-            turns, history = turns_from_messages(messages)
-            self._conversation = ConversationRef(conversation_id)
-            self._shown_id = conversation_id
-            self._history = history
-            self.chat.set_turns(turns)
-            self._show_sources(turns[-1] if turns else None)
-
-        self.store.submit(load, show)
-
-    def rename_conversation(self, conversation_id: int, title: str) -> None:
-        self.store.submit(lambda store: store.rename(conversation_id, title))
-
-    def delete_conversation(self, conversation_id: int) -> None:
-        if conversation_id == self._shown_id:
-            if self.busy():
-                return
-            self.new_conversation()
-        self.store.submit(
-            lambda store: store.delete(conversation_id), lambda _r: self._refresh_conversations()
-        )
 
     def _refresh_conversations(self, _text: str | None = None) -> None:
         query = self.conversations.search.text().strip()
         if query:
             self.store.submit(
                 lambda store: store.search(query),
-                lambda hits: self.conversations.show_hits(hits, self._shown_id),
+                lambda hits: self.conversations.show_hits(hits, self.controller.shown_id),
             )
         else:
             self.store.submit(
                 lambda store: store.conversations(),
-                lambda found: self.conversations.show_conversations(found, self._shown_id),
+                lambda found: self.conversations.show_conversations(
+                    found, self.controller.shown_id
+                ),
             )
-
-    def _on_store_failed(self, message: str) -> None:
-        self.statusBar().showMessage(
-            _("Conversations could not be saved: {error}").format(error=message), 10000
-        )
 
     # Sources ------------------------------------------------------------------------------
 
@@ -396,20 +322,15 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(self.chat.turns[turn_index].answer)
             self.statusBar().showMessage(_("Answer copied."), 3000)
 
-    def stop(self) -> None:
-        if not self.waiting.drop():
-            self.worker.stop()
+    def _say(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
 
     def _retranslate(self, _language: str) -> None:
-        """The status bar's composed texts, in the new language (static ones are switched by
-        InterfaceLanguage)."""
+        """The model's status, in the new language (static texts are switched by
+        InterfaceLanguage, the other labels follow it themselves)."""
         self.model_status.retranslate()
-        if self.indexing.last_status is not None:
-            self._show_index_status(self.indexing.last_status)
 
     def _on_answered(self, answer: Answer) -> None:
-        if answer.text:  # a stopped answer stays in the conversation as far as it went
-            self._history.append(answer.as_past_turn())
         self._show_sources(self.stream.turn)
         self.speed_label.show_answer(answer)
 
@@ -418,10 +339,6 @@ class MainWindow(QMainWindow):
         self.menu_actions["open_export"].setEnabled(
             self.ctx.settings.get_bool("house.allow_export")
         )
-
-    def _on_settled(self) -> None:
-        self.ask_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.keep_in_tray:  # indexing, the hotkey and quick-ask go on
@@ -439,7 +356,8 @@ class MainWindow(QMainWindow):
         QApplication.quit()
 
     def shutdown(self) -> None:
-        """Stop everything that runs on threads, saving what is in flight. Idempotent."""
+        """Stop what runs on threads, saving what is in flight: this window's dialogs and
+        answer, and the services it built itself (the app stops its own). Idempotent."""
         if self._shut_down:
             return
         self._shut_down = True
@@ -447,10 +365,7 @@ class MainWindow(QMainWindow):
             self.models_dialog.close()  # stops a download; it resumes next time
         if self.knowledge is not None:
             self.knowledge.close()
-        if self.api_service is not None:  # other apps' requests end before the model goes
-            self.api_service.stop()
-        self.worker.stop()
-        self.worker.wait(10)
-        self.downloads.stop()  # what was fetched, and the wish, stay: the next start resumes
-        self.indexing.stop()
-        self.store.close()  # what is queued (the answer so far) is written first
+        if self._own_services:
+            self.services.stop(self.controller)
+        else:
+            self.controller.halt()

@@ -11,12 +11,9 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QClipboard, QCursor, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from lanterne.assistant.answer import Answer
-from lanterne.assistant.prompt import PastTurn
 from lanterne.context import AppContext
-from lanterne.desktop.answer_recorder import AnswerRecorder, ConversationRef
-from lanterne.desktop.answer_stream import AnswerStream
 from lanterne.desktop.chat_view import ChatView
+from lanterne.desktop.conversation_controller import ConversationController
 from lanterne.desktop.source_opener import SourceOpener
 from lanterne.desktop.store_thread import StoreThread
 from lanterne.foundation.translation import _
@@ -81,15 +78,10 @@ class QuickAskWindow(QFrame):
         self.opener.message.connect(self.hint.setText)
         self.answer.citation_clicked.connect(self._open_citation)
         self.answer.link_clicked.connect(self.opener.open_link)
-        self.recorder = AnswerRecorder(store, self)
-        self.recorder.question_saved.connect(self._on_saved)
-        self.stream = AnswerStream(ctx, self.answer, self.recorder, self)
-        self.stream.answered.connect(self._on_answered)
+        self.controller = ConversationController(ctx, store, self.answer, self)
+        self.controller.started.connect(self._show_answer)
+        self.stream, self.worker = self.controller.stream, self.controller.worker
         self.stream.settled.connect(self._on_settled)
-        self.worker = self.stream.worker
-        self._conversation = ConversationRef()
-        self._saved_id: int | None = None
-        self._history: list[PastTurn] = []
         self._expand_when_done = False
 
     # Showing ------------------------------------------------------------------------------
@@ -136,11 +128,8 @@ class QuickAskWindow(QFrame):
         self.hide()
 
     def _reset(self) -> None:
-        self._conversation = ConversationRef()
-        self._saved_id = None
-        self._history = []
+        self.controller.new_conversation()
         self.question.clear()
-        self.answer.clear_turns()
         self.answer.hide()
         self.adjustSize()
 
@@ -148,14 +137,13 @@ class QuickAskWindow(QFrame):
 
     def ask(self) -> None:
         question = self.question.text().strip()
-        if not question or self.worker.is_running():
-            return
-        self.question.clear()
-        turn = self.answer.add_turn(question)
-        self.recorder.begin_question(self._conversation, turn)
+        if question and not self.controller.busy():
+            self.question.clear()
+            self.controller.ask(question)
+
+    def _show_answer(self) -> None:
         self.answer.show()
         self.adjustSize()
-        self.stream.start(turn, self._history)
 
     def expand(self) -> None:
         """Carry the exchange into the main window (once it is saved)."""
@@ -163,24 +151,17 @@ class QuickAskWindow(QFrame):
             self._expand_when_done = True
             self.worker.stop()
             return
-        if self._saved_id is not None:
-            self.expand_requested.emit(self._saved_id)
+        if self.controller.shown_id is not None:
+            self.expand_requested.emit(self.controller.shown_id)
             self.hide()
-
-    def _on_saved(self, conversation_id: int) -> None:
-        self._saved_id = conversation_id
-
-    def _on_answered(self, answer: Answer) -> None:
-        if answer.text:
-            self._history.append(answer.as_past_turn())
 
     def _on_settled(self) -> None:
         if self._expand_when_done:
             self._expand_when_done = False
-            self.recorder.answer_saved.connect(self._expand_saved)
+            self.controller.recorder.answer_saved.connect(self._expand_saved)
 
     def _expand_saved(self, conversation_id: int) -> None:
-        self.recorder.answer_saved.disconnect(self._expand_saved)
+        self.controller.recorder.answer_saved.disconnect(self._expand_saved)
         self.expand_requested.emit(conversation_id)
         self.hide()
 

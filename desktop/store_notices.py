@@ -1,7 +1,7 @@
-"""What the window says when the conversations database cannot be opened, or was restored.
-
-Both are said where they cannot be missed: a message box, and a line in the status bar. After a
-restore the conversation list is read again (the one on screen came from the damaged file).
+"""What the window says about the conversations database: that it cannot be opened, or was
+restored (where neither can be missed: a message box, and a line in the status bar; after a
+restore the conversation list is read again, the one on screen came from the damaged file), and
+in passing, that something could not be saved, or is saved now that the disk has room.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ class StoreNotices(QObject):
         self.refresh = refresh
         store.unavailable.connect(self.unavailable)
         store.restored.connect(self.restored)
+        store.failed.connect(self.failed)
+        store.saved_again.connect(self.saved_again)
 
     def _box(self, title: str, message: str) -> None:
         box = QMessageBox(
@@ -45,3 +47,11 @@ class StoreNotices(QObject):
             _("Your conversations were restored from a backup: {details}").format(details=message)
         )
         self.refresh()
+
+    def failed(self, message: str) -> None:
+        self.window.statusBar().showMessage(
+            _("Conversations could not be saved: {error}").format(error=message), 10000
+        )
+
+    def saved_again(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 10000)

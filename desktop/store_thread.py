@@ -42,7 +42,8 @@ class StoreThread(QObject):
     saved_again = Signal(str)  # what a full disk held back is written now: say so
     restored = Signal(str)  # it was found damaged and restored: what came back, from when
 
-    def __init__(self, open_store: Callable[[], ConversationStore]) -> None:
+    def __init__(self, open_store: Callable[[], ConversationStore], start: bool = True) -> None:
+        """`start`: at once; else at `start()`, once whoever listens to its signals does."""
         super().__init__()
         self._jobs: queue.Queue[object] = queue.Queue()
         self._delivered.connect(lambda then, result: then(result))
@@ -52,7 +53,13 @@ class StoreThread(QObject):
         self._thread = threading.Thread(
             target=self._run, args=(open_store,), name="lanterne-conversations", daemon=True
         )
-        self._thread.start()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Open the database and run the jobs, those submitted so far first. Idempotent."""
+        if self._thread.ident is None:
+            self._thread.start()
 
     def submit(
         self, job: Callable[[ConversationStore], T], then: Callable[[T], None] | None = None
@@ -68,6 +75,7 @@ class StoreThread(QObject):
 
     def close(self, timeout: float = 10.0) -> None:
         """Run what is queued, then stop."""
+        self.start()  # never started: what is queued runs all the same
         self._closing.set()
         self._jobs.put(_STOP)
         self._thread.join(timeout)

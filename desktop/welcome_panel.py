@@ -209,8 +209,8 @@ class WelcomePanel(QScrollArea):
         InterfaceLanguage.instance().changed.connect(self._on_language)
         self._render()
         self._follow_chat()
-        # A status sent before `connect` above (the service starts with the bridge) reaches
-        # only the bridge, whose copy is kept by a call queued before this one.
+        # A status sent before `connect` above (the app's services may have started before
+        # this window) reaches only the bridge, whose copy is kept by a call queued before this.
         QTimer.singleShot(0, self, self._catch_up)
 
     def _catch_up(self) -> None:

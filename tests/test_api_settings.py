@@ -312,7 +312,7 @@ def test_a_port_in_use_is_said_in_words(qtbot: QtBot, ctx: AppContext) -> None:
 def test_saving_settings_turns_it_on_and_shutdown_stops_it(qtbot: QtBot, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    window.api_service = service = ApiService(ctx, window)
+    window.services.api = service = ApiService(ctx, window)
     dialog = window.open_settings()
     page = dialog.api_page
     dialog.tabs.setCurrentWidget(page)

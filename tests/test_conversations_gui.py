@@ -67,6 +67,7 @@ def test_titles_are_the_first_question_on_one_line() -> None:
     assert len(title) <= 61 and title.endswith("…") and long.startswith(title[:-1])
 
 
+@pytest.mark.model
 def test_a_question_is_saved_and_the_list_survives_a_restart(
     qtbot: QtBot, open_window: OpenWindow
 ) -> None:
@@ -99,7 +100,7 @@ def test_an_answer_cut_by_a_crash_reopens_marked(qtbot: QtBot, open_window: Open
     assert store.messages(cid)[1].status == "interrupted"
     store.close()
     # It carries on as history: a follow-up would see it.
-    assert window._history[0].answer == "Oui, de 4 % [1]."
+    assert window.controller.history[0].answer == "Oui, de 4 % [1]."
 
 
 def test_rename_search_and_delete(qtbot: QtBot, open_window: OpenWindow) -> None:
@@ -107,7 +108,7 @@ def test_rename_search_and_delete(qtbot: QtBot, open_window: OpenWindow) -> None
     saved_conversation("Autre chose")
     window = open_window()
     qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5000)
-    window.rename_conversation(budget, "Budget 2025")
+    window.controller.rename(budget, "Budget 2025")
     window.conversations.search.setText("depenses")  # accents folded, debounced
     qtbot.waitUntil(lambda: len(titles(window)) == 2, timeout=5000)
     window.conversations.search.setText("Budget 2025 zzz")
@@ -116,7 +117,7 @@ def test_rename_search_and_delete(qtbot: QtBot, open_window: OpenWindow) -> None
     qtbot.waitUntil(lambda: "Budget 2025" in titles(window), timeout=5000)
     window.open_conversation(budget)
     qtbot.waitUntil(lambda: len(window.chat.turns) == 1, timeout=5000)
-    window.delete_conversation(budget)
+    window.controller.delete(budget)
     qtbot.waitUntil(lambda: titles(window) == ["Autre chose"], timeout=5000)
     assert window.chat.turns == []  # the open conversation went with it
 

@@ -62,7 +62,7 @@ def test_an_answer_is_rated_and_corrected_and_stays_so_after_a_restart(
     assert "✓ Good answer" in text  # the first answer was rated good
     assert "Edited by you." in text  # and the second corrected
     assert "Oui, une tâche cron lance rsync chaque nuit à 2 h [1]." in text
-    assert window._history[1].answer == "Oui [1]."  # the model's context keeps its own words
+    assert window.controller.history[1].answer == "Oui [1]."  # the model's context: its words
 
     window.chat.anchorClicked.emit(QUrl("action:bad:0"))
     assert window.chat.turns[0].rating == -1 and "✓ Bad answer" in window.chat.toPlainText()

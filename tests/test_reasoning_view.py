@@ -121,8 +121,8 @@ def test_the_reasoning_streams_in_a_collapsed_section_above_the_answer(
     assert _source_links(chat) == ["[1] source:0:1", "[1] tarte.txt source:0:1"]
     window.copy_answer(0)
     assert QGuiApplication.clipboard().text() == ANSWER_TEXT  # no reasoning in the copy
-    assert window._history[-1].answer == ANSWER_TEXT
-    assert window._history[-1].reasoning == REASONING_TEXT  # given back with the next question
+    assert window.controller.history[-1].answer == ANSWER_TEXT
+    assert window.controller.history[-1].reasoning == REASONING_TEXT  # given back next time
 
     # The keyboard: Tab reaches the link, Enter opens it and, the focus kept on it, closes it.
     chat.setFocus()
@@ -165,7 +165,7 @@ def test_a_reopened_conversation_shows_its_saved_reasoning(
     assert "Source [1]" not in again.chat.toPlainText()
     again.chat.toggle_reasoning(0)
     assert "Source [1] says forty minutes; source [2] does not exist." in again.chat.toPlainText()
-    assert again._history[0].reasoning == REASONING_TEXT
+    assert again.controller.history[0].reasoning == REASONING_TEXT
     again.copy_answer(0)
     assert QGuiApplication.clipboard().text() == ANSWER_TEXT
 
@@ -178,7 +178,7 @@ def test_a_regenerated_answer_reasons_afresh(window: MainWindow, qtbot: QtBot) -
     qtbot.waitUntil(lambda: not window.worker.is_running(), timeout=5000)
     window.ctx.assistant = ScriptedAssistant(window.ctx.assistant, Script(["Again."], ["Yes."]))
     with qtbot.waitSignal(window.stream.settled, timeout=10000):
-        window.regenerate(0)
+        window.controller.regenerate(0)
     turn = window.chat.turns[0]
     assert (turn.reasoning, turn.answer) == ("Again.", "Yes.")
     assert "▸ Reasoning (1 word) — show" in window.chat.toPlainText()
@@ -236,6 +236,7 @@ def test_the_section_speaks_french(qtbot: QtBot) -> None:
     assert "▾ Reasoning (2 words) — hide" in view.toPlainText()
 
 
+@pytest.mark.slow
 def test_the_gui_stays_free_while_a_long_reasoning_streams_opened(
     window: MainWindow, qtbot: QtBot
 ) -> None:
