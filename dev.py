@@ -2,6 +2,9 @@
 
     python3 dev.py run [-- ARGS...]     install, then start the app (ARGS go to `lanterne`)
     python3 dev.py test [-- ARGS...]    install, then ruff, mypy and pytest (ARGS go to pytest)
+    python3 dev.py test --fast [-- ARGS...]
+                                        the same without the tests that load a model, need an
+                                        X server, build a release or take long (a few minutes)
     python3 dev.py lint                 install, then ruff and mypy
     python3 dev.py install              install only
 
@@ -66,6 +69,10 @@ EMBEDDER_STAMP = VENV / "lanterne-embedder.mtime"
 X86_64_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON"
 
 USAGE = __doc__.split("\n\n")[1] if __doc__ else ""
+
+# The inner loop's tier: the markers (pyproject.toml) of the tests `test --fast` leaves out. Models
+# are marked by the fixture they ask for (tests/support/tiers.py); the whole suite stays CI's.
+FAST_TIER = "not (model or xserver or release or load or slow)"
 
 FIRST_INSTALL_NOTE = """\
 First install: this downloads the dependencies, and llama-cpp-python (pinned in pyproject.toml)
@@ -428,14 +435,20 @@ def lint() -> int:
     return 0
 
 
-def test(pytest_args: Sequence[str]) -> int:
-    ensure_x_server()
+def pytest_command(pytest_args: Sequence[str], fast: bool) -> list[str | Path]:
+    tier = ["-m", FAST_TIER] if fast else []  # before ARGS: a -m of the caller's wins
+    return [PY, "-m", "pytest", *tier, *pytest_args]
+
+
+def test(pytest_args: Sequence[str], fast: bool = False) -> int:
+    if not fast:  # the fast tier needs no X server
+        ensure_x_server()
     status = lint()
     if status != 0:
         return status
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     # Nothing is printed after pytest: its summary line stays the last line of the output.
-    return run([PY, "-m", "pytest", *pytest_args], env=env)
+    return run(pytest_command(pytest_args, fast), env=env)
 
 
 def launch(args: Sequence[str]) -> int:
@@ -447,13 +460,24 @@ def launch(args: Sequence[str]) -> int:
     os.execv(argv[0], argv)  # the app gets the terminal (Ctrl-C) and its exit status is ours
 
 
+def split_args(command: str, args: Sequence[str]) -> tuple[bool, list[str]]:
+    """Whether `test --fast` was asked for, and the arguments passed on (an optional `--`
+    before them dropped)."""
+    rest = list(args)
+    fast = command == "test" and rest[:1] == ["--fast"]
+    if fast:
+        rest = rest[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    return fast, rest
+
+
 def main(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0 if argv else 2
-    command, rest = argv[0], list(argv[1:])
-    if rest[:1] == ["--"]:
-        rest = rest[1:]
+    command = argv[0]
+    fast, rest = split_args(command, argv[1:])
     if command not in ("run", "test", "lint", "install"):
         print(f"dev.py: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
         return 2
@@ -468,7 +492,7 @@ def main(argv: Sequence[str]) -> int:
     if command == "run":
         return launch(rest)
     if command == "test":
-        return test(rest)
+        return test(rest, fast)
     if command == "lint":
         return lint()
     return 0

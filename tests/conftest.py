@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
     from lanterne.desktop.main_window import MainWindow
 
+# Session-end checks (no thread left running, nothing written to the checkout) and the tiers.
+pytest_plugins = ["support.hygiene", "support.tiers"]
+
 TEST_CACHE = Path(os.environ.get("LANTERNE_TEST_CACHE", Path.home() / ".cache" / "lanterne-tests"))
 
 

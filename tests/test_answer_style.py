@@ -42,7 +42,11 @@ def test_the_assistant_reads_the_controls_from_settings(lanterne_home: Path) -> 
     settings = Settings()
     settings.set("answer.grounding", "general")
     settings.set("answer.tone", "formal")
-    style = Assistant(settings, ModelHost(), lanterne_home / "index.sqlite3").style()
+    host = ModelHost()
+    try:
+        style = Assistant(settings, host, lanterne_home / "index.sqlite3").style()
+    finally:
+        host.shutdown()
     assert style == AnswerStyle(grounding="general", length="normal", tone="formal")
     with pytest.raises(SettingsError):
         settings.set("answer.length", "endless")

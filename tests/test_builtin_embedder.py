@@ -55,6 +55,7 @@ def test_a_missing_or_damaged_copy_is_refused(tmp_path: Path) -> None:
     assert reason is not None and "damaged" in reason
 
 
+@pytest.mark.model
 def test_nothing_set_means_the_builtin_model_and_none_turns_it_off() -> None:
     settings = Settings()
     try:
@@ -77,6 +78,7 @@ def test_a_damaged_builtin_model_leaves_search_by_words(
     assert embedder is None and problem is not None and "damaged" in problem
 
 
+@pytest.mark.model
 def test_a_fresh_install_searches_across_languages_with_nothing_set(tmp_path: Path) -> None:
     """French documents, English questions: found by meaning, with no setting touched."""
     folder = tmp_path / "docs"
@@ -105,6 +107,7 @@ def test_a_fresh_install_searches_across_languages_with_nothing_set(tmp_path: Pa
     assert f"with {builtin_embedder.NAME}" in status.stdout
 
 
+@pytest.mark.model
 def test_loading_a_model_never_silences_other_threads(tmp_path: Path) -> None:
     """llama-cpp-python points the process's stdout and stderr at /dev/null while a model loads;
     a line another thread printed then (`index watch --json`'s "updated") was lost. Every line

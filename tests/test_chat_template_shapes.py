@@ -131,6 +131,7 @@ def test_reasoning_switches_reach_the_templates_that_have_them() -> None:
     assert template("mistralai-Ministral-3-14B-Reasoning-2512", "mistral").kwargs("high") == {}
 
 
+@pytest.mark.model
 def test_a_model_with_a_broken_template_still_answers(tmp_path: Path) -> None:
     path = write_tiny_moe_gguf(tmp_path / "broken.gguf", chat_template="{% if %}")
     model = LocalModel.load(path, n_ctx=256)
@@ -145,6 +146,7 @@ def test_a_model_with_a_broken_template_still_answers(tmp_path: Path) -> None:
         model.close()
 
 
+@pytest.mark.model
 def test_a_model_whose_template_refuses_a_system_turn_gets_it_folded(tmp_path: Path) -> None:
     gemma2 = llama_sources.chat_template("google-gemma-2-2b-it")
     path = write_tiny_moe_gguf(tmp_path / "gemma2-template.gguf", chat_template=gemma2)

@@ -17,6 +17,7 @@ def test_version() -> None:
     assert result.returncode == 0 and result.stdout.startswith("lanterne 0.")
 
 
+@pytest.mark.slow
 def test_index_add_status_search_remove(docs_folder: Path) -> None:
     added = lanterne("index", "add", str(docs_folder), "--json")
     assert added.returncode == 0, added.stderr
@@ -45,6 +46,7 @@ def test_index_add_status_search_remove(docs_folder: Path) -> None:
     assert json.loads(lanterne("index", "status", "--json").stdout)["folders"] == []
 
 
+@pytest.mark.slow
 def test_errors_are_reported_per_file(docs_folder: Path) -> None:
     (docs_folder / "casse.html").write_bytes(b"\x00\x00binary\x00" * 100)
     lanterne("index", "add", str(docs_folder))
@@ -104,6 +106,7 @@ def test_ask_streams_a_french_answer_with_gemma(docs_folder: Path, gemma_model: 
     assert sources.splitlines()[0].startswith(f"[1] {docs_folder.resolve()}/cuisine/tarte.txt")
 
 
+@pytest.mark.slow
 def test_ask_without_model_explains() -> None:
     result = lanterne("ask", "question")
     assert result.returncode == 1
@@ -123,6 +126,7 @@ def test_watch_without_folders_explains() -> None:
     assert result.returncode == 1 and "No folder is watched yet" in result.stderr
 
 
+@pytest.mark.slow
 def test_index_watch_follows_changes_until_ctrl_c(docs_folder: Path) -> None:
     import signal
 
@@ -169,6 +173,7 @@ def test_index_watch_follows_changes_until_ctrl_c(docs_folder: Path) -> None:
         proc.communicate()
 
 
+@pytest.mark.slow
 def test_search_filters_and_bad_dates(docs_folder: Path) -> None:
     lanterne("index", "add", str(docs_folder))
     found = json.loads(

@@ -47,6 +47,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(10)
 
 
+@pytest.mark.slow
 def test_launches_at_the_same_moment_make_one_instance(
     lanterne_home: Path, tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -89,6 +90,7 @@ def _edit_while(folder: Path, stop: threading.Event, seed: int) -> None:
         time.sleep(rng.uniform(0.01, 0.15))
 
 
+@pytest.mark.slow
 def test_the_cli_next_to_the_running_app_never_corrupts_the_index(
     lanterne_home: Path, tmp_path: Path, docs_folder: Path
 ) -> None:

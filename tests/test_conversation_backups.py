@@ -104,6 +104,7 @@ def test_a_backup_before_every_upgrade_and_never_of_the_index(lanterne_home: Pat
     )
 
 
+@pytest.mark.slow
 @needs_root
 def test_a_backup_that_cannot_be_written_leaves_nothing_behind(
     history: History, lanterne_home: Path

@@ -52,6 +52,7 @@ def _choose_in_child(cache: Path, **env: str) -> dict[str, object]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 @needs_dispatch
 def test_the_best_variant_is_tried_then_cached_and_a_faulting_one_is_skipped(
     tmp_path: Path,
@@ -89,6 +90,7 @@ def test_ask_says_which_cpu_build_answered(gemma_model: Path) -> None:
     assert model["cpu_variant"]["reason"]
 
 
+@pytest.mark.slow
 @needs_dispatch
 def test_the_app_entry_point_runs_the_probe() -> None:
     """A frozen app has no `python -m`: its own executable runs the probe."""

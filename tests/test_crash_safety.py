@@ -164,6 +164,7 @@ def _work(reference: Contents, previous: Contents | None) -> int:
     return sum(len(reference["passages"].get(path, [])) for path in changed)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads child processes from /proc")
 @pytest.mark.timeout(900)  # 50 kills and ~16 clean indexes: about 4 minutes on 2 cores
 def test_kill_9_while_indexing_never_corrupts_and_resumes_to_a_clean_index(

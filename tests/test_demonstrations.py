@@ -137,6 +137,7 @@ def test_an_export_is_written_whole_or_not_at_all(
     assert sorted(p.name for p in out.parent.iterdir()) == ["demos.jsonl"]  # no half file
 
 
+@pytest.mark.slow
 def test_lanterne_export_writes_previews_and_refuses_clearly(
     store: ConversationStore, ids: dict[str, int], tmp_path: Path
 ) -> None:

@@ -72,6 +72,7 @@ def statuses(index: Path) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+@pytest.mark.slow
 @needs_root
 def test_index_add_on_a_full_disk_says_where_and_what_to_do_then_resumes(
     corpus: tuple[Path, Contents], small: Path
@@ -97,6 +98,7 @@ def test_index_add_on_a_full_disk_says_where_and_what_to_do_then_resumes(
     assert differences(contents(index), clean) == []
 
 
+@pytest.mark.slow
 @needs_root
 def test_the_index_service_waits_for_room_and_goes_on_by_itself(
     corpus: tuple[Path, Contents], small: Path, monkeypatch: pytest.MonkeyPatch
@@ -130,6 +132,7 @@ def test_the_index_service_waits_for_room_and_goes_on_by_itself(
     assert differences(contents(index), clean) == []
 
 
+@pytest.mark.model
 @needs_root
 def test_vectors_wait_for_room_and_go_on_by_themselves(
     docs_folder: Path, small: Path, monkeypatch: pytest.MonkeyPatch

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.gui, needs_root]
 OpenWindow = Callable[[], MainWindow]
 
 
+@pytest.mark.slow
 def test_an_answer_streamed_onto_a_full_disk_is_kept_and_saved_once_there_is_room(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -66,6 +67,7 @@ def test_an_answer_streamed_onto_a_full_disk_is_kept_and_saved_once_there_is_roo
         assert failures == [message]
 
 
+@pytest.mark.model
 def test_the_window_says_where_the_disk_is_full_and_goes_on_once_there_is_room(
     qtbot: QtBot, open_window: OpenWindow, lanterne_home: Path, docs_folder: Path
 ) -> None:

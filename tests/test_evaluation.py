@@ -245,6 +245,7 @@ def test_eval_runs_two_settings_on_the_sample_and_compares_them(
     }
 
 
+@pytest.mark.slow
 def test_eval_explains_a_bad_variant_or_a_missing_question_set(lanterne_home: Path) -> None:
     missing = lanterne("eval", "nowhere.jsonl")
     assert missing.returncode == 1 and "Cannot read the question set" in missing.stderr

@@ -99,6 +99,7 @@ def test_a_new_database_whose_migration_fails_says_so(tmp_path: Path) -> None:
         open_database(tmp_path / "new.sqlite3", _with_failure(CONVERSATION_MIGRATIONS))
 
 
+@pytest.mark.model
 def test_the_cli_explains_a_failed_upgrade_and_keeps_the_index(
     lanterne_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

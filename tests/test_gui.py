@@ -73,6 +73,7 @@ def test_answer_streams_while_the_gui_stays_responsive(
     qtbot.waitUntil(lambda: "documents" in window.index_label.text(), timeout=5000)
 
 
+@pytest.mark.model
 def test_errors_show_in_place(window: MainWindow, qtbot: QtBot) -> None:
     window.question.setPlainText("Une question ?")
     with qtbot.waitSignal(window.worker.failed, timeout=30000):

@@ -21,6 +21,7 @@ from support.worded_reasons import assert_worded
 pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX files")
 
 
+@pytest.mark.slow
 def test_a_hostile_folder_is_indexed_with_a_reason_per_bad_file(
     tmp_path: Path, lanterne_home: Path
 ) -> None:

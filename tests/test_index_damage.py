@@ -181,6 +181,7 @@ FAULTS: dict[str, Callable[[Path, int], object]] = {
         ("text", 0, ("index", "add", "FOLDER")),
     ],
 )
+@pytest.mark.slow
 def test_a_damaged_index_is_set_aside_and_rebuilt_as_a_clean_one(
     reference: Reference,
     indexed: Path,
@@ -208,12 +209,14 @@ def test_a_damaged_index_is_set_aside_and_rebuilt_as_a_clean_one(
     assert_rebuilt_as_clean(reference, indexed, ask=True)
 
 
+@pytest.mark.slow
 def test_damage_seeds_really_damage(reference: Reference, indexed: Path, tmp_path: Path) -> None:
     """The random pages of the seed above fall on pages in use (else nothing is tested)."""
     damage_pages(indexed, 31)
     assert is_damaged(indexed, tmp_path / "copy.sqlite3")
 
 
+@pytest.mark.slow
 def test_folders_come_back_from_the_damaged_file_without_their_backup(
     reference: Reference, indexed: Path
 ) -> None:
@@ -233,6 +236,7 @@ def test_folders_come_back_from_the_damaged_file_without_their_backup(
     assert backup_path(indexed).exists()
 
 
+@pytest.mark.slow
 def test_after_a_kill_the_next_start_checks_the_index(reference: Reference, indexed: Path) -> None:
     """Damage no statement of `index add` reads, left behind a process killed with the index
     open: found by the quick check the next start runs."""
@@ -286,6 +290,7 @@ def test_only_the_newest_damaged_files_are_kept(tmp_path: Path) -> None:
     assert not index.exists() and not index.with_name("index.sqlite3-wal").exists()
 
 
+@pytest.mark.model
 def test_the_index_service_rebuilds_what_search_found_damaged(
     reference: Reference, indexed: Path
 ) -> None:

@@ -33,6 +33,7 @@ def folder_with_a_broken_pdf(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.model
 def test_a_dropped_folder_is_indexed_and_its_broken_file_explained(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -58,6 +59,7 @@ def test_a_dropped_folder_is_indexed_and_its_broken_file_explained(
     qtbot.waitUntil(lambda: "2 documents" in window.index_label.text(), timeout=10000)
 
 
+@pytest.mark.model
 def test_pause_holds_changes_until_resume(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
     folder = folder_with_a_broken_pdf(tmp_path)
     panel = window.open_knowledge()
@@ -75,6 +77,7 @@ def test_pause_holds_changes_until_resume(window: MainWindow, qtbot: QtBot, tmp_
     qtbot.waitUntil(lambda: documents(window) == 3, timeout=10000)
 
 
+@pytest.mark.model
 def test_reindex_reads_every_file_again_and_remove_forgets_them(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
@@ -97,6 +100,7 @@ def test_reindex_reads_every_file_again_and_remove_forgets_them(
     assert folder.is_dir() and len(list(folder.iterdir())) == 3  # the files are untouched
 
 
+@pytest.mark.model
 def test_ignore_patterns_from_settings_take_effect_at_once(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:

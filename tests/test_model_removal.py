@@ -165,6 +165,7 @@ def mapped_here(path: Path) -> bool:
     return str(path) in Path("/proc/self/maps").read_text()
 
 
+@pytest.mark.model
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/maps")
 @pytest.mark.usefixtures("as_windows")
 def test_the_loaded_model_is_let_go_of_before_its_file_is_deleted(
@@ -188,6 +189,7 @@ def test_the_loaded_model_is_let_go_of_before_its_file_is_deleted(
         ctx.close()
 
 
+@pytest.mark.model
 def test_releasing_other_files_keeps_the_loaded_model(tiny_moe_model: Path) -> None:
     ctx = AppContext(Settings())
     try:

@@ -57,6 +57,7 @@ def test_import_makes_ask_use_the_model(gemma_model: Path) -> None:
     assert "No model is configured" in lanterne("ask", "--no-docs", "x").stderr
 
 
+@pytest.mark.slow
 def test_import_copy_use_and_remove(tiny_moe_model: Path, tmp_path: Path) -> None:
     share = tmp_path / "share"
     share.mkdir()
@@ -73,6 +74,7 @@ def test_import_copy_use_and_remove(tiny_moe_model: Path, tmp_path: Path) -> Non
     assert not copy.exists() and Path(original).exists()  # the copy was Lanterne's
 
 
+@pytest.mark.slow
 def test_import_of_a_bad_file_says_why(tmp_path: Path) -> None:
     bad = tmp_path / "notes.gguf"
     bad.write_text("not a model")
@@ -111,6 +113,7 @@ def other_apps_home(tmp_path: Path, tiny_moe_model: Path) -> Path:
     return home
 
 
+@pytest.mark.slow
 def test_scan_finds_and_imports_models_of_other_apps(other_apps_home: Path) -> None:
     hidden = ("XDG_DATA_HOME", "HF_HOME", "HF_HUB_CACHE", "OLLAMA_MODELS")
     env = {k: v for k, v in os.environ.items() if k not in hidden}

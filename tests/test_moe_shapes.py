@@ -80,6 +80,7 @@ def test_shapes_are_checked() -> None:
     assert QWEN3_30B_A3B_MINI.active_parameters < QWEN3_30B_A3B_MINI.parameters / 2
 
 
+@pytest.mark.model
 def test_llama_cpp_loads_and_runs_to_max_tokens(llm: llama_cpp.Llama) -> None:
     assert llm.metadata["general.architecture"] == "qwen3moe"
     assert llm.metadata["qwen3moe.expert_count"] == str(SMALL.experts)

@@ -25,6 +25,7 @@ def documents(window: MainWindow) -> int:
         store.close()
 
 
+@pytest.mark.model
 def test_knowledge_search_and_citations_say_a_folder_is_not_connected(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:

@@ -151,6 +151,7 @@ def test_servers_follow_the_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         settings.check_remote("https://llm.example.org")
 
 
+@pytest.mark.slow
 def test_policy_folders_are_watched_for_everyone_and_stay(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, docs_folder: Path
 ) -> None:

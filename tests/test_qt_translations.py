@@ -162,6 +162,7 @@ print(json.dumps({"code": code, "texts": [t for t in texts if t]}))
 """
 
 
+@pytest.mark.slow
 def test_a_french_first_run_imports_through_a_french_file_dialog() -> None:
     """As reported: a new user whose system is French (empty data folder), the first-run
     wizard's import button. The real start, in its own process: the language is known before

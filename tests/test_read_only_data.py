@@ -62,6 +62,7 @@ def _fingerprint(home: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(home.iterdir())}
 
 
+@pytest.mark.slow
 def test_a_read_only_data_folder_is_said_and_still_searched(
     data_folder: Path, docs_folder: Path, tmp_path: Path
 ) -> None:

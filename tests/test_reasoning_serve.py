@@ -30,6 +30,8 @@ from support.reasoning_server import (
 
 TOKEN = "test-token-" + "r" * 20
 MODEL = "openrouter-reasoner"  # sends `delta.reasoning`: served as vLLM's reasoning_content
+# Answering from the documents searches them with the built-in embedder (a model).
+DOCUMENTS = pytest.param("lanterne-documents", marks=pytest.mark.model, id="lanterne-documents")
 QUESTION = "Combien de temps cuit la tarte aux pommes ?"
 
 
@@ -78,7 +80,7 @@ def _chunks(response: httpx2.Response) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines[:-1]]
 
 
-@pytest.mark.parametrize("model", [MODEL, "lanterne-documents"])
+@pytest.mark.parametrize("model", [MODEL, DOCUMENTS])
 def test_a_completion_has_its_reasoning_apart(api: httpx2.Client, model: str) -> None:
     response = api.post("/chat/completions", json=_body(model, QUESTION))
     assert response.status_code == 200, response.text
@@ -88,7 +90,7 @@ def test_a_completion_has_its_reasoning_apart(api: httpx2.Client, model: str) ->
     assert message["reasoning_content"] == reasoning_for(QUESTION)
 
 
-@pytest.mark.parametrize("model", [MODEL, "lanterne-documents"])
+@pytest.mark.parametrize("model", [MODEL, DOCUMENTS])
 def test_a_stream_sends_reasoning_chunks_before_the_answer(api: httpx2.Client, model: str) -> None:
     with api.stream("POST", "/chat/completions", json=_body(model, QUESTION, stream=True)) as r:
         assert r.status_code == 200

@@ -17,6 +17,7 @@ from support.remote_server import MemoryKeyring, llama_server
 API_KEY = "SECRET-test-key-1234"
 
 
+@pytest.mark.model
 def test_the_assistant_answers_from_the_server(
     tiny_moe_model: Path, docs_folder: Path, tmp_path: Path
 ) -> None:

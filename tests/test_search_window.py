@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from lanterne.context import AppContext
 from lanterne.desktop.interface_language import switch_language
 from lanterne.foundation.settings import Settings
@@ -40,6 +42,7 @@ def _documents(folder: Path) -> None:
     )
 
 
+@pytest.mark.model  # the built-in embedder
 def test_documents_are_listed_once_with_their_other_passages(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     _documents(folder)
@@ -70,6 +73,7 @@ def test_documents_are_listed_once_with_their_other_passages(tmp_path: Path) -> 
         ctx.close()
 
 
+@pytest.mark.model  # the built-in embedder
 def test_the_search_box_lists_documents_in_both_languages(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:

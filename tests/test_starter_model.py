@@ -73,6 +73,7 @@ def test_a_starter_flag_that_is_not_true_or_false_or_on_an_embedding_model_is_da
 # --- Its architecture runs --------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_the_starter_architecture_loads_and_answers(hybrid_model: Path) -> None:
     header = read_summary(hybrid_model)
     assert header.architecture == CATALOG.get(STARTER).shape.architecture == "granitehybrid"
@@ -92,6 +93,7 @@ def test_the_starter_architecture_loads_and_answers(hybrid_model: Path) -> None:
         model.close()
 
 
+@pytest.mark.model
 def test_a_longer_prompt_goes_on_from_the_recurrent_state(hybrid_model: Path) -> None:
     """A follow-up whose prompt extends the one evaluated is only decoded past it, and answers
     exactly as from scratch: Mamba-2 state and attention cache were carried forward together."""
@@ -216,6 +218,7 @@ def test_the_library_offers_it_unless_policy_forbids() -> None:
     assert offer is not None and offer.recommended.id == "granite-4.0-h-tiny"
 
 
+@pytest.mark.model
 def test_once_the_starter_is_downloaded_it_answers_and_is_offered_no_more(
     hub: Hub, hybrid_model: Path
 ) -> None:

@@ -78,6 +78,7 @@ def test_is_deterministic_per_seed(tmp_path: pathlib.Path) -> None:
     assert first != other
 
 
+@pytest.mark.model
 def test_options_change_the_shape(tmp_path: pathlib.Path) -> None:
     path = write_tiny_moe_gguf(
         tmp_path / "wide.gguf", n_layers=3, n_expert=8, n_expert_used=3, context_length=512
@@ -95,6 +96,7 @@ def test_options_change_the_shape(tmp_path: pathlib.Path) -> None:
         model.close()
 
 
+@pytest.mark.model
 def test_llama_cpp_loads_it(llm: llama_cpp.Llama) -> None:
     assert llm.metadata["general.architecture"] == "qwen3moe"
     assert llm.metadata["qwen3moe.expert_count"] == "4"
@@ -105,6 +107,7 @@ def test_llama_cpp_loads_it(llm: llama_cpp.Llama) -> None:
     assert llm.detokenize([eos], special=True) == b"<|im_end|>"
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("text", [FRENCH, ENGLISH])
 def test_tokenizer_round_trips(llm: llama_cpp.Llama, text: str) -> None:
     tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
@@ -112,6 +115,7 @@ def test_tokenizer_round_trips(llm: llama_cpp.Llama, text: str) -> None:
     assert llm.detokenize(tokens).decode("utf-8") == text
 
 
+@pytest.mark.model
 def test_special_tokens_are_parsed_when_asked(llm: llama_cpp.Llama) -> None:
     tokens = llm.tokenize(b"<|im_start|>user\nSalut<|im_end|>", add_bos=False, special=True)
     assert tokens[0] == IM_START_TOKEN_ID
@@ -120,6 +124,7 @@ def test_special_tokens_are_parsed_when_asked(llm: llama_cpp.Llama) -> None:
     assert llm.token_eos() not in plain
 
 
+@pytest.mark.model
 def test_completion_generates_tokens(llm: llama_cpp.Llama) -> None:
     out = _complete(llm, "Bonjour, je suis", max_tokens=16, temperature=0.8, seed=1)
     choice = out["choices"][0]
@@ -130,12 +135,14 @@ def test_completion_generates_tokens(llm: llama_cpp.Llama) -> None:
     assert choice["finish_reason"] == "length"
 
 
+@pytest.mark.model
 def test_completion_is_reproducible_with_a_seed(llm: llama_cpp.Llama) -> None:
     first = _complete(llm, "Le", max_tokens=8, temperature=0.8, seed=1)
     again = _complete(llm, "Le", max_tokens=8, temperature=0.8, seed=1)
     assert first["choices"][0]["text"] == again["choices"][0]["text"]
 
 
+@pytest.mark.model
 def test_streaming_yields_chunks(llm: llama_cpp.Llama) -> None:
     chunks = _stream(llm, "Où est l'été ?", max_tokens=16, temperature=0.8, seed=1)
     assert len(chunks) >= 1
@@ -145,6 +152,7 @@ def test_streaming_yields_chunks(llm: llama_cpp.Llama) -> None:
     assert chunks[-1]["choices"][0]["finish_reason"] == "length"
 
 
+@pytest.mark.model
 def test_eos_can_be_forced(llm: llama_cpp.Llama) -> None:
     out = _complete(
         llm, "Bonjour", max_tokens=8, temperature=0.8, seed=1, logit_bias={llm.token_eos(): 100.0}
@@ -153,6 +161,7 @@ def test_eos_can_be_forced(llm: llama_cpp.Llama) -> None:
     assert out["usage"]["completion_tokens"] == 0
 
 
+@pytest.mark.model
 def test_chat_template_is_used(llm: llama_cpp.Llama) -> None:
     reply = llm.create_chat_completion(
         messages=[

@@ -279,6 +279,7 @@ def _lanterne(*args: str, language: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_cli_speaks_the_system_language() -> None:
     french = _lanterne("--help", language="fr_FR")
     assert french.returncode == 0

@@ -217,6 +217,7 @@ def choose_in_dialog(folder: Path, tries: int = 200) -> None:
     dialog.accept()
 
 
+@pytest.mark.model
 @pytest.mark.gui
 def test_the_first_minute(window: MainWindow, qtbot: QtBot, notes: Path) -> None:
     welcome = window.welcome
@@ -254,6 +255,7 @@ def test_the_first_minute(window: MainWindow, qtbot: QtBot, notes: Path) -> None
     assert welcome.stack.currentWidget() is welcome
 
 
+@pytest.mark.model
 @pytest.mark.gui
 def test_examples_follow_the_interface_language(
     window: MainWindow, qtbot: QtBot, notes: Path

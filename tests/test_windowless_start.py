@@ -80,6 +80,7 @@ def launch_windowless(
     return result
 
 
+@pytest.mark.slow
 def test_a_policy_error_at_start_is_shown_in_a_window(lanterne_home: Path, tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('downlaods = false\nlanguage = "fr"\n', encoding="utf-8")

@@ -72,6 +72,7 @@ def run_cp1252(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, s
     return code, out.getvalue().decode("cp1252"), err.getvalue().decode("cp1252")
 
 
+@pytest.mark.model
 def test_json_through_cp1252_is_escaped_and_reads_back_the_same(
     odd_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,6 +93,7 @@ def test_json_through_cp1252_is_escaped_and_reads_back_the_same(
     )
 
 
+@pytest.mark.model
 def test_text_through_cp1252_loses_characters_not_the_command(
     odd_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -111,6 +113,7 @@ def test_text_through_cp1252_loses_characters_not_the_command(
     assert f'"{ODD} [1]."' in exported.read_text(encoding="utf-8")  # files: UTF-8, unescaped
 
 
+@pytest.mark.slow
 def test_the_installed_command_with_a_cp1252_stdout(odd_data: Path) -> None:
     """PYTHONIOENCODING=cp1252 gives the real `lanterne` script the streams Windows gives it."""
 
