@@ -44,7 +44,8 @@ def test_the_windowless_launcher_keeps_the_background_flag(
 
     seen: list[list[str]] = []
 
-    def cli_main() -> int:
+    def cli_main(*, open_gui: object) -> int:
+        assert open_gui is launch.open_gui  # the entry point hands the CLI the window
         seen.append(sys.argv[1:])
         return 0
 
