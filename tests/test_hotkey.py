@@ -116,6 +116,7 @@ def test_wayland_without_a_session_bus_explains_how_to_bind_the_command(qtbot: Q
     assert lost.args is not None and "lanterne quick-ask" in lost.args[0]
 
 
+@pytest.mark.xserver
 @pytest.mark.usefixtures("wayland")
 def test_wayland_asks_the_desktop_portal_and_relays_its_presses(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -151,6 +152,7 @@ def test_wayland_asks_the_desktop_portal_and_relays_its_presses(
         assert portal.event("closed")  # the session is closed with the shortcut
 
 
+@pytest.mark.xserver
 @pytest.mark.usefixtures("wayland")
 def test_the_portal_is_asked_for_a_named_key_by_its_keysym_or_left_to_choose(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -167,6 +169,7 @@ def test_the_portal_is_asked_for_a_named_key_by_its_keysym_or_left_to_choose(
             assert shortcut.get("preferred_trigger") == asked, text
 
 
+@pytest.mark.xserver
 @pytest.mark.usefixtures("wayland")
 def test_a_shortcut_declined_in_the_desktop_s_dialog_is_reported(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -182,6 +185,7 @@ def test_a_shortcut_declined_in_the_desktop_s_dialog_is_reported(
         assert portal.event("bound")["shortcuts"][0][1]["preferred_trigger"] == "CTRL+ALT+k"
 
 
+@pytest.mark.xserver
 @pytest.mark.usefixtures("wayland")
 def test_a_desktop_without_a_shortcut_portal_explains_how_to_bind_the_command(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -79,6 +79,7 @@ def test_enter_asks_and_ctrl_enter_opens_it_in_the_main_window(
     store.close()
 
 
+@pytest.mark.xserver
 def test_on_wayland_the_desktop_s_binding_is_shown_and_its_presses_summon_the_window(
     windows: tuple[MainWindow, QuickAskWindow],
     qtbot: QtBot,
