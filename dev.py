@@ -461,15 +461,11 @@ def launch(args: Sequence[str]) -> int:
 
 
 def split_args(command: str, args: Sequence[str]) -> tuple[bool, list[str]]:
-    """Whether `test --fast` was asked for, and the arguments passed on (an optional `--`
-    before them dropped)."""
+    """Whether `test --fast` was asked for, and the arguments passed on (without a `--`)."""
     rest = list(args)
     fast = command == "test" and rest[:1] == ["--fast"]
-    if fast:
-        rest = rest[1:]
-    if rest[:1] == ["--"]:
-        rest = rest[1:]
-    return fast, rest
+    rest = rest[int(fast) :]
+    return fast, rest[1:] if rest[:1] == ["--"] else rest
 
 
 def main(argv: Sequence[str]) -> int:
