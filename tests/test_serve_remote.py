@@ -9,13 +9,13 @@ import httpx2
 import pytest
 from test_serve import DOCS, TOKEN, sse
 
-pytestmark = pytest.mark.model
-
 from lanterne.context import AppContext
 from lanterne.foundation.settings import Settings
 from lanterne.model_gate import KEYBOARD
 from lanterne.serve import access
 from lanterne.serve.server import ApiServer
+
+pytestmark = pytest.mark.model
 
 
 def test_with_a_remote_backend_documents_are_retrieved_here_and_written_there(
